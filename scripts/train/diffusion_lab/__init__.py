@@ -1,0 +1,1 @@
+"""Training, distillation and export for the diffusion-lab denoiser (PyTorch)."""

@@ -1,0 +1,164 @@
+"""Train the teacher: v-prediction, classifier-free guidance dropout, EMA, resumable checkpoints.
+
+Usage: python -m diffusion_lab.train --data data/emoji32.npz --config www/models/denoiser.json \
+           --run runs/teacher --steps 30000 [--batch 32] [--export www/models/denoiser.safetensors]
+Re-running the same command resumes from RUN/checkpoint.pt.
+"""
+import argparse
+import copy
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from safetensors.torch import save_file
+
+from .schedule import alphas_cumprod
+from .unet import UNet, load_config
+
+CFG_DROP = 0.1
+PREVIEW = ["dog", "Hund", "cat face", "Katzengesicht", "pizza", "Pizza", "red apple", "roter Apfel",
+           "sunflower", "Sonnenblume", "grinning face", "grinsendes Gesicht", "banana", "Banane",
+           "an emoji of frog", "ein Bild von Schildkröte"]  # fraction of samples trained unconditionally (text embedding = zeros)
+
+
+class Data:
+    def __init__(self, path):
+        d = np.load(path)
+        self.images = torch.from_numpy(d["images"]).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+        self.emb = torch.from_numpy(d["embeddings"])
+        self.ids = d["caption_ids"]
+        self.off = d["caption_offsets"]
+        self.captions = d["captions"]
+
+    def batch(self, n, gen):
+        idx = torch.randint(0, len(self.images), (n,), generator=gen).numpy()
+        cap = [self.ids[self.off[i] + torch.randint(0, self.off[i + 1] - self.off[i], (1,), generator=gen).item()] for i in idx]
+        text = self.emb[cap].clone()
+        drop = torch.rand(n, generator=gen) < CFG_DROP
+        text[drop] = 0.0
+        return self.images[idx], text
+
+
+def v_target(x0, eps, ab):
+    return ab.sqrt() * eps - (1 - ab).sqrt() * x0
+
+
+@torch.no_grad()
+def sample_ddim(model, text, steps, ab, guidance=3.0, seed=0):
+    """A quick DDIM preview (the Rust sampler is the product's; this only draws training grids)."""
+    g = torch.Generator().manual_seed(seed)
+    n = text.shape[0]
+    size = model.cfg["image_size"]
+    x = torch.randn(n, 3, size, size, generator=g)
+    T = len(ab)
+    ts = np.linspace(T - 1, 0, steps).round().astype(int)
+    for i, t in enumerate(ts):
+        a = torch.tensor(ab[t], dtype=torch.float32)
+        tt = torch.full((n,), float(t))
+        v = model(torch.cat([x, x]), torch.cat([tt, tt]), torch.cat([text, torch.zeros_like(text)]))
+        vc, vu = v.chunk(2)
+        v = vu + guidance * (vc - vu)
+        x0 = a.sqrt() * x - (1 - a).sqrt() * v
+        eps = (1 - a).sqrt() * x + a.sqrt() * v
+        a_prev = torch.tensor(ab[ts[i + 1]] if i + 1 < len(ts) else 1.0, dtype=torch.float32)
+        x = a_prev.sqrt() * x0 + (1 - a_prev).sqrt() * eps
+    return x
+
+
+def save_grid(x, path):
+    x = ((x.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()
+    n, h, w, _ = x.shape
+    cols = 8
+    rows = (n + cols - 1) // cols
+    grid = np.full((rows * h, cols * w, 3), 255, np.uint8)
+    for i in range(n):
+        r, c = divmod(i, cols)
+        grid[r * h:(r + 1) * h, c * w:(c + 1) * w] = x[i]
+    Image.fromarray(grid).resize((cols * w * 4, rows * h * 4), Image.NEAREST).save(path)
+
+
+def export(model, path):
+    """f16 safetensors with the module names as weight names (the one naming scheme)."""
+    sd = {k: v.detach().to(torch.float16).contiguous() for k, v in model.state_dict().items()}
+    save_file(dict(sorted(sd.items())), path)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--config", required=True)
+    ap.add_argument("--run", required=True)
+    ap.add_argument("--steps", type=int, default=30000)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=3e-4)
+    ap.add_argument("--ema", type=float, default=0.999)
+    ap.add_argument("--every", type=int, default=1000, help="checkpoint + sample grid interval")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--export", help="write the EMA weights here (f16 safetensors) at every checkpoint")
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    run = Path(a.run)
+    run.mkdir(parents=True, exist_ok=True)
+    cfg = load_config(a.config)
+    data = Data(a.data)
+    ab_np = alphas_cumprod(cfg["train_timesteps"])
+    ab = torch.from_numpy(ab_np).float()
+    torch.manual_seed(0)
+    model = UNet(cfg)
+    ema = copy.deepcopy(model).requires_grad_(False)
+    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.0)
+    gen = torch.Generator().manual_seed(1234)
+    step = 0
+    ckpt = run / "checkpoint.pt"
+    if ckpt.exists():
+        s = torch.load(ckpt, weights_only=False)
+        model.load_state_dict(s["model"])
+        ema.load_state_dict(s["ema"])
+        opt.load_state_dict(s["opt"])
+        gen.set_state(s["gen"])
+        step = s["step"]
+        print(f"resumed at step {step}")
+    nparams = sum(p.numel() for p in model.parameters())
+    print(f"{nparams/1e6:.2f} M parameters, {len(data.images)} images")
+    names = [c for c in PREVIEW if c in set(data.captions.tolist())][:16]
+    preview = torch.stack([data.emb[int(np.where(data.captions == c)[0][0])] for c in names])
+    t0, seen, loss_avg = time.time(), 0, None
+    while step < a.steps:
+        x0, text = data.batch(a.batch, gen)
+        t = torch.randint(0, cfg["train_timesteps"], (a.batch,), generator=gen)
+        eps = torch.randn(x0.shape, generator=gen)
+        abt = ab[t][:, None, None, None]
+        xt = abt.sqrt() * x0 + (1 - abt).sqrt() * eps
+        loss = F.mse_loss(model(xt, t.float(), text), v_target(x0, eps, abt))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        with torch.no_grad():
+            for pe, pm in zip(ema.parameters(), model.parameters()):
+                pe.lerp_(pm, 1 - a.ema)
+        step += 1
+        seen += a.batch
+        loss_avg = loss.item() if loss_avg is None else 0.98 * loss_avg + 0.02 * loss.item()
+        if step % 50 == 0:
+            rate = seen / (time.time() - t0)
+            print(f"step {step}/{a.steps} loss {loss_avg:.4f} {rate:.1f} samples/s", flush=True)
+        if step % a.every == 0 or step == a.steps:
+            torch.save({"model": model.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(),
+                        "gen": gen.get_state(), "step": step}, run / "checkpoint.tmp")
+            (run / "checkpoint.tmp").replace(ckpt)
+            ema.eval()
+            save_grid(sample_ddim(ema, preview, 20, ab_np), run / f"samples_{step:06d}.png")
+            (run / "samples.txt").write_text("\n".join(names) + "\n")
+            if a.export:
+                export(ema, a.export)
+            with open(run / "log.jsonl", "a") as f:
+                f.write(json.dumps({"step": step, "loss": loss_avg, "time": time.time()}) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+//! One error type with readable messages: they reach the page as the text of a JS Error.
+
+use std::fmt;
+
+#[derive(Debug)]
+pub enum Error {
+    /// The user's input (prompt, options) is not acceptable; the message says why.
+    Input(String),
+    /// A weights or model file is missing, truncated, tampered with or has the wrong shape.
+    Weights(String),
+    /// No GPU adapter, a lost device or a failed GPU operation.
+    Gpu(String),
+    /// Anything candle, tokenizers or I/O reported.
+    Other(String),
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Input(m) => write!(f, "invalid input: {m}"),
+            Error::Weights(m) => write!(f, "model files: {m}"),
+            Error::Gpu(m) => write!(f, "WebGPU: {m}"),
+            Error::Other(m) => write!(f, "{m}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<candle_core::Error> for Error {
+    fn from(e: candle_core::Error) -> Self {
+        Error::Other(format!("candle: {e}"))
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::Other(format!("io: {e}"))
+    }
+}

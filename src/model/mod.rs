@@ -1,0 +1,7 @@
+//! The denoiser: its config (www/models/denoiser.json) and the candle reference implementation.
+
+pub mod config;
+pub mod unet;
+
+pub use config::UNetConfig;
+pub use unet::UNet;
