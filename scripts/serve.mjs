@@ -1,0 +1,211 @@
+#!/usr/bin/env node
+// A small, dependency-free static file server for the diffusion-lab page (www/).
+//
+//   node scripts/serve.mjs [--port 8080] [--host 127.0.0.1] [--root www]
+//
+// Nothing is computed on the server: it only hands out files. It sends the MIME types browsers
+// insist on (application/wasm for WebAssembly streaming compilation, text/javascript for module
+// scripts and module workers), answers 404 for missing files, refuses every path outside the
+// root, and marks responses `Cache-Control: no-cache` so a rebuilt www/pkg or new model files are
+// picked up on the next reload (the browser revalidates with If-Modified-Since / ETag and gets a
+// cheap 304 when nothing changed).
+//
+// The tests import `startServer({ port: 0 })` to run it in-process on a random free port.
+
+import { createServer } from 'node:http';
+import { createReadStream } from 'node:fs';
+import { stat, realpath } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export const MIME_TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.htm': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.webp': 'image/webp',
+  '.svg': 'image/svg+xml',
+  '.ico': 'image/x-icon',
+  '.txt': 'text/plain; charset=utf-8',
+  '.md': 'text/markdown; charset=utf-8',
+  '.wgsl': 'text/plain; charset=utf-8',
+  '.safetensors': 'application/octet-stream',
+  '.bin': 'application/octet-stream',
+};
+
+export function mimeType(filePath) {
+  return MIME_TYPES[path.extname(filePath).toLowerCase()] ?? 'application/octet-stream';
+}
+
+function isInside(root, candidate) {
+  const rel = path.relative(root, candidate);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+function sendText(res, status, text, extraHeaders = {}) {
+  const body = Buffer.from(text + '\n', 'utf8');
+  res.writeHead(status, {
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': body.length,
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+    ...extraHeaders,
+  });
+  res.end(res.req.method === 'HEAD' ? undefined : body);
+}
+
+/** Resolves a request path to a file under `root`, or returns {status} when it cannot. */
+async function resolveFile(root, rawUrl) {
+  let pathname;
+  try {
+    pathname = decodeURIComponent(new URL(rawUrl, 'http://localhost').pathname);
+  } catch {
+    return { status: 400 };
+  }
+  if (pathname.includes('\0')) return { status: 400 };
+  // Reject any `..` segment outright (also after decoding %2e%2e), then double-check the
+  // resolved path (and, below, the real path behind symlinks) lies inside the root.
+  if (pathname.split(/[\\/]/).includes('..')) return { status: 403 };
+  let filePath = path.resolve(root, '.' + pathname);
+  if (!isInside(root, filePath)) return { status: 403 };
+
+  let info;
+  try {
+    info = await stat(filePath);
+    if (info.isDirectory()) {
+      if (!pathname.endsWith('/')) return { status: 301, location: pathname + '/' };
+      filePath = path.join(filePath, 'index.html');
+      info = await stat(filePath);
+    }
+    const real = await realpath(filePath);
+    if (!isInside(root, real)) return { status: 403 };
+  } catch {
+    return { status: 404 };
+  }
+  if (!info.isFile()) return { status: 404 };
+  return { status: 200, filePath, info };
+}
+
+/**
+ * Starts the static server.
+ * @param {{port?: number, host?: string, root?: string, quiet?: boolean}} options
+ *   port 0 picks a random free port; root is relative to the repository (default "www").
+ * @returns {Promise<{server: import('node:http').Server, url: string, root: string}>}
+ */
+export async function startServer({ port = 8080, host = '127.0.0.1', root = 'www', quiet = true } = {}) {
+  const rootAbs = await realpath(path.resolve(REPO_ROOT, root));
+
+  const server = createServer(async (req, res) => {
+    const started = Date.now();
+    const done = (status) => {
+      if (!quiet) console.log(`${req.method} ${req.url} ${status} ${Date.now() - started} ms`);
+    };
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      sendText(res, 405, 'Method Not Allowed', { Allow: 'GET, HEAD' });
+      return done(405);
+    }
+    const found = await resolveFile(rootAbs, req.url);
+    if (found.status === 301) {
+      res.writeHead(301, { Location: found.location, 'Content-Length': 0 });
+      res.end();
+      return done(301);
+    }
+    if (found.status !== 200) {
+      const names = { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found' };
+      sendText(res, found.status, `${found.status} ${names[found.status] ?? 'Error'}`);
+      return done(found.status);
+    }
+
+    const { filePath, info } = found;
+    const etag = `W/"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`;
+    const lastModified = new Date(Math.floor(info.mtimeMs / 1000) * 1000).toUTCString();
+    const headers = {
+      'Content-Type': mimeType(filePath),
+      'Cache-Control': 'no-cache',
+      ETag: etag,
+      'Last-Modified': lastModified,
+      'X-Content-Type-Options': 'nosniff',
+    };
+    const inm = req.headers['if-none-match'];
+    const ims = req.headers['if-modified-since'];
+    const notModified = inm
+      ? inm.split(',').some((t) => t.trim() === etag)
+      : ims && !Number.isNaN(Date.parse(ims)) && Math.floor(info.mtimeMs / 1000) * 1000 <= Date.parse(ims);
+    if (notModified) {
+      res.writeHead(304, headers);
+      res.end();
+      return done(304);
+    }
+    res.writeHead(200, { ...headers, 'Content-Length': info.size });
+    if (req.method === 'HEAD') {
+      res.end();
+      return done(200);
+    }
+    const stream = createReadStream(filePath);
+    stream.on('error', () => res.destroy());
+    stream.pipe(res);
+    res.on('finish', () => done(200));
+  });
+
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address();
+  const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return { server, url: `http://${shownHost}:${addr.port}/`, root: rootAbs };
+}
+
+function parseArgs(argv) {
+  const opts = { port: 8080, host: '127.0.0.1', root: 'www' };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const [key, inline] = arg.startsWith('--') && arg.includes('=') ? arg.split(/=(.*)/s, 2) : [arg, undefined];
+    const value = () => inline ?? argv[++i];
+    if (key === '--port' || key === '-p') opts.port = Number(value());
+    else if (key === '--host') opts.host = value();
+    else if (key === '--root') opts.root = value();
+    else if (key === '--verbose' || key === '-v') opts.quiet = false;
+    else if (key === '--help' || key === '-h') {
+      console.log('usage: node scripts/serve.mjs [--port 8080] [--host 127.0.0.1] [--root www] [--verbose]');
+      process.exit(0);
+    } else {
+      console.error(`serve.mjs: unknown argument ${arg} (try --help)`);
+      process.exit(2);
+    }
+  }
+  if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) {
+    console.error('serve.mjs: --port must be an integer from 0 to 65535');
+    process.exit(2);
+  }
+  if (opts.quiet === undefined) opts.quiet = true;
+  return opts;
+}
+
+const isMain = process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href;
+if (isMain) {
+  const opts = parseArgs(process.argv.slice(2));
+  try {
+    const { url } = await startServer(opts);
+    console.log(`Serving ${opts.root} on ${url}`);
+  } catch (err) {
+    const why = err.code === 'EADDRINUSE' ? `port ${opts.port} is already in use (try --port 0)`
+      : err.code === 'ENOENT' ? `folder ${opts.root} does not exist`
+      : err.message;
+    console.error(`serve.mjs: cannot start: ${why}`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,174 @@
+//! `lab`: the command line of diffusion-lab (cargo run --release --features cli --bin lab -- …).
+//!
+//!   lab sample --prompt "Hund" [--steps 8] [--seed 0] [--guidance 3] [--sampler dpm|ddim]
+//!              [--backend gpu|cpu] [--models www/models] --out out.png
+//!   lab sample --prompts prompts.txt --out DIR        (one prompt per line → DIR/0001.png, …)
+//!   lab manifest [--models www/models]                 (writes manifest.json: bytes + sha256)
+//!   lab bench [--steps 8] [--runs 3] [--models www/models]   (GPU plan vs candle CPU)
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use diffusion_lab::pipeline::{read_model_dir, to_rgba, Backend, GenerateOptions, Lab};
+use diffusion_lab::weights::{sha256_hex, FileEntry, Manifest, ModelFiles};
+use diffusion_lab::{Error, Result};
+
+struct Args {
+    command: String,
+    flags: HashMap<String, String>,
+}
+
+impl Args {
+    fn parse() -> Result<Self> {
+        let mut it = std::env::args().skip(1);
+        let command = it.next().unwrap_or_else(|| "help".into());
+        let mut flags = HashMap::new();
+        while let Some(k) = it.next() {
+            let key = k
+                .strip_prefix("--")
+                .ok_or_else(|| Error::Input(format!("expected a --flag, got {k}")))?;
+            let v = it.next().ok_or_else(|| Error::Input(format!("--{key} needs a value")))?;
+            flags.insert(key.to_string(), v);
+        }
+        Ok(Self { command, flags })
+    }
+
+    fn get(&self, k: &str) -> Option<&str> {
+        self.flags.get(k).map(String::as_str)
+    }
+
+    fn num(&self, k: &str, default: f64) -> Result<f64> {
+        self.get(k).map_or(Ok(default), |v| v.parse().map_err(|_| Error::Input(format!("--{k}: not a number: {v}"))))
+    }
+
+    fn models(&self) -> PathBuf {
+        PathBuf::from(self.get("models").unwrap_or("www/models"))
+    }
+
+    fn options(&self) -> Result<GenerateOptions> {
+        let d = GenerateOptions::default();
+        Ok(GenerateOptions {
+            steps: self.num("steps", d.steps)?,
+            seed: self.num("seed", d.seed)?,
+            guidance: self.num("guidance", d.guidance)?,
+            sampler: self.get("sampler").unwrap_or(&d.sampler).to_string(),
+        })
+    }
+}
+
+fn load(dir: &Path, gpu: bool) -> Result<Lab> {
+    let (manifest, files) = read_model_dir(dir)?;
+    pollster::block_on(Lab::from_files(&manifest, &files, gpu))
+}
+
+fn write_png(path: &Path, chw: &[f32], channels: usize, size: usize) -> Result<()> {
+    let rgba = to_rgba(chw, channels, size, -1.0, 1.0);
+    let file = std::fs::File::create(path)?;
+    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), size as u32, size as u32);
+    enc.set_color(png::ColorType::Rgba);
+    enc.set_depth(png::BitDepth::Eight);
+    let mut w = enc.write_header().map_err(|e| Error::Other(format!("png: {e}")))?;
+    w.write_image_data(&rgba).map_err(|e| Error::Other(format!("png: {e}")))?;
+    Ok(())
+}
+
+fn sample(a: &Args) -> Result<()> {
+    let out = PathBuf::from(a.get("out").ok_or_else(|| Error::Input("--out is required".into()))?);
+    let gpu = a.get("backend").unwrap_or("gpu") == "gpu";
+    let lab = load(&a.models(), gpu)?;
+    let opts = a.options()?;
+    let (c, s) = (lab.cfg.in_channels, lab.cfg.image_size);
+    eprintln!("backend: {} {}", lab.backend().name(), lab.adapter);
+    let prompts: Vec<(String, PathBuf)> = match (a.get("prompt"), a.get("prompts")) {
+        (Some(p), None) => vec![(p.to_string(), out.clone())],
+        (None, Some(file)) => {
+            std::fs::create_dir_all(&out)?;
+            std::fs::read_to_string(file)?
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .enumerate()
+                .map(|(i, l)| (l.to_string(), out.join(format!("{:04}.png", i + 1))))
+                .collect()
+        }
+        _ => return Err(Error::Input("give exactly one of --prompt or --prompts".into())),
+    };
+    for (prompt, path) in prompts {
+        let t0 = Instant::now();
+        let image = pollster::block_on(lab.generate(&prompt, &opts, |_| Ok(())))?;
+        write_png(&path, &image, c, s)?;
+        eprintln!("{prompt:?} -> {} ({:.0} ms)", path.display(), t0.elapsed().as_secs_f64() * 1e3);
+    }
+    Ok(())
+}
+
+fn manifest(a: &Args) -> Result<()> {
+    let dir = a.models();
+    let denoiser = ModelFiles { config: "denoiser.json".into(), weights: "denoiser.safetensors".into(), tokenizer: None };
+    let text_encoder = ModelFiles {
+        config: "text_encoder.json".into(),
+        weights: "text_encoder.safetensors".into(),
+        tokenizer: Some("tokenizer.json".into()),
+    };
+    let names = ["denoiser.json", "denoiser.safetensors", "text_encoder.json", "text_encoder.safetensors", "tokenizer.json"];
+    let mut files = Vec::new();
+    for name in names {
+        let bytes = std::fs::read(dir.join(name))?;
+        files.push(FileEntry { name: name.into(), bytes: bytes.len() as u64, sha256: sha256_hex(&bytes) });
+    }
+    let m = Manifest { denoiser, text_encoder, files };
+    let text = serde_json::to_string_pretty(&m).map_err(|e| Error::Other(e.to_string()))? + "\n";
+    std::fs::write(dir.join("manifest.json"), text)?;
+    eprintln!("wrote {} ({:.1} MB in all)", dir.join("manifest.json").display(), m.total_bytes() as f64 / 1e6);
+    Ok(())
+}
+
+/// Times one denoiser pass (batch 2 = one guided step) on each backend, same weights, same input.
+fn bench(a: &Args) -> Result<()> {
+    let runs = a.num("runs", 5.0)? as usize;
+    let steps = a.num("steps", 8.0)?;
+    let mut rows = Vec::new();
+    for gpu in [true, false] {
+        let t0 = Instant::now();
+        let lab = load(&a.models(), gpu)?;
+        let load_ms = t0.elapsed().as_secs_f64() * 1e3;
+        if gpu && lab.backend() != Backend::WebGpu {
+            eprintln!("no GPU adapter: {}", lab.fallback_reason);
+            continue;
+        }
+        let opts = GenerateOptions { steps, ..GenerateOptions::default() };
+        // warm-up run, then timed runs
+        pollster::block_on(lab.generate("a dog", &opts, |_| Ok(())))?;
+        let t0 = Instant::now();
+        for _ in 0..runs {
+            pollster::block_on(lab.generate("a dog", &opts, |_| Ok(())))?;
+        }
+        let per_image = t0.elapsed().as_secs_f64() * 1e3 / runs as f64;
+        rows.push((lab.backend().name(), lab.adapter.clone(), load_ms, per_image, per_image / steps));
+    }
+    println!("| backend | adapter | load ms | ms / image ({steps} steps) | ms / step |");
+    println!("|---|---|---|---|---|");
+    for (b, ad, l, img, st) in &rows {
+        println!("| {b} | {ad} | {l:.0} | {img:.1} | {st:.1} |");
+    }
+    if rows.len() == 2 {
+        println!("gpu speed-up over candle cpu: {:.2}x", rows[1].4 / rows[0].4);
+    }
+    Ok(())
+}
+
+fn main() {
+    let result = Args::parse().and_then(|a| match a.command.as_str() {
+        "sample" => sample(&a),
+        "manifest" => manifest(&a),
+        "bench" => bench(&a),
+        _ => {
+            eprintln!("usage: lab sample|manifest|bench [--flags]; see src/bin/lab.rs");
+            Ok(())
+        }
+    });
+    if let Err(e) = result {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}

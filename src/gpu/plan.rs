@@ -1,0 +1,247 @@
+//! The denoiser on the GPU: every weight uploaded once, every intermediate buffer, uniform
+//! buffer and bind group created once, and the forward pass as a fixed list of dispatches that
+//! mirrors `model::UNet::forward` (src/model/unet.rs) line by line. A denoising step then costs
+//! three small uploads, one compute pass, one submit and one read-back.
+
+use super::kernels::{
+    self, Conv2dOptions, Dispatch, GpuTensor, GroupNormOptions, Kernels, LinearOptions, Recorder,
+};
+use super::GpuContext;
+use crate::model::UNetConfig;
+use crate::weights::{self, WeightMap};
+use crate::{Error, Result};
+
+/// How weight-shape errors name the source of the weights.
+const WEIGHTS_FILE: &str = "denoiser.safetensors";
+
+pub struct UNetPlan {
+    cfg: UNetConfig,
+    batch: usize,
+    /// Written by `forward` before each submit.
+    x: GpuTensor,
+    timesteps: GpuTensor,
+    text: GpuTensor,
+    output: GpuTensor,
+    staging: wgpu::Buffer,
+    dispatches: Vec<Dispatch>,
+    buffer_bytes: u64,
+}
+
+impl UNetPlan {
+    pub fn new(ctx: &GpuContext, cfg: &UNetConfig, weights: &WeightMap, batch: usize) -> Result<UNetPlan> {
+        cfg.validate()?;
+        if batch == 0 {
+            return Err(Error::Input("the batch size must be at least 1".into()));
+        }
+        ctx.check()?;
+        let kernels = Kernels::new(&ctx.device);
+        let mut builder = PlanBuilder { rec: Recorder::new(&ctx.device, &kernels), weights, cfg };
+
+        let size = cfg.image_size;
+        let x = builder.rec.tensor("x", &[batch, cfg.in_channels, size, size]);
+        let timesteps = builder.rec.tensor("t", &[batch]);
+        let text = builder.rec.tensor("text", &[batch, cfg.text_dim]);
+        let output = builder.unet(&x, &timesteps, &text)?;
+
+        let staging = kernels::staging_buffer(&ctx.device, "denoiser output read-back", output.byte_len());
+        let (dispatches, recorded_bytes) = builder.rec.finish();
+        // Shader compilation or bind group validation failures are reported through the
+        // device's error handler, not as return values.
+        ctx.check()?;
+        Ok(UNetPlan {
+            cfg: cfg.clone(),
+            batch,
+            x,
+            timesteps,
+            text,
+            output,
+            buffer_bytes: recorded_bytes + staging.size(),
+            staging,
+            dispatches,
+        })
+    }
+
+    /// x: batch × C × S × S noisy images, t: one (possibly fractional) timestep per sample,
+    /// text: batch × text_dim embeddings (zeros = unconditional) → the model output, x's shape.
+    /// One forward at a time per plan: it reuses its read-back buffer.
+    pub async fn forward(&self, ctx: &GpuContext, x: &[f32], t: &[f32], text: &[f32]) -> Result<Vec<f32>> {
+        let expect_len = |name: &str, got: usize, want: usize, what: String| {
+            if got == want {
+                Ok(())
+            } else {
+                Err(Error::Input(format!(
+                    "{name} has {got} values but this plan expects {want} ({what})"
+                )))
+            }
+        };
+        let (b, c, s) = (self.batch, self.cfg.in_channels, self.cfg.image_size);
+        expect_len("x", x.len(), self.x.len(), format!("batch {b} × {c} channels × {s} × {s}"))?;
+        expect_len("t", t.len(), self.timesteps.len(), format!("one timestep per sample, batch {b}"))?;
+        expect_len(
+            "text",
+            text.len(),
+            self.text.len(),
+            format!("batch {b} × text_dim {}", self.cfg.text_dim),
+        )?;
+        ctx.queue.write_buffer(&self.x.buffer, 0, bytemuck::cast_slice(x));
+        ctx.queue.write_buffer(&self.timesteps.buffer, 0, bytemuck::cast_slice(t));
+        ctx.queue.write_buffer(&self.text.buffer, 0, bytemuck::cast_slice(text));
+        kernels::submit_and_read(ctx, &self.dispatches, &self.output, &self.staging).await
+    }
+
+    pub fn batch(&self) -> usize {
+        self.batch
+    }
+
+    /// Kernel launches per forward.
+    pub fn dispatch_count(&self) -> usize {
+        self.dispatches.len()
+    }
+
+    /// Bytes of every GPU buffer the plan holds: weights, activations, uniforms, read-back.
+    pub fn buffer_bytes(&self) -> u64 {
+        self.buffer_bytes
+    }
+}
+
+/// Records the forward pass; every method mirrors the module of the same name in unet.rs and
+/// reads its weights under the same prefix.
+struct PlanBuilder<'a> {
+    rec: Recorder<'a>,
+    weights: &'a WeightMap,
+    cfg: &'a UNetConfig,
+}
+
+impl PlanBuilder<'_> {
+    /// Uploads the tensor `key` after checking that it exists with exactly `shape`.
+    fn weight(&mut self, key: &str, shape: &[usize]) -> Result<GpuTensor> {
+        let host = weights::expect(self.weights, WEIGHTS_FILE, key, shape)?;
+        self.rec.upload(key, &host.data, shape)
+    }
+
+    fn linear(&mut self, prefix: &str, x: &GpuTensor, out: usize, options: LinearOptions<'_>) -> Result<GpuTensor> {
+        let input = x.shape[1];
+        let weight = self.weight(&format!("{prefix}.weight"), &[out, input])?;
+        let bias = self.weight(&format!("{prefix}.bias"), &[out])?;
+        self.rec.linear(prefix, x, &weight, &bias, options)
+    }
+
+    /// A convolution with k×k kernel, `cout` outputs and the input's channel count.
+    fn conv(
+        &mut self,
+        prefix: &str,
+        x: &GpuTensor,
+        cout: usize,
+        kernel: usize,
+        options: Conv2dOptions<'_>,
+    ) -> Result<GpuTensor> {
+        let cin = x.shape[1];
+        let weight = self.weight(&format!("{prefix}.weight"), &[cout, cin, kernel, kernel])?;
+        let bias = self.weight(&format!("{prefix}.bias"), &[cout])?;
+        self.rec.conv2d(prefix, x, &weight, &bias, options)
+    }
+
+    /// `conv3` of unet.rs: 3×3, padding 1.
+    fn conv3(&mut self, prefix: &str, x: &GpuTensor, cout: usize, stride: usize) -> Result<GpuTensor> {
+        self.conv(prefix, x, cout, 3, Conv2dOptions { stride, padding: 1, ..Default::default() })
+    }
+
+    fn group_norm(
+        &mut self,
+        prefix: &str,
+        x: &GpuTensor,
+        film: Option<&GpuTensor>,
+        silu: bool,
+    ) -> Result<GpuTensor> {
+        let channels = x.shape[1];
+        let gamma = self.weight(&format!("{prefix}.weight"), &[channels])?;
+        let beta = self.weight(&format!("{prefix}.bias"), &[channels])?;
+        let options = GroupNormOptions { groups: self.cfg.groups, film, silu };
+        self.rec.group_norm(prefix, x, &gamma, &beta, options)
+    }
+
+    /// ResBlock::forward: conv1(silu(norm1(x))), FiLM from film(silu(cond)) fused into norm2,
+    /// conv2(silu(..)) with the skip (1×1 conv or x itself) added in the same dispatch.
+    fn res_block(&mut self, prefix: &str, x: &GpuTensor, cout: usize, cond: &GpuTensor) -> Result<GpuTensor> {
+        let cin = x.shape[1];
+        let h = self.group_norm(&format!("{prefix}.norm1"), x, None, true)?;
+        let h = self.conv3(&format!("{prefix}.conv1"), &h, cout, 1)?;
+        let silu_cond = LinearOptions { silu_input: true, accumulate_into: None };
+        let film = self.linear(&format!("{prefix}.film"), cond, 2 * cout, silu_cond)?;
+        let h = self.group_norm(&format!("{prefix}.norm2"), &h, Some(&film), true)?;
+        let skip = if cin != cout {
+            self.conv(&format!("{prefix}.skip"), x, cout, 1, Conv2dOptions::default())?
+        } else {
+            x.clone()
+        };
+        let options = Conv2dOptions { stride: 1, padding: 1, residual: Some(&skip), ..Default::default() };
+        self.conv(&format!("{prefix}.conv2"), &h, cout, 3, options)
+    }
+
+    /// SelfAttention::forward: x + proj(attention(qkv(norm(x)))), the residual fused into proj.
+    fn self_attention(&mut self, prefix: &str, x: &GpuTensor) -> Result<GpuTensor> {
+        let channels = x.shape[1];
+        let one_by_one = Conv2dOptions::default();
+        let h = self.group_norm(&format!("{prefix}.norm"), x, None, false)?;
+        let qkv = self.conv(&format!("{prefix}.qkv"), &h, 3 * channels, 1, one_by_one)?;
+        let attended = self.rec.attention(&format!("{prefix}.attention"), &qkv, self.cfg.attn_heads)?;
+        let proj = Conv2dOptions { residual: Some(x), ..one_by_one };
+        self.conv(&format!("{prefix}.proj"), &attended, channels, 1, proj)
+    }
+
+    /// UNet::condition: time_mlp.2(silu(time_mlp.0(temb))) + text_proj(text).
+    fn condition(&mut self, timesteps: &GpuTensor, text: &GpuTensor) -> Result<GpuTensor> {
+        let cfg = self.cfg;
+        let temb = self.rec.timestep_embedding("timestep_embedding", timesteps, cfg.time_freq_dim)?;
+        let h = self.linear("time_mlp.0", &temb, cfg.cond_dim, LinearOptions::default())?;
+        let cond = self.linear(
+            "time_mlp.2",
+            &h,
+            cfg.cond_dim,
+            LinearOptions { silu_input: true, accumulate_into: None },
+        )?;
+        self.linear(
+            "text_proj",
+            text,
+            cfg.cond_dim,
+            LinearOptions { silu_input: false, accumulate_into: Some(&cond) },
+        )
+    }
+
+    /// UNet::forward.
+    fn unet(&mut self, x: &GpuTensor, timesteps: &GpuTensor, text: &GpuTensor) -> Result<GpuTensor> {
+        let cfg = self.cfg;
+        let channels = &cfg.channels;
+        let levels = channels.len();
+        let cond = self.condition(timesteps, text)?;
+
+        let mut h = self.conv3("conv_in", x, channels[0], 1)?;
+        // Skips are the level outputs themselves: each buffer is written once and read later.
+        let mut skips = Vec::with_capacity(levels);
+        for (i, &c) in channels.iter().enumerate() {
+            h = self.res_block(&format!("down.{i}.res"), &h, c, &cond)?;
+            skips.push(h.clone());
+            if i + 1 < levels {
+                h = self.conv3(&format!("down.{i}.downsample"), &h, c, 2)?;
+            }
+        }
+
+        let top = channels[levels - 1];
+        h = self.res_block("mid.res1", &h, top, &cond)?;
+        h = self.self_attention("mid.attn", &h)?;
+        h = self.res_block("mid.res2", &h, top, &cond)?;
+
+        for i in (0..levels).rev() {
+            let merged = self.rec.concat(&format!("up.{i}.concat"), &h, &skips[i])?;
+            h = self.res_block(&format!("up.{i}.res"), &merged, channels[i], &cond)?;
+            if i > 0 {
+                // upsample(F.interpolate(h, 2)): the nearest-2x read is fused into the conv.
+                let options = Conv2dOptions { stride: 1, padding: 1, upsample: true, residual: None };
+                h = self.conv(&format!("up.{i}.upsample"), &h, channels[i - 1], 3, options)?;
+            }
+        }
+
+        let h = self.group_norm("out_norm", &h, None, true)?;
+        self.conv3("out_conv", &h, cfg.in_channels, 1)
+    }
+}

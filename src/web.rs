@@ -1,0 +1,223 @@
+//! The wasm API used by www/worker.js (it runs inside a Web Worker, so the page never freezes).
+//!
+//! ```js
+//! const lab = await Lab.load(manifestUrl, (p) => {/* {loaded, total, file} */}, { forceCpu: false });
+//! lab.backend; lab.adapter; lab.fallbackReason;
+//! const res = await lab.generate(prompt, { steps, seed, guidance, sampler }, (step) => {});
+//! ```
+//! Every failure reaches JS as an `Error` whose message says what went wrong.
+
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use js_sys::{Function, Object, Reflect, Uint8Array, Uint8ClampedArray};
+use serde::Deserialize;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
+
+use crate::pipeline::{self, GenerateOptions};
+use crate::weights::Manifest;
+use crate::Error;
+
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+}
+
+fn js_error(e: impl std::fmt::Display) -> JsValue {
+    js_sys::Error::new(&e.to_string()).into()
+}
+
+fn now_ms() -> f64 {
+    js_sys::Reflect::get(&js_sys::global(), &"performance".into())
+        .ok()
+        .and_then(|p| p.dyn_into::<web_sys::Performance>().ok())
+        .map_or_else(js_sys::Date::now, |p| p.now())
+}
+
+fn set(obj: &Object, key: &str, value: impl Into<JsValue>) {
+    // setting a property on a fresh plain object cannot fail
+    let _ = Reflect::set(obj, &key.into(), &value.into());
+}
+
+/// fetch() from the window or the worker global scope.
+async fn fetch(url: &str) -> Result<web_sys::Response, JsValue> {
+    let global = js_sys::global();
+    let promise = if let Some(w) = global.dyn_ref::<web_sys::WorkerGlobalScope>() {
+        w.fetch_with_str(url)
+    } else if let Some(w) = global.dyn_ref::<web_sys::Window>() {
+        w.fetch_with_str(url)
+    } else {
+        return Err(js_error("no fetch() in this context"));
+    };
+    let resp: web_sys::Response = JsFuture::from(promise)
+        .await
+        .map_err(|e| js_error(format!("could not download {url}: {}", describe(&e))))?
+        .dyn_into()?;
+    if !resp.ok() {
+        return Err(js_error(format!("model files: could not download {url}: HTTP {} {}", resp.status(), resp.status_text())));
+    }
+    Ok(resp)
+}
+
+fn describe(e: &JsValue) -> String {
+    e.dyn_ref::<js_sys::Error>().map_or_else(|| format!("{e:?}"), |e| String::from(e.message()))
+}
+
+/// Downloads `url` chunk by chunk, calling `on_bytes(n)` as bytes arrive.
+async fn download(url: &str, mut on_bytes: impl FnMut(usize)) -> Result<Vec<u8>, JsValue> {
+    let resp = fetch(url).await?;
+    let body = resp.body().ok_or_else(|| js_error(format!("{url}: empty response body")))?;
+    let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().dyn_into()?;
+    let mut out = Vec::new();
+    loop {
+        let chunk = JsFuture::from(reader.read())
+            .await
+            .map_err(|e| js_error(format!("download of {url} broke off: {}", describe(&e))))?;
+        if Reflect::get(&chunk, &"done".into())?.as_bool().unwrap_or(true) {
+            break;
+        }
+        let bytes: Uint8Array = Reflect::get(&chunk, &"value".into())?.dyn_into()?;
+        let start = out.len();
+        out.resize(start + bytes.length() as usize, 0);
+        bytes.copy_to(&mut out[start..]);
+        on_bytes(bytes.length() as usize);
+    }
+    Ok(out)
+}
+
+fn resolve(base: &str, name: &str) -> Result<String, JsValue> {
+    Ok(web_sys::Url::new_with_base(name, base)?.href())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct LoadOptions {
+    force_cpu: bool,
+}
+
+#[wasm_bindgen]
+pub struct Lab {
+    inner: Rc<pipeline::Lab>,
+    busy: Rc<Cell<bool>>,
+}
+
+#[wasm_bindgen]
+impl Lab {
+    /// Downloads the manifest and every file it lists (progress: `{loaded, total, file}`),
+    /// checks each file's size and sha256, and builds the model on WebGPU or, without it, the CPU.
+    pub async fn load(manifest_url: String, progress: Function, options: JsValue) -> Result<Lab, JsValue> {
+        let opts: LoadOptions = if options.is_undefined() || options.is_null() {
+            LoadOptions::default()
+        } else {
+            serde_wasm_bindgen::from_value(options).map_err(js_error)?
+        };
+        // relative URLs resolve against the worker's (or window's) location
+        let here = Reflect::get(&js_sys::global(), &"location".into())
+            .and_then(|loc| Reflect::get(&loc, &"href".into()))
+            .ok()
+            .and_then(|h| h.as_string())
+            .unwrap_or_default();
+        let base = resolve(&here, &manifest_url).map_err(|_| js_error(format!("invalid model URL: {manifest_url}")))?;
+        let manifest_bytes = download(&base, |_| {}).await?;
+        let manifest = Manifest::from_json(&String::from_utf8_lossy(&manifest_bytes)).map_err(js_error)?;
+        let total = manifest.total_bytes() as f64;
+        let mut loaded = 0f64;
+        let mut files = HashMap::new();
+        for name in manifest.all_names() {
+            let url = resolve(&base, &name)?;
+            let bytes = download(&url, |n| {
+                loaded += n as f64;
+                let p = Object::new();
+                set(&p, "loaded", loaded);
+                set(&p, "total", total);
+                set(&p, "file", name.as_str());
+                let _ = progress.call1(&JsValue::NULL, &p);
+            })
+            .await?;
+            files.insert(name, bytes);
+        }
+        let lab = pipeline::Lab::from_files(&manifest, &files, !opts.force_cpu).await.map_err(js_error)?;
+        Ok(Lab { inner: Rc::new(lab), busy: Rc::new(Cell::new(false)) })
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn backend(&self) -> String {
+        self.inner.backend().name().into()
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn adapter(&self) -> String {
+        self.inner.adapter.clone()
+    }
+
+    #[wasm_bindgen(getter, js_name = fallbackReason)]
+    pub fn fallback_reason(&self) -> String {
+        self.inner.fallback_reason.clone()
+    }
+
+    /// Generates an image; `on_step` gets `{index, total, t, ms, width, height, x_t, eps, x0}`
+    /// (RGBA Uint8ClampedArrays) after every step. Resolves with `{ms, backend, steps, width,
+    /// height, image}`. One generation at a time: a second call while one runs is refused.
+    pub fn generate(&self, prompt: String, options: JsValue, on_step: Function) -> js_sys::Promise {
+        let lab = self.inner.clone();
+        let busy = self.busy.clone();
+        future_to_promise(async move {
+            if busy.get() {
+                return Err(js_error("a generation is already running; wait for it to finish"));
+            }
+            let opts: GenerateOptions = if options.is_undefined() || options.is_null() {
+                GenerateOptions::default()
+            } else {
+                serde_wasm_bindgen::from_value(options).map_err(|e| js_error(Error::Input(format!("options: {e}"))))?
+            };
+            busy.set(true);
+            let result = run_generate(&lab, &prompt, &opts, &on_step).await;
+            busy.set(false);
+            result
+        })
+    }
+}
+
+fn rgba_array(bytes: &[u8]) -> Uint8ClampedArray {
+    let a = Uint8ClampedArray::new_with_length(bytes.len() as u32);
+    a.copy_from(bytes);
+    a
+}
+
+async fn run_generate(lab: &pipeline::Lab, prompt: &str, opts: &GenerateOptions, on_step: &Function) -> Result<JsValue, JsValue> {
+    let (c, s) = (lab.cfg.in_channels, lab.cfg.image_size);
+    let start = now_ms();
+    let mut last = start;
+    let image = lab
+        .generate(prompt, opts, |step| {
+            let now = now_ms();
+            let o = Object::new();
+            set(&o, "index", step.index as u32);
+            set(&o, "total", step.total as u32);
+            set(&o, "t", step.t as u32);
+            set(&o, "ms", now - last);
+            set(&o, "width", s as u32);
+            set(&o, "height", s as u32);
+            set(&o, "x_t", rgba_array(&pipeline::to_rgba(&step.x_t, c, s, -1.0, 1.0)));
+            set(&o, "eps", rgba_array(&pipeline::to_rgba(&step.eps, c, s, -2.0, 2.0)));
+            set(&o, "x0", rgba_array(&pipeline::to_rgba(&step.x0, c, s, -1.0, 1.0)));
+            last = now;
+            on_step
+                .call1(&JsValue::NULL, &o)
+                .map(|_| ())
+                .map_err(|e| Error::Other(format!("step callback failed: {}", describe(&e))))
+        })
+        .await
+        .map_err(js_error)?;
+    let res = Object::new();
+    set(&res, "ms", now_ms() - start);
+    set(&res, "backend", lab.backend().name());
+    set(&res, "steps", opts.validate().map_err(js_error)?.steps as u32);
+    set(&res, "width", s as u32);
+    set(&res, "height", s as u32);
+    set(&res, "image", rgba_array(&pipeline::to_rgba(&image, c, s, -1.0, 1.0)));
+    Ok(res.into())
+}

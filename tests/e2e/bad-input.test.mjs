@@ -1,0 +1,161 @@
+// (b) Bad input: a clear message in the page's alert, and the next valid generate still works.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  TIMEOUTS, MOCK, checkBuilt, launch, startTestServer, newPage, openLab, runGenerate, screenshot,
+  assertNoUnexpectedErrors, waitIdle,
+} from './helpers.mjs';
+
+let server;
+let baseUrl;
+let browser;
+
+before(async () => {
+  checkBuilt();
+  ({ server, url: baseUrl } = await startTestServer());
+  browser = await launch({ webgpu: true });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+const VALID = { prompt: 'Apfel', steps: 2, seed: 7 };
+
+async function expectValidWorks(page, label) {
+  const ok = await runGenerate(page, VALID);
+  assert.equal(ok.outcome, 'done', `after ${label}, a valid generate failed: ${ok.alert}`);
+  assert.equal(ok.alert, '', `after ${label}, the alert was not cleared`);
+  assert.deepEqual(ok.steps.map((s) => s.detail.index), [0, 1]);
+}
+
+test('the element rejects bad input with a message and stays usable', { timeout: TIMEOUTS.test }, async (t) => {
+  const { context, page, errors } = await newPage(browser, { locale: 'en-US' });
+  try {
+    await openLab(page, baseUrl);
+    await waitIdle(page);
+    const bad = [
+      { label: 'an empty prompt', input: { prompt: '', steps: 8, seed: 1 }, message: /prompt/i },
+      { label: 'a prompt of spaces', input: { prompt: '   ', steps: 8, seed: 1 }, message: /prompt/i },
+      { label: 'a 10,000-character prompt', input: { prompt: 'Hund'.repeat(2500), steps: 8, seed: 1 }, message: /1000/ },
+      { label: 'steps 0', input: { prompt: 'Hund', steps: 0, seed: 1 }, message: /steps/i },
+      { label: 'steps 10000', input: { prompt: 'Hund', steps: 10000, seed: 1 }, message: /steps/i },
+      { label: 'steps 2.5', input: { prompt: 'Hund', steps: 2.5, seed: 1 }, message: /steps/i },
+      { label: 'seed -1', input: { prompt: 'Hund', steps: 2, seed: -1 }, message: /seed/i },
+    ];
+    for (const b of bad) {
+      const r = await runGenerate(page, b.input);
+      assert.equal(r.outcome, 'error', `${b.label} was accepted`);
+      assert.match(r.alert, b.message, `${b.label}: alert says "${r.alert}"`);
+      assert.equal(r.error.detail.message, r.alert);
+      assert.equal(r.error.detail.kind, 'input');
+      assert.equal(r.steps.length, 0, `${b.label}: steps ran`);
+      assert.equal(await page.locator('diffusion-lab #generate').isEnabled(), true);
+      t.diagnostic(`${b.label}: "${r.alert}"`);
+      if (b.label === 'steps 0') await screenshot(page, 'bad-input-steps0');
+      await expectValidWorks(page, b.label);
+    }
+
+    // generate() itself rejects with the same message.
+    await page.locator('diffusion-lab #steps').fill('0');
+    const rejected = await page.evaluate(() => document.querySelector('diffusion-lab').generate().then(() => 'resolved', (e) => e.message));
+    assert.match(rejected, /steps/i);
+    await page.locator('diffusion-lab #steps').fill('2');
+
+    // Emoji and right-to-left text: accepted and generated (or, if the model refuses it, a clear
+    // message), and in either case the next valid generate works.
+    const odd = await runGenerate(page, { prompt: '🐶 كلب', steps: 2, seed: 1 });
+    if (odd.outcome === 'done') {
+      t.diagnostic('"🐶 كلب" was accepted and generated');
+      assert.deepEqual(odd.steps.map((s) => s.detail.index), [0, 1]);
+    } else {
+      t.diagnostic(`"🐶 كلب" was refused: ${odd.alert}`);
+      assert.ok(odd.alert.length > 10);
+    }
+    await screenshot(page, 'bad-input-unicode');
+    await expectValidWorks(page, 'emoji/RTL text');
+
+    // German messages too.
+    await page.evaluate(() => document.querySelector('diffusion-lab').setAttribute('lang', 'de'));
+    const de = await runGenerate(page, { prompt: '', steps: 2, seed: 1 });
+    assert.match(de.alert, /Bitte gib einen Prompt ein/);
+    assertNoUnexpectedErrors(errors);
+  } finally {
+    await context.close();
+  }
+});
+
+test('the worker and the Lab reject bad input themselves, and keep working', { timeout: TIMEOUTS.test }, async (t) => {
+  const { context, page, errors } = await newPage(browser);
+  try {
+    await openLab(page, baseUrl);
+    await waitIdle(page);
+    // Talk to a second worker directly, past the element's own checks, to test the Rust side.
+    const results = await page.evaluate(async () => {
+      const worker = new Worker(new URL('./worker.js', location.href), { type: 'module' });
+      const manifest = new URL('./models/manifest.json', location.href).href;
+      const call = (msg) => new Promise((resolve) => {
+        const steps = [];
+        const onMessage = (e) => {
+          const m = e.data;
+          if (m.type === 'step' && m.id === msg.id) steps.push(m.index);
+          if ((m.type === 'done' || m.type === 'error' || m.type === 'ready') && (m.id === msg.id)) {
+            worker.removeEventListener('message', onMessage);
+            resolve({ type: m.type, message: m.message, backend: m.backend, steps });
+          }
+        };
+        worker.addEventListener('message', onMessage);
+        worker.postMessage(msg);
+      });
+      const out = {};
+      out.beforeLoad = await call({ type: 'generate', id: 1, prompt: 'Hund', options: { steps: 1, seed: 1 } });
+      out.load = await call({ type: 'load', id: 2, url: manifest, forceCpu: false });
+      const opts = { seed: 1 };
+      out.empty = await call({ type: 'generate', id: 3, prompt: '', options: { ...opts, steps: 2 } });
+      out.steps0 = await call({ type: 'generate', id: 4, prompt: 'Hund', options: { ...opts, steps: 0 } });
+      out.steps101 = await call({ type: 'generate', id: 5, prompt: 'Hund', options: { ...opts, steps: 101 } });
+      out.long = await call({ type: 'generate', id: 6, prompt: 'x'.repeat(1001), options: { ...opts, steps: 2 } });
+      out.bogus = await call({ type: 'bogus', id: 7 });
+      out.valid = await call({ type: 'generate', id: 8, prompt: 'Hund', options: { ...opts, steps: 2 } });
+      worker.terminate();
+      return out;
+    });
+    for (const [k, v] of Object.entries(results)) t.diagnostic(`${k}: ${v.type} ${v.message ?? v.backend ?? ''}`);
+    assert.equal(results.beforeLoad.type, 'error');
+    assert.equal(results.load.type, 'ready');
+    for (const k of ['empty', 'steps0', 'steps101', 'long', 'bogus']) {
+      assert.equal(results[k].type, 'error', `${k} was accepted`);
+      assert.ok(results[k].message && results[k].message.length > 5, `${k}: message "${results[k].message}"`);
+      assert.doesNotMatch(results[k].message, /unreachable|RuntimeError|panicked/i, `${k}: not a readable message`);
+      assert.deepEqual(results[k].steps, [], `${k}: steps ran`);
+    }
+    assert.match(results.steps0.message, /step/i);
+    assert.match(results.steps101.message, /step/i);
+    assert.match(results.empty.message, /prompt|empty/i);
+    assert.match(results.long.message, /prompt|long|1000|char/i);
+    assert.equal(results.valid.type, 'done', `valid generate after rejections failed: ${results.valid.message}`);
+    assert.deepEqual(results.valid.steps, [0, 1]);
+    assertNoUnexpectedErrors(errors);
+  } finally {
+    await context.close();
+  }
+});
+
+// Only the mock can be made to trap on purpose (prompt "__trap__" acts like a Rust panic).
+test('after a wasm trap the page starts a new worker and works again', { timeout: TIMEOUTS.test, skip: !MOCK && 'needs DLAB_E2E_MOCK=1' }, async () => {
+  const { context, page, errors } = await newPage(browser);
+  try {
+    let workers = 0;
+    page.on('worker', () => workers++);
+    await openLab(page, baseUrl);
+    const trap = await runGenerate(page, { prompt: '__trap__', steps: 2, seed: 1 });
+    assert.equal(trap.outcome, 'error');
+    assert.match(trap.alert, /unreachable/);
+    await expectValidWorks(page, 'a wasm trap');
+    assert.equal(workers, 2, 'the trapped worker was not replaced');
+    assertNoUnexpectedErrors(errors);
+  } finally {
+    await context.close();
+  }
+});

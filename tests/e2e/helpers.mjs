@@ -1,0 +1,231 @@
+// Shared helpers for the browser end-to-end tests (node --test tests/e2e/).
+//
+// Chromium: Debian's /usr/bin/chromium driven by playwright-core (never `npx playwright install`).
+// WebGPU runs on SwiftShader (a CPU emulation of a GPU), so everything is slow: timeouts are long.
+//
+// Environment:
+//   DLAB_E2E_MOCK=1      serve tests/e2e/fixtures/mock_diffusion_lab.js instead of www/pkg (and a
+//                        manifest of the small files in www/models when manifest.json is missing),
+//                        to check the page, worker and tests before the wasm is built
+//   DLAB_E2E_HEADED=1    show the browser window
+//   DLAB_E2E_CHROMIUM    another Chromium binary (default /usr/bin/chromium)
+
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { startServer } from '../../scripts/serve.mjs';
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const WWW = path.join(REPO, 'www');
+export const RESULTS = path.join(REPO, 'test-results');
+export const MOCK = process.env.DLAB_E2E_MOCK === '1';
+const MOCK_MODULE = path.join(REPO, 'tests/e2e/fixtures/mock_diffusion_lab.js');
+
+/** Generous limits: SwiftShader and the wasm CPU path may take seconds per step. */
+export const TIMEOUTS = {
+  test: 20 * 60_000,
+  load: 10 * 60_000,
+  generate: 10 * 60_000,
+  action: 10 * 60_000,
+};
+
+export const BASE_ARGS = [
+  '--no-sandbox',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+export const WEBGPU_ARGS = ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'];
+export const NO_WEBGPU_ARGS = ['--disable-features=WebGPU'];
+
+/** Fails early, with a clear message, when the page cannot work yet. */
+export function checkBuilt() {
+  if (MOCK) return;
+  const missing = [
+    'www/pkg/diffusion_lab.js',
+    'www/pkg/diffusion_lab_bg.wasm',
+    'www/models/manifest.json',
+  ].filter((p) => !existsSync(path.join(REPO, p)));
+  if (missing.length) {
+    throw new Error(`missing ${missing.join(', ')}: build the wasm (wasm-bindgen --target web into www/pkg) `
+      + 'and the model files first, or run with DLAB_E2E_MOCK=1 to test the page against a mock');
+  }
+}
+
+export async function launch({ webgpu = true } = {}) {
+  return chromium.launch({
+    executablePath: process.env.DLAB_E2E_CHROMIUM || '/usr/bin/chromium',
+    headless: process.env.DLAB_E2E_HEADED !== '1',
+    args: [...BASE_ARGS, ...(webgpu ? WEBGPU_ARGS : NO_WEBGPU_ARGS)],
+  });
+}
+
+export async function startTestServer() {
+  return startServer({ port: 0, host: '127.0.0.1', root: 'www' });
+}
+
+/** The manifest the page will see (the real one, or in mock mode one made from the small files). */
+export function loadManifest() {
+  const real = path.join(WWW, 'models/manifest.json');
+  if (existsSync(real)) return JSON.parse(readFileSync(real, 'utf8'));
+  if (!MOCK) throw new Error('www/models/manifest.json is missing');
+  const names = ['denoiser.json', 'text_encoder.json', 'tokenizer.json']
+    .filter((n) => existsSync(path.join(WWW, 'models', n)));
+  return {
+    denoiser: { config: 'denoiser.json', weights: 'denoiser.json' },
+    text_encoder: { config: 'text_encoder.json', weights: 'text_encoder.json', tokenizer: 'tokenizer.json' },
+    files: names.map((name) => {
+      const bytes = readFileSync(path.join(WWW, 'models', name));
+      return { name, bytes: statSync(path.join(WWW, 'models', name)).size, sha256: createHash('sha256').update(bytes).digest('hex') };
+    }),
+  };
+}
+
+/**
+ * A new page with error collection. Returns {context, page, errors}.
+ * `errors` collects uncaught page errors and console errors from the page and its workers.
+ */
+export async function newPage(browser, { viewport = { width: 1000, height: 1200 }, locale = 'en-US' } = {}) {
+  const context = await browser.newContext({ viewport, locale });
+  context.setDefaultTimeout(TIMEOUTS.action);
+  if (MOCK) {
+    await context.route('**/pkg/diffusion_lab.js', (route) => route.fulfill({
+      status: 200,
+      contentType: 'text/javascript',
+      body: readFileSync(MOCK_MODULE, 'utf8'),
+    }));
+    if (!existsSync(path.join(WWW, 'models/manifest.json'))) {
+      await context.route('**/models/manifest.json', (route) => route.fulfill({
+        status: 200,
+        contentType: 'application/json',
+        body: JSON.stringify(loadManifest()),
+      }));
+    }
+  }
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(`console.error${msg.worker?.() ? ' (worker)' : ''}: ${msg.text()}`);
+  });
+  page.on('worker', (worker) => {
+    worker.on('console', (msg) => {
+      if (msg.type() === 'error') errors.push(`console.error (worker): ${msg.text()}`);
+    });
+  });
+  return { context, page, errors };
+}
+
+/** Fails when `errors` holds anything that no pattern in `allowed` matches. */
+export function assertNoUnexpectedErrors(errors, allowed = []) {
+  const unexpected = [...new Set(errors)].filter((e) => !allowed.some((re) => re.test(e)));
+  if (unexpected.length) throw new Error(`unexpected errors in the page:\n  ${unexpected.join('\n  ')}`);
+}
+
+/**
+ * Opens the demo page and installs a recorder on <diffusion-lab> that keeps every step/done/error
+ * event in window.__lab.events. Step and done records carry the main canvas's pixel statistics,
+ * read right when the event fires (the element draws before it dispatches).
+ */
+export async function openLab(page, baseUrl, pagePath = 'index.html') {
+  await page.goto(new URL(pagePath, baseUrl).href);
+  await page.waitForFunction(() => customElements.get('diffusion-lab') && document.querySelector('diffusion-lab')?.shadowRoot);
+  await page.evaluate(() => {
+    const el = document.querySelector('diffusion-lab');
+    const canvasStats = () => {
+      const c = el.shadowRoot.getElementById('xt');
+      const { width: w, height: h } = c;
+      const d = c.getContext('2d', { willReadFrequently: true }).getImageData(0, 0, w, h).data;
+      // Mean absolute difference of horizontally and vertically neighbouring pixels (RGB): high
+      // for noise, low for a clean picture with flat areas.
+      let sum = 0;
+      let n = 0;
+      for (let y = 0; y < h; y++) {
+        for (let x = 0; x < w; x++) {
+          const i = (y * w + x) * 4;
+          for (let ch = 0; ch < 3; ch++) {
+            if (x + 1 < w) { sum += Math.abs(d[i + ch] - d[i + 4 + ch]); n++; }
+            if (y + 1 < h) { sum += Math.abs(d[i + ch] - d[i + 4 * w + ch]); n++; }
+          }
+        }
+      }
+      let mean = 0;
+      for (let i = 0; i < d.length; i += 4) mean += d[i] + d[i + 1] + d[i + 2];
+      return { hf: sum / n, mean: mean / (w * h * 3), pixels: Array.from(d) };
+    };
+    window.__lab = { events: [] };
+    for (const type of ['step', 'done', 'error']) {
+      el.addEventListener(type, (event) => {
+        const record = { type, detail: { ...event.detail }, at: performance.now() };
+        if (type !== 'error') Object.assign(record, canvasStats());
+        window.__lab.events.push(record);
+      });
+    }
+  });
+}
+
+export function labText(page, id) {
+  return page.evaluate((id) => document.querySelector('diffusion-lab').shadowRoot.getElementById(id).textContent, id);
+}
+
+export function isHidden(page, id) {
+  return page.evaluate((id) => {
+    const el = document.querySelector('diffusion-lab').shadowRoot.getElementById(id);
+    return el.hidden || getComputedStyle(el).display === 'none';
+  }, id);
+}
+
+/** Waits until the element is idle (autoload finished, or failed) and the button can be pressed. */
+export async function waitIdle(page, timeout = TIMEOUTS.load) {
+  await page.waitForFunction(() => {
+    const el = document.querySelector('diffusion-lab');
+    return el && !el.busy && !el.shadowRoot.getElementById('generate').disabled;
+  }, null, { timeout, polling: 250 });
+}
+
+/**
+ * Fills the form like a user, presses the button, and waits for the `done` or `error` event that
+ * follows. Returns {outcome, done, error, steps, alert}; pixel arrays are dropped unless `keepPixels`.
+ */
+export async function runGenerate(page, { prompt, steps, seed }, { keepPixels = false, timeout = TIMEOUTS.generate } = {}) {
+  await waitIdle(page);
+  const mark = await page.evaluate(() => window.__lab.events.length);
+  if (prompt !== undefined) await page.locator('diffusion-lab #prompt').fill(String(prompt));
+  if (steps !== undefined) await page.locator('diffusion-lab #steps').fill(String(steps));
+  if (seed !== undefined) await page.locator('diffusion-lab #seed').fill(String(seed));
+  await page.locator('diffusion-lab #generate').click();
+  await page.waitForFunction(
+    (mark) => window.__lab.events.slice(mark).some((e) => e.type === 'done' || e.type === 'error'),
+    mark,
+    { timeout, polling: 200 },
+  );
+  const events = await page.evaluate((mark) => window.__lab.events.slice(mark), mark);
+  if (!keepPixels) for (const e of events) delete e.pixels;
+  const end = events.find((e) => e.type === 'done' || e.type === 'error');
+  return {
+    outcome: end.type,
+    done: end.type === 'done' ? end : null,
+    error: end.type === 'error' ? end : null,
+    steps: events.filter((e) => e.type === 'step'),
+    alert: await labText(page, 'alert'),
+    events,
+  };
+}
+
+export async function screenshot(page, name) {
+  mkdirSync(RESULTS, { recursive: true });
+  const file = path.join(RESULTS, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  const lab = page.locator('diffusion-lab');
+  if (await lab.count()) await lab.screenshot({ path: path.join(RESULTS, `${name}-lab.png`) });
+  return file;
+}
+
+export function writeResult(name, data) {
+  mkdirSync(RESULTS, { recursive: true });
+  writeFileSync(path.join(RESULTS, name), JSON.stringify(data, null, 2));
+}

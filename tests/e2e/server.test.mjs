@@ -1,0 +1,102 @@
+// scripts/serve.mjs: MIME types, 404, paths outside the root, caching headers. No browser needed.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { startServer } from '../../scripts/serve.mjs';
+import { REPO } from './helpers.mjs';
+
+let server;
+let base;
+
+before(async () => {
+  ({ server, url: base } = await startServer({ port: 0 }));
+});
+after(() => server?.close());
+
+/** A raw GET/HEAD whose path is sent exactly as given (no URL normalisation by the client). */
+function request(rawPath, { method = 'GET', headers = {} } = {}) {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ hostname, port, path: rawPath, method, headers }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('serves the page files with the right MIME types', async () => {
+  const cases = [
+    ['/', 'text/html'],
+    ['/index.html', 'text/html'],
+    ['/diffusion-lab.js', 'text/javascript'],
+    ['/worker.js', 'text/javascript'],
+    ['/i18n.js', 'text/javascript'],
+    ['/style.css', 'text/css'],
+    ['/models/denoiser.json', 'application/json'],
+  ];
+  for (const [p, type] of cases) {
+    const res = await request(p);
+    assert.equal(res.status, 200, p);
+    assert.ok(res.headers['content-type'].startsWith(type), `${p}: ${res.headers['content-type']}`);
+    assert.equal(Number(res.headers['content-length']), res.body.length, p);
+    assert.equal(res.headers['cache-control'], 'no-cache', p);
+  }
+});
+
+test('knows the MIME types of wasm, mjs and png', async () => {
+  const { mimeType } = await import('../../scripts/serve.mjs');
+  assert.equal(mimeType('pkg/diffusion_lab_bg.wasm'), 'application/wasm');
+  assert.ok(mimeType('a.mjs').startsWith('text/javascript'));
+  assert.equal(mimeType('a.PNG'), 'image/png');
+  assert.ok(mimeType('manifest.json').startsWith('application/json'));
+});
+
+test('answers 404 for missing files and HEAD without a body', async () => {
+  assert.equal((await request('/nope.js')).status, 404);
+  assert.equal((await request('/models/nope.safetensors')).status, 404);
+  const head = await request('/index.html', { method: 'HEAD' });
+  assert.equal(head.status, 200);
+  assert.equal(head.body.length, 0);
+  assert.ok(Number(head.headers['content-length']) > 0);
+  assert.equal((await request('/index.html', { method: 'POST' })).status, 405);
+});
+
+test('refuses paths outside the root', async () => {
+  for (const p of ['/../package.json', '/%2e%2e/package.json', '/..%2fpackage.json', '/models/../../package.json',
+    '/%2e%2e%2f%2e%2e%2fetc%2fpasswd', '/..\\package.json', '/%00index.html']) {
+    const res = await request(p);
+    assert.ok([400, 403, 404].includes(res.status), `${p} gave ${res.status}`);
+    assert.ok(!res.body.toString().includes('"devDependencies"'), `${p} leaked package.json`);
+  }
+});
+
+test('revalidates with ETag and If-Modified-Since', async () => {
+  const first = await request('/style.css');
+  assert.ok(first.headers.etag);
+  assert.equal((await request('/style.css', { headers: { 'If-None-Match': first.headers.etag } })).status, 304);
+  assert.equal((await request('/style.css', { headers: { 'If-Modified-Since': first.headers['last-modified'] } })).status, 304);
+});
+
+test('the CLI prints where it serves', async () => {
+  const child = spawn(process.execPath, [path.join(REPO, 'scripts/serve.mjs'), '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    let timer;
+    const line = await new Promise((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+        if (out.includes('\n')) resolve(out.trim());
+      });
+      child.on('exit', (code) => reject(new Error(`exited with ${code}`)));
+      timer = setTimeout(() => reject(new Error('no output')), 10_000);
+    }).finally(() => clearTimeout(timer));
+    assert.match(line, /^Serving www on http:\/\/127\.0\.0\.1:\d+\/$/);
+  } finally {
+    child.kill();
+  }
+});

@@ -1,0 +1,483 @@
+//! GPU parity: every WGSL kernel and the whole denoiser plan against the candle reference, on
+//! the native Vulkan adapter (Mesa lavapipe on machines without a GPU). Each check prints its
+//! measured maximum absolute error and asserts it is at most 1e-3.
+//!
+//! Run with `cargo test --test gpu_parity -- --nocapture` to see the errors and timings.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use candle_core::{DType, Device, Module, Tensor, D};
+use candle_nn::{Conv2d, Conv2dConfig, GroupNorm, Linear, VarBuilder, VarMap};
+
+use diffusion_lab::gpu::kernels::{self, Conv2dOptions, GpuTensor, GroupNormOptions, Kernels, LinearOptions, Recorder};
+use diffusion_lab::gpu::{GpuContext, UNetPlan};
+use diffusion_lab::model::unet::timestep_embedding;
+use diffusion_lab::model::{UNet, UNetConfig};
+use diffusion_lab::weights::{self, HostTensor, WeightMap};
+use diffusion_lab::Error;
+
+const TOLERANCE: f32 = 1e-3;
+const CONFIG_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/www/models/denoiser.json");
+const TRAINED_WEIGHTS_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/www/models/denoiser.safetensors");
+
+// ---------------------------------------------------------------------------------------------
+// helpers
+
+/// The GPU, or a failing test that says how to get one.
+fn gpu() -> GpuContext {
+    match pollster::block_on(GpuContext::new()) {
+        Ok(ctx) => ctx,
+        Err(e) => panic!(
+            "no GPU adapter for the parity tests: {e}\n\
+             On a machine without a GPU install Mesa's Vulkan software driver: \
+             apt-get install mesa-vulkan-drivers"
+        ),
+    }
+}
+
+/// Deterministic pseudo-random numbers (SplitMix64), so that failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [-1, 1).
+    fn uniform(&mut self) -> f32 {
+        ((self.next_u64() >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+    }
+
+    /// `len` values uniform in [offset - scale, offset + scale).
+    fn values(&mut self, len: usize, offset: f32, scale: f32) -> Vec<f32> {
+        (0..len).map(|_| offset + scale * self.uniform()).collect()
+    }
+}
+
+fn cpu(data: &[f32], shape: &[usize]) -> Tensor {
+    Tensor::from_vec(data.to_vec(), shape, &Device::Cpu).unwrap()
+}
+
+fn host(t: &Tensor) -> Vec<f32> {
+    t.flatten_all().unwrap().to_vec1::<f32>().unwrap()
+}
+
+/// Largest |a - b|; infinite if the lengths differ or anything is NaN.
+fn max_abs_error(gpu: &[f32], reference: &[f32]) -> f32 {
+    if gpu.len() != reference.len() {
+        return f32::INFINITY;
+    }
+    let mut worst = 0.0f32;
+    for (a, b) in gpu.iter().zip(reference) {
+        let d = (a - b).abs();
+        if d.is_nan() {
+            return f32::INFINITY;
+        }
+        worst = worst.max(d);
+    }
+    worst
+}
+
+fn check(what: &str, gpu: &[f32], reference: &[f32]) {
+    let error = max_abs_error(gpu, reference);
+    let magnitude = reference.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    println!("{what:<58} max abs error {error:.3e} (max |ref| {magnitude:.2})");
+    assert!(error <= TOLERANCE, "{what}: max abs error {error} exceeds {TOLERANCE}");
+}
+
+fn run(ctx: &GpuContext, recorder: Recorder<'_>, output: &GpuTensor) -> Vec<f32> {
+    let (dispatches, _) = recorder.finish();
+    pollster::block_on(kernels::run(ctx, &dispatches, output)).unwrap()
+}
+
+// ---------------------------------------------------------------------------------------------
+// kernels
+
+#[derive(Debug, Clone, Copy)]
+struct ConvCase {
+    batch: usize,
+    cin: usize,
+    h: usize,
+    w: usize,
+    cout: usize,
+    kernel: usize,
+    stride: usize,
+    padding: usize,
+    upsample: bool,
+    residual: bool,
+}
+
+#[test]
+fn conv2d_matches_candle() {
+    let ctx = gpu();
+    let kernels = Kernels::new(&ctx.device);
+    let mut rng = Rng(1);
+    let base = ConvCase { batch: 2, cin: 5, h: 9, w: 7, cout: 8, kernel: 3, stride: 1, padding: 1, upsample: false, residual: false };
+    let cases = [
+        base,
+        // 6 and 13 output channels: the last 4-channel tile is partly empty.
+        ConvCase { cout: 6, ..base },
+        ConvCase { cin: 12, h: 8, w: 8, cout: 13, kernel: 1, padding: 0, ..base },
+        ConvCase { cin: 8, h: 16, w: 16, cout: 8, stride: 2, ..base },
+        ConvCase { batch: 1, cin: 3, h: 11, w: 9, cout: 5, stride: 2, ..base },
+        ConvCase { cin: 6, h: 5, w: 6, cout: 7, upsample: true, ..base },
+        ConvCase { cin: 4, h: 8, w: 8, cout: 7, residual: true, ..base },
+        ConvCase { cin: 6, h: 4, w: 4, cout: 3, upsample: true, residual: true, ..base },
+        ConvCase { cin: 9, h: 6, w: 6, cout: 10, kernel: 1, padding: 0, residual: true, ..base },
+    ];
+    for case in cases {
+        let ConvCase { batch, cin, h, w, cout, kernel, stride, padding, upsample, residual } = case;
+        let x = rng.values(batch * cin * h * w, 0.0, 1.0);
+        let fan_in = (cin * kernel * kernel) as f32;
+        let weight = rng.values(cout * cin * kernel * kernel, 0.0, 1.0 / fan_in.sqrt());
+        let bias = rng.values(cout, 0.0, 0.5);
+
+        let reference_conv = Conv2d::new(
+            cpu(&weight, &[cout, cin, kernel, kernel]),
+            Some(cpu(&bias, &[cout])),
+            Conv2dConfig { padding, stride, ..Default::default() },
+        );
+        let mut input = cpu(&x, &[batch, cin, h, w]);
+        if upsample {
+            input = input.upsample_nearest2d(2 * h, 2 * w).unwrap();
+        }
+        let mut expected = reference_conv.forward(&input).unwrap();
+        let residual_values = rng.values(expected.elem_count(), 0.0, 1.0);
+        if residual {
+            expected = (expected + cpu(&residual_values, expected.dims())).unwrap();
+        }
+
+        let mut rec = Recorder::new(&ctx.device, &kernels);
+        let gx = rec.upload("x", &x, &[batch, cin, h, w]).unwrap();
+        let gw = rec.upload("w", &weight, &[cout, cin, kernel, kernel]).unwrap();
+        let gb = rec.upload("b", &bias, &[cout]).unwrap();
+        let gr = rec.upload("residual", &residual_values, expected.dims()).unwrap();
+        let options = Conv2dOptions { stride, padding, upsample, residual: residual.then_some(&gr) };
+        let out = rec.conv2d("conv", &gx, &gw, &gb, options).unwrap();
+        assert_eq!(out.shape, expected.dims());
+        let got = run(&ctx, rec, &out);
+        check(&format!("conv2d {case:?}").replace("ConvCase ", ""), &got, &host(&expected));
+    }
+}
+
+#[test]
+fn group_norm_matches_candle() {
+    let ctx = gpu();
+    let kernels = Kernels::new(&ctx.device);
+    let mut rng = Rng(2);
+    // (batch, channels, h, w, groups); the last has 8*32*32 values per group, more than one
+    // pass of the 256-invocation workgroup.
+    let shapes = [(2, 16, 8, 8, 4), (1, 24, 5, 7, 8), (2, 64, 32, 32, 8), (2, 128, 4, 4, 8)];
+    for (batch, channels, h, w, groups) in shapes {
+        for (film, silu) in [(false, false), (false, true), (true, false), (true, true)] {
+            // An offset and a spread far from N(0, 1) test the mean and variance, not just the affine.
+            let x = rng.values(batch * channels * h * w, 3.0, 2.5);
+            let gamma = rng.values(channels, 1.0, 0.3);
+            let beta = rng.values(channels, 0.0, 0.3);
+            let film_values = rng.values(batch * 2 * channels, 0.0, 0.5);
+
+            let norm = GroupNorm::new(cpu(&gamma, &[channels]), cpu(&beta, &[channels]), channels, groups, 1e-5).unwrap();
+            let mut expected = norm.forward(&cpu(&x, &[batch, channels, h, w])).unwrap();
+            if film {
+                // As ResBlock::forward: h * (1 + scale) + shift.
+                let film_t = cpu(&film_values, &[batch, 2 * channels]);
+                let scale = film_t.narrow(1, 0, channels).unwrap().unsqueeze(2).unwrap().unsqueeze(3).unwrap();
+                let shift = film_t.narrow(1, channels, channels).unwrap().unsqueeze(2).unwrap().unsqueeze(3).unwrap();
+                expected = expected.broadcast_mul(&(scale + 1.0).unwrap()).unwrap().broadcast_add(&shift).unwrap();
+            }
+            if silu {
+                expected = expected.silu().unwrap();
+            }
+
+            let mut rec = Recorder::new(&ctx.device, &kernels);
+            let gx = rec.upload("x", &x, &[batch, channels, h, w]).unwrap();
+            let gg = rec.upload("gamma", &gamma, &[channels]).unwrap();
+            let gb = rec.upload("beta", &beta, &[channels]).unwrap();
+            let gf = rec.upload("film", &film_values, &[batch, 2 * channels]).unwrap();
+            let options = GroupNormOptions { groups, film: film.then_some(&gf), silu };
+            let out = rec.group_norm("norm", &gx, &gg, &gb, options).unwrap();
+            let got = run(&ctx, rec, &out);
+            check(
+                &format!("group_norm ({batch},{channels},{h},{w}) groups {groups} film {film} silu {silu}"),
+                &got,
+                &host(&expected),
+            );
+        }
+    }
+}
+
+#[test]
+fn linear_matches_candle() {
+    let ctx = gpu();
+    let kernels = Kernels::new(&ctx.device);
+    let mut rng = Rng(3);
+    for (batch, input, output) in [(1, 7, 5), (2, 64, 128), (2, 384, 128), (3, 128, 256)] {
+        for (silu_input, accumulate) in [(false, false), (true, false), (false, true), (true, true)] {
+            let x = rng.values(batch * input, 0.0, 2.0);
+            let weight = rng.values(output * input, 0.0, 1.0 / (input as f32).sqrt());
+            let bias = rng.values(output, 0.0, 0.5);
+            let previous = rng.values(batch * output, 0.0, 1.0);
+
+            let layer = Linear::new(cpu(&weight, &[output, input]), Some(cpu(&bias, &[output])));
+            let mut xin = cpu(&x, &[batch, input]);
+            if silu_input {
+                xin = xin.silu().unwrap();
+            }
+            let mut expected = layer.forward(&xin).unwrap();
+            if accumulate {
+                expected = (cpu(&previous, &[batch, output]) + expected).unwrap();
+            }
+
+            let mut rec = Recorder::new(&ctx.device, &kernels);
+            let gx = rec.upload("x", &x, &[batch, input]).unwrap();
+            let gw = rec.upload("w", &weight, &[output, input]).unwrap();
+            let gb = rec.upload("b", &bias, &[output]).unwrap();
+            let gy = rec.upload("y", &previous, &[batch, output]).unwrap();
+            let options = LinearOptions { silu_input, accumulate_into: accumulate.then_some(&gy) };
+            let out = rec.linear("linear", &gx, &gw, &gb, options).unwrap();
+            let got = run(&ctx, rec, &out);
+            check(
+                &format!("linear {batch}x{input} -> {output} silu_input {silu_input} accumulate {accumulate}"),
+                &got,
+                &host(&expected),
+            );
+        }
+    }
+}
+
+/// The attention core of `SelfAttention::forward` (src/model/unet.rs), from the qkv output on.
+fn reference_attention(qkv: &Tensor, heads: usize) -> Tensor {
+    let (b, three_c, h, w) = qkv.dims4().unwrap();
+    let c = three_c / 3;
+    let d = c / heads;
+    let qkv = qkv.reshape((b, 3, heads, d, h * w)).unwrap();
+    let q = qkv.narrow(1, 0, 1).unwrap().squeeze(1).unwrap().transpose(2, 3).unwrap().contiguous().unwrap();
+    let k = qkv.narrow(1, 1, 1).unwrap().squeeze(1).unwrap().contiguous().unwrap();
+    let v = qkv.narrow(1, 2, 1).unwrap().squeeze(1).unwrap().transpose(2, 3).unwrap().contiguous().unwrap();
+    let scores = (q.matmul(&k).unwrap() / (d as f64).sqrt()).unwrap();
+    let attn = candle_nn::ops::softmax(&scores, D::Minus1).unwrap();
+    let out = attn.matmul(&v).unwrap();
+    out.transpose(2, 3).unwrap().reshape((b, c, h, w)).unwrap()
+}
+
+#[test]
+fn attention_matches_candle() {
+    let ctx = gpu();
+    let kernels = Kernels::new(&ctx.device);
+    let mut rng = Rng(4);
+    // (batch, channels, h, w, heads), the first is the UNet's middle block.
+    for (batch, channels, h, w, heads) in [(2, 128, 8, 8, 4), (1, 16, 3, 5, 2), (2, 64, 4, 4, 1), (1, 96, 6, 6, 3)] {
+        // Spread 3: scores of several units, so the softmax is peaked and the online rescaling
+        // matters (a nearly uniform softmax would hide errors in it).
+        for spread in [0.5, 3.0] {
+            let qkv = rng.values(batch * 3 * channels * h * w, 0.0, spread);
+            let expected = reference_attention(&cpu(&qkv, &[batch, 3 * channels, h, w]), heads);
+
+            let mut rec = Recorder::new(&ctx.device, &kernels);
+            let gq = rec.upload("qkv", &qkv, &[batch, 3 * channels, h, w]).unwrap();
+            let out = rec.attention("attention", &gq, heads).unwrap();
+            let got = run(&ctx, rec, &out);
+            check(
+                &format!("attention ({batch},{channels},{h},{w}) heads {heads} spread {spread}"),
+                &got,
+                &host(&expected),
+            );
+        }
+    }
+}
+
+#[test]
+fn concat_matches_candle() {
+    let ctx = gpu();
+    let kernels = Kernels::new(&ctx.device);
+    let mut rng = Rng(5);
+    for (batch, ca, cb, h, w) in [(2, 128, 128, 8, 8), (2, 64, 32, 16, 16), (1, 3, 5, 7, 9)] {
+        let a = rng.values(batch * ca * h * w, 0.0, 1.0);
+        let b = rng.values(batch * cb * h * w, 0.0, 1.0);
+        let expected = Tensor::cat(&[cpu(&a, &[batch, ca, h, w]), cpu(&b, &[batch, cb, h, w])], 1).unwrap();
+
+        let mut rec = Recorder::new(&ctx.device, &kernels);
+        let ga = rec.upload("a", &a, &[batch, ca, h, w]).unwrap();
+        let gb = rec.upload("b", &b, &[batch, cb, h, w]).unwrap();
+        let out = rec.concat("concat", &ga, &gb).unwrap();
+        let got = run(&ctx, rec, &out);
+        check(&format!("concat ({batch},{ca}+{cb},{h},{w})"), &got, &host(&expected));
+    }
+}
+
+#[test]
+fn timestep_embedding_matches_candle() {
+    let ctx = gpu();
+    let kernels = Kernels::new(&ctx.device);
+    // Integer, fractional, zero and the largest training timesteps: the angles reach ~1000 rad.
+    let t = [0.0f32, 1.0, 17.5, 250.25, 500.0, 998.7, 999.0, 0.001];
+    for dim in [64, 32, 10] {
+        let expected = timestep_embedding(&cpu(&t, &[t.len()]), dim).unwrap();
+        let mut rec = Recorder::new(&ctx.device, &kernels);
+        let gt = rec.upload("t", &t, &[t.len()]).unwrap();
+        let out = rec.timestep_embedding("temb", &gt, dim).unwrap();
+        let got = run(&ctx, rec, &out);
+        check(&format!("timestep_embedding {} timesteps dim {dim}", t.len()), &got, &host(&expected));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// the whole denoiser
+
+fn config() -> UNetConfig {
+    let text = std::fs::read_to_string(CONFIG_PATH).expect("www/models/denoiser.json");
+    UNetConfig::from_json(&text).unwrap()
+}
+
+/// Deterministic weights for every tensor the candle UNet asks for (names and shapes come from
+/// loading it once through a VarMap), scaled like PyTorch's default init so activations stay O(1).
+fn random_weights(cfg: &UNetConfig, seed: u64) -> WeightMap {
+    let varmap = VarMap::new();
+    UNet::load(cfg, VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu)).unwrap();
+    let mut names: Vec<(String, Vec<usize>)> = varmap
+        .data()
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(name, var)| (name.clone(), var.dims().to_vec()))
+        .collect();
+    names.sort();
+    let mut rng = Rng(seed);
+    let mut map = WeightMap::new();
+    for (name, shape) in names {
+        let len: usize = shape.iter().product();
+        let data = if shape.len() >= 2 {
+            let fan_in: usize = shape[1..].iter().product();
+            rng.values(len, 0.0, 1.0 / (fan_in as f32).sqrt())
+        } else if name.contains("norm") && name.ends_with(".weight") {
+            rng.values(len, 1.0, 0.2)
+        } else {
+            rng.values(len, 0.0, 0.1)
+        };
+        map.insert(name, HostTensor { shape, data });
+    }
+    map
+}
+
+fn candle_unet(cfg: &UNetConfig, weights: &WeightMap) -> UNet {
+    let tensors: HashMap<String, Tensor> =
+        weights.iter().map(|(name, t)| (name.clone(), cpu(&t.data, &t.shape))).collect();
+    UNet::load(cfg, VarBuilder::from_tensors(tensors, DType::F32, &Device::Cpu)).unwrap()
+}
+
+/// Batch-2 inputs: a late and an early (fractional) timestep, one text embedding and one zero
+/// (unconditional) embedding.
+fn unet_inputs(cfg: &UNetConfig, rng: &mut Rng) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    let batch = 2;
+    let x = rng.values(batch * cfg.image_len(), 0.0, 1.7);
+    let t = vec![999.0, 17.5];
+    let mut text = rng.values(cfg.text_dim, 0.0, 0.1);
+    text.extend(std::iter::repeat_n(0.0, cfg.text_dim));
+    (x, t, text)
+}
+
+/// Compares the plan with the candle UNet on `weights`; prints the error and the timings.
+fn compare_unet(ctx: &GpuContext, cfg: &UNetConfig, weights: &WeightMap, what: &str) {
+    let batch = 2;
+    let (x, t, text) = unet_inputs(cfg, &mut Rng(6));
+    let s = cfg.image_size;
+
+    let reference = candle_unet(cfg, weights);
+    let x_cpu = cpu(&x, &[batch, cfg.in_channels, s, s]);
+    let t_cpu = cpu(&t, &[batch]);
+    let text_cpu = cpu(&text, &[batch, cfg.text_dim]);
+    let expected = host(&reference.forward(&x_cpu, &t_cpu, &text_cpu).unwrap());
+
+    let plan = UNetPlan::new(ctx, cfg, weights, batch).unwrap();
+    let got = pollster::block_on(plan.forward(ctx, &x, &t, &text)).unwrap();
+    check(&format!("UNet batch {batch}, {what}"), &got, &expected);
+
+    // Timings: one warm-up each above, then the mean of a few runs.
+    let runs = 5;
+    let start = Instant::now();
+    for _ in 0..runs {
+        pollster::block_on(plan.forward(ctx, &x, &t, &text)).unwrap();
+    }
+    let gpu_ms = start.elapsed().as_secs_f64() * 1e3 / runs as f64;
+    let start = Instant::now();
+    for _ in 0..runs {
+        reference.forward(&x_cpu, &t_cpu, &text_cpu).unwrap();
+    }
+    let cpu_ms = start.elapsed().as_secs_f64() * 1e3 / runs as f64;
+    println!(
+        "UNet batch {batch}, {what}: UNetPlan forward {gpu_ms:.1} ms on {} ({} dispatches, {:.1} MiB of buffers), \
+         candle CPU forward {cpu_ms:.1} ms",
+        ctx.adapter_name,
+        plan.dispatch_count(),
+        plan.buffer_bytes() as f64 / (1 << 20) as f64,
+    );
+}
+
+/// The trained weights, read once. The training job rewrites the file every few minutes; if we
+/// catch it mid-write the parse fails and we read again a moment later.
+fn trained_weights() -> Option<WeightMap> {
+    let path = std::path::Path::new(TRAINED_WEIGHTS_PATH);
+    for attempt in 1..=5 {
+        if !path.exists() {
+            return None;
+        }
+        let bytes = std::fs::read(path).unwrap();
+        match weights::read_safetensors("denoiser.safetensors", &bytes) {
+            Ok(map) => return Some(map),
+            Err(e) => {
+                println!("denoiser.safetensors not readable (attempt {attempt}, probably being written): {e}");
+                std::thread::sleep(std::time::Duration::from_secs(3));
+            }
+        }
+    }
+    panic!("www/models/denoiser.safetensors exists but stayed unreadable");
+}
+
+#[test]
+fn unet_plan_matches_candle() {
+    let ctx = gpu();
+    let cfg = config();
+    println!("adapter: {}", ctx.adapter_name);
+
+    compare_unet(&ctx, &cfg, &random_weights(&cfg, 7), "pseudo-random weights");
+
+    match trained_weights() {
+        Some(trained) => compare_unet(&ctx, &cfg, &trained, "trained weights (www/models/denoiser.safetensors)"),
+        None => println!("www/models/denoiser.safetensors does not exist yet: only pseudo-random weights checked"),
+    }
+}
+
+#[test]
+fn unet_plan_reports_bad_inputs_and_weights() {
+    let ctx = gpu();
+    let cfg = config();
+    let weights = random_weights(&cfg, 8);
+    let plan = UNetPlan::new(&ctx, &cfg, &weights, 2).unwrap();
+    let (x, t, text) = unet_inputs(&cfg, &mut Rng(9));
+
+    let short_x = pollster::block_on(plan.forward(&ctx, &x[1..], &t, &text));
+    assert!(matches!(short_x, Err(Error::Input(ref m)) if m.contains("x has")), "{short_x:?}");
+    let one_t = pollster::block_on(plan.forward(&ctx, &x, &t[..1], &text));
+    assert!(matches!(one_t, Err(Error::Input(ref m)) if m.contains("t has")), "{one_t:?}");
+    let long_text = pollster::block_on(plan.forward(&ctx, &x, &t, &[text.clone(), vec![0.0]].concat()));
+    assert!(matches!(long_text, Err(Error::Input(ref m)) if m.contains("text has")), "{long_text:?}");
+
+    let mut missing = weights.clone();
+    missing.remove("mid.attn.qkv.weight");
+    let err = UNetPlan::new(&ctx, &cfg, &missing, 2).err().expect("a missing tensor must be an error");
+    assert!(matches!(err, Error::Weights(ref m) if m.contains("mid.attn.qkv.weight")), "{err:?}");
+
+    let mut reshaped = weights;
+    let bias = reshaped.get_mut("out_conv.bias").unwrap();
+    bias.shape = vec![1, 3];
+    let err = UNetPlan::new(&ctx, &cfg, &reshaped, 2).err().expect("a wrong shape must be an error");
+    assert!(matches!(err, Error::Weights(ref m) if m.contains("out_conv.bias")), "{err:?}");
+
+    // The plan still works after refusing bad calls.
+    assert!(pollster::block_on(plan.forward(&ctx, &x, &t, &text)).is_ok());
+}
