@@ -10,7 +10,9 @@ use std::time::Instant;
 use candle_core::{DType, Device, Module, Tensor, D};
 use candle_nn::{Conv2d, Conv2dConfig, GroupNorm, Linear, VarBuilder, VarMap};
 
-use diffusion_lab::gpu::kernels::{self, Conv2dOptions, GpuTensor, GroupNormOptions, Kernels, LinearOptions, Recorder};
+use diffusion_lab::gpu::kernels::{
+    self, Conv2dOptions, GpuTensor, GroupNormOptions, Kernels, LinearOptions, Recorder,
+};
 use diffusion_lab::gpu::{GpuContext, UNetPlan};
 use diffusion_lab::model::unet::timestep_embedding;
 use diffusion_lab::model::{UNet, UNetConfig};
@@ -28,11 +30,8 @@ const TRAINED_WEIGHTS_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/www/mod
 fn gpu() -> GpuContext {
     match pollster::block_on(GpuContext::new()) {
         Ok(ctx) => ctx,
-        Err(e) => panic!(
-            "no GPU adapter for the parity tests: {e}\n\
-             On a machine without a GPU install Mesa's Vulkan software driver: \
-             apt-get install mesa-vulkan-drivers"
-        ),
+        // The message says how to get an adapter (mesa-vulkan-drivers) when there is none.
+        Err(e) => panic!("the GPU parity tests need a Vulkan adapter: {e}"),
     }
 }
 
@@ -117,12 +116,25 @@ fn conv2d_matches_candle() {
     let ctx = gpu();
     let kernels = Kernels::new(&ctx.device);
     let mut rng = Rng(1);
-    let base = ConvCase { batch: 2, cin: 5, h: 9, w: 7, cout: 8, kernel: 3, stride: 1, padding: 1, upsample: false, residual: false };
+    let base = ConvCase {
+        batch: 2,
+        cin: 5,
+        h: 9,
+        w: 7,
+        cout: 8,
+        kernel: 3,
+        stride: 1,
+        padding: 1,
+        upsample: false,
+        residual: false,
+    };
     let cases = [
         base,
-        // 6 and 13 output channels: the last 4-channel tile is partly empty.
+        // Output channels that leave the last 16-channel tile partly empty, and several tiles.
         ConvCase { cout: 6, ..base },
         ConvCase { cin: 12, h: 8, w: 8, cout: 13, kernel: 1, padding: 0, ..base },
+        ConvCase { cin: 7, h: 6, w: 10, cout: 37, ..base },
+        ConvCase { cin: 32, h: 8, w: 8, cout: 64, kernel: 1, padding: 0, ..base },
         ConvCase { cin: 8, h: 16, w: 16, cout: 8, stride: 2, ..base },
         ConvCase { batch: 1, cin: 3, h: 11, w: 9, cout: 5, stride: 2, ..base },
         ConvCase { cin: 6, h: 5, w: 6, cout: 7, upsample: true, ..base },
@@ -149,16 +161,16 @@ fn conv2d_matches_candle() {
         let mut expected = reference_conv.forward(&input).unwrap();
         let residual_values = rng.values(expected.elem_count(), 0.0, 1.0);
         if residual {
-            expected = (expected + cpu(&residual_values, expected.dims())).unwrap();
+            let residual_tensor = cpu(&residual_values, expected.dims());
+            expected = (expected + residual_tensor).unwrap();
         }
 
         let mut rec = Recorder::new(&ctx.device, &kernels);
         let gx = rec.upload("x", &x, &[batch, cin, h, w]).unwrap();
-        let gw = rec.upload("w", &weight, &[cout, cin, kernel, kernel]).unwrap();
-        let gb = rec.upload("b", &bias, &[cout]).unwrap();
+        let gw = rec.conv_weights("w", &weight, &[cout, cin, kernel, kernel], &bias).unwrap();
         let gr = rec.upload("residual", &residual_values, expected.dims()).unwrap();
         let options = Conv2dOptions { stride, padding, upsample, residual: residual.then_some(&gr) };
-        let out = rec.conv2d("conv", &gx, &gw, &gb, options).unwrap();
+        let out = rec.conv2d("conv", &gx, &gw, options).unwrap();
         assert_eq!(out.shape, expected.dims());
         let got = run(&ctx, rec, &out);
         check(&format!("conv2d {case:?}").replace("ConvCase ", ""), &got, &host(&expected));
@@ -181,14 +193,19 @@ fn group_norm_matches_candle() {
             let beta = rng.values(channels, 0.0, 0.3);
             let film_values = rng.values(batch * 2 * channels, 0.0, 0.5);
 
-            let norm = GroupNorm::new(cpu(&gamma, &[channels]), cpu(&beta, &[channels]), channels, groups, 1e-5).unwrap();
+            let norm =
+                GroupNorm::new(cpu(&gamma, &[channels]), cpu(&beta, &[channels]), channels, groups, 1e-5)
+                    .unwrap();
             let mut expected = norm.forward(&cpu(&x, &[batch, channels, h, w])).unwrap();
             if film {
                 // As ResBlock::forward: h * (1 + scale) + shift.
                 let film_t = cpu(&film_values, &[batch, 2 * channels]);
-                let scale = film_t.narrow(1, 0, channels).unwrap().unsqueeze(2).unwrap().unsqueeze(3).unwrap();
-                let shift = film_t.narrow(1, channels, channels).unwrap().unsqueeze(2).unwrap().unsqueeze(3).unwrap();
-                expected = expected.broadcast_mul(&(scale + 1.0).unwrap()).unwrap().broadcast_add(&shift).unwrap();
+                let scale =
+                    film_t.narrow(1, 0, channels).unwrap().unsqueeze(2).unwrap().unsqueeze(3).unwrap();
+                let shift =
+                    film_t.narrow(1, channels, channels).unwrap().unsqueeze(2).unwrap().unsqueeze(3).unwrap();
+                expected =
+                    expected.broadcast_mul(&(scale + 1.0).unwrap()).unwrap().broadcast_add(&shift).unwrap();
             }
             if silu {
                 expected = expected.silu().unwrap();
@@ -242,7 +259,9 @@ fn linear_matches_candle() {
             let out = rec.linear("linear", &gx, &gw, &gb, options).unwrap();
             let got = run(&ctx, rec, &out);
             check(
-                &format!("linear {batch}x{input} -> {output} silu_input {silu_input} accumulate {accumulate}"),
+                &format!(
+                    "linear {batch}x{input} -> {output} silu_input {silu_input} accumulate {accumulate}"
+                ),
                 &got,
                 &host(&expected),
             );
@@ -271,7 +290,9 @@ fn attention_matches_candle() {
     let kernels = Kernels::new(&ctx.device);
     let mut rng = Rng(4);
     // (batch, channels, h, w, heads), the first is the UNet's middle block.
-    for (batch, channels, h, w, heads) in [(2, 128, 8, 8, 4), (1, 16, 3, 5, 2), (2, 64, 4, 4, 1), (1, 96, 6, 6, 3)] {
+    for (batch, channels, h, w, heads) in
+        [(2, 128, 8, 8, 4), (1, 16, 3, 5, 2), (2, 64, 4, 4, 1), (1, 96, 6, 6, 3)]
+    {
         // Spread 3: scores of several units, so the softmax is peaked and the online rescaling
         // matters (a nearly uniform softmax would hide errors in it).
         for spread in [0.5, 3.0] {
@@ -339,13 +360,8 @@ fn config() -> UNetConfig {
 fn random_weights(cfg: &UNetConfig, seed: u64) -> WeightMap {
     let varmap = VarMap::new();
     UNet::load(cfg, VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu)).unwrap();
-    let mut names: Vec<(String, Vec<usize>)> = varmap
-        .data()
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|(name, var)| (name.clone(), var.dims().to_vec()))
-        .collect();
+    let mut names: Vec<(String, Vec<usize>)> =
+        varmap.data().lock().unwrap().iter().map(|(name, var)| (name.clone(), var.dims().to_vec())).collect();
     names.sort();
     let mut rng = Rng(seed);
     let mut map = WeightMap::new();
@@ -430,7 +446,9 @@ fn trained_weights() -> Option<WeightMap> {
         match weights::read_safetensors("denoiser.safetensors", &bytes) {
             Ok(map) => return Some(map),
             Err(e) => {
-                println!("denoiser.safetensors not readable (attempt {attempt}, probably being written): {e}");
+                println!(
+                    "denoiser.safetensors not readable (attempt {attempt}, probably being written): {e}"
+                );
                 std::thread::sleep(std::time::Duration::from_secs(3));
             }
         }
@@ -447,8 +465,12 @@ fn unet_plan_matches_candle() {
     compare_unet(&ctx, &cfg, &random_weights(&cfg, 7), "pseudo-random weights");
 
     match trained_weights() {
-        Some(trained) => compare_unet(&ctx, &cfg, &trained, "trained weights (www/models/denoiser.safetensors)"),
-        None => println!("www/models/denoiser.safetensors does not exist yet: only pseudo-random weights checked"),
+        Some(trained) => {
+            compare_unet(&ctx, &cfg, &trained, "trained weights (www/models/denoiser.safetensors)")
+        }
+        None => {
+            println!("www/models/denoiser.safetensors does not exist yet: only pseudo-random weights checked")
+        }
     }
 }
 

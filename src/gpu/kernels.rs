@@ -11,18 +11,19 @@ use super::GpuContext;
 use crate::{Error, Result};
 
 /// Output channels computed per invocation in conv2d.wgsl (`COUT_TILE`).
-const CONV_COUT_TILE: usize = 4;
+const CONV_COUT_TILE: usize = 16;
+/// Horizontally adjacent output pixels computed per invocation in conv2d.wgsl (`PIXEL_TILE`).
+const CONV_PIXEL_TILE: usize = 4;
 /// `WORKGROUP_SIZE` of every kernel except group_norm.wgsl.
 const WORKGROUP_SIZE: usize = 64;
-/// attention.wgsl keeps q and the accumulator in private arrays of this size.
+/// attention.wgsl keeps q and the accumulator in private arrays of this size (in vec4s).
 pub const ATTENTION_MAX_HEAD_DIM: usize = 64;
 /// WebGPU's default `maxComputeWorkgroupsPerDimension`, which we request.
 const MAX_WORKGROUPS_PER_DIMENSION: usize = 65_535;
 
 /// Tensors are read and written by kernels, written by the host (inputs) and copied out.
-const TENSOR_USAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
-    .union(wgpu::BufferUsages::COPY_DST)
-    .union(wgpu::BufferUsages::COPY_SRC);
+const TENSOR_USAGE: wgpu::BufferUsages =
+    wgpu::BufferUsages::STORAGE.union(wgpu::BufferUsages::COPY_DST).union(wgpu::BufferUsages::COPY_SRC);
 
 /// An f32 tensor in a storage buffer, row-major (NCHW for images).
 #[derive(Debug, Clone)]
@@ -199,6 +200,16 @@ impl Kernels {
     }
 }
 
+/// A convolution's weights packed for conv2d.wgsl (see [`Recorder::conv_weights`]) and its bias.
+#[derive(Debug, Clone)]
+pub struct ConvWeights {
+    pub packed: GpuTensor,
+    pub bias: GpuTensor,
+    pub out_channels: usize,
+    pub in_channels: usize,
+    pub kernel: usize,
+}
+
 /// Options of [`Recorder::conv2d`]; the default is stride 1, no padding, nothing fused.
 #[derive(Debug, Clone, Copy)]
 pub struct Conv2dOptions<'a> {
@@ -322,7 +333,8 @@ impl<'a> Recorder<'a> {
         self.allocated_bytes += std::mem::size_of::<P>() as u64;
         let mut entries = vec![wgpu::BindGroupEntry { binding: 0, resource: uniform.as_entire_binding() }];
         for (i, buffer) in buffers.iter().enumerate() {
-            entries.push(wgpu::BindGroupEntry { binding: i as u32 + 1, resource: buffer.as_entire_binding() });
+            entries
+                .push(wgpu::BindGroupEntry { binding: i as u32 + 1, resource: buffer.as_entire_binding() });
         }
         let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some(label),
@@ -337,28 +349,68 @@ impl<'a> Recorder<'a> {
         });
     }
 
-    /// 2-D convolution; input (N, Cin, H, W), weight (Cout, Cin, k, k), bias (Cout).
+    /// Packs a convolution's PyTorch-layout weight (cout, cin, k, k) and bias (cout) for
+    /// conv2d.wgsl: tiles of 16 output channels, (ceil(cout/16), cin, k, k, 16), zero-padded.
+    pub fn conv_weights(
+        &mut self,
+        label: &str,
+        weight: &[f32],
+        shape: &[usize],
+        bias: &[f32],
+    ) -> Result<ConvWeights> {
+        let err = |m: String| shape_error("conv_weights", label, m);
+        let &[out_channels, in_channels, kernel, kernel_w] = shape else {
+            return Err(err(format!("weight shape {shape:?} is not (cout, cin, k, k)")));
+        };
+        if kernel != kernel_w || kernel == 0 {
+            return Err(err(format!("weight shape {shape:?}: only square kernels are supported")));
+        }
+        if weight.len() != shape.iter().product::<usize>() || bias.len() != out_channels {
+            return Err(err(format!(
+                "{} weights / {} biases do not fit shape {shape:?}",
+                weight.len(),
+                bias.len()
+            )));
+        }
+        let taps = in_channels * kernel * kernel; // weights per output channel
+        let tiles = out_channels.div_ceil(CONV_COUT_TILE);
+        let mut packed = vec![0.0f32; tiles * taps * CONV_COUT_TILE];
+        for co in 0..out_channels {
+            let (tile, lane) = (co / CONV_COUT_TILE, co % CONV_COUT_TILE);
+            for tap in 0..taps {
+                packed[(tile * taps + tap) * CONV_COUT_TILE + lane] = weight[co * taps + tap];
+            }
+        }
+        Ok(ConvWeights {
+            packed: self.upload(label, &packed, &[tiles, in_channels, kernel, kernel, CONV_COUT_TILE])?,
+            bias: self.upload(&format!("{label}.bias"), bias, &[out_channels])?,
+            out_channels,
+            in_channels,
+            kernel,
+        })
+    }
+
+    /// 2-D convolution of an (N, Cin, H, W) input with weights from [`Recorder::conv_weights`].
     pub fn conv2d(
         &mut self,
         label: &str,
         input: &GpuTensor,
-        weight: &GpuTensor,
-        bias: &GpuTensor,
+        weights: &ConvWeights,
         options: Conv2dOptions<'_>,
     ) -> Result<GpuTensor> {
         let op = "conv2d";
+        // A copy of the shared reference, so that `self` stays free to be borrowed mutably.
+        let kernels = self.kernels;
         let err = |m: String| shape_error(op, label, m);
         let &[batch, in_channels, in_h, in_w] = input.shape.as_slice() else {
             return Err(err(format!("input shape {:?} is not NCHW", input.shape)));
         };
-        let &[out_channels, weight_in, kernel, kernel_w] = weight.shape.as_slice() else {
-            return Err(err(format!("weight shape {:?} is not (cout, cin, k, k)", weight.shape)));
-        };
-        if weight_in != in_channels || kernel != kernel_w {
-            return Err(err(format!("weight {:?} does not fit input {:?}", weight.shape, input.shape)));
-        }
-        if bias.shape != [out_channels] {
-            return Err(err(format!("bias {:?} should be [{out_channels}]", bias.shape)));
+        let ConvWeights { out_channels, kernel, .. } = *weights;
+        if weights.in_channels != in_channels {
+            return Err(err(format!(
+                "the weights expect {} input channels, the input {:?} has {in_channels}",
+                weights.in_channels, input.shape
+            )));
         }
         let stride = options.stride;
         if stride == 0 {
@@ -378,8 +430,10 @@ impl<'a> Recorder<'a> {
             }
         }
         let output = self.tensor(label, &out_shape);
-        let tiles = out_channels.div_ceil(CONV_COUT_TILE);
-        let (workgroups, threads_x) = grid_2d(op, label, batch * tiles * out_h * out_w)?;
+        // One invocation per (sample, channel tile, pixel tile), see conv2d.wgsl.
+        let pixel_tiles = out_h * out_w.div_ceil(CONV_PIXEL_TILE);
+        let (workgroups, threads_x) =
+            grid_2d(op, label, batch * out_channels.div_ceil(CONV_COUT_TILE) * pixel_tiles)?;
         let params = Conv2dParams {
             batch: to_u32(op, label, batch)?,
             in_channels: to_u32(op, label, in_channels)?,
@@ -399,9 +453,9 @@ impl<'a> Recorder<'a> {
         let residual = options.residual.map_or(&self.placeholder, |r| &r.buffer).clone();
         self.push(
             label,
-            &self.kernels.conv2d,
+            &kernels.conv2d,
             &params,
-            &[&input.buffer, &weight.buffer, &bias.buffer, &residual, &output.buffer],
+            &[&input.buffer, &weights.packed.buffer, &weights.bias.buffer, &residual, &output.buffer],
             workgroups,
         );
         Ok(output)
@@ -417,6 +471,7 @@ impl<'a> Recorder<'a> {
         options: GroupNormOptions<'_>,
     ) -> Result<GpuTensor> {
         let op = "group_norm";
+        let kernels = self.kernels;
         let err = |m: String| shape_error(op, label, m);
         let &[batch, channels, h, w] = input.shape.as_slice() else {
             return Err(err(format!("input shape {:?} is not NCHW", input.shape)));
@@ -425,7 +480,10 @@ impl<'a> Recorder<'a> {
             return Err(err(format!("{channels} channels do not split into {} groups", options.groups)));
         }
         if gamma.shape != [channels] || beta.shape != [channels] {
-            return Err(err(format!("gamma {:?} / beta {:?} should be [{channels}]", gamma.shape, beta.shape)));
+            return Err(err(format!(
+                "gamma {:?} / beta {:?} should be [{channels}]",
+                gamma.shape, beta.shape
+            )));
         }
         if let Some(film) = options.film {
             if film.shape != [batch, 2 * channels] {
@@ -448,7 +506,7 @@ impl<'a> Recorder<'a> {
         let film = options.film.map_or(&self.placeholder, |f| &f.buffer).clone();
         self.push(
             label,
-            &self.kernels.group_norm,
+            &kernels.group_norm,
             &params,
             &[&input.buffer, &gamma.buffer, &beta.buffer, &film, &output.buffer],
             [workgroup_count as u32, 1, 1],
@@ -466,6 +524,7 @@ impl<'a> Recorder<'a> {
         options: LinearOptions<'_>,
     ) -> Result<GpuTensor> {
         let op = "linear";
+        let kernels = self.kernels;
         let err = |m: String| shape_error(op, label, m);
         let &[batch, in_features] = x.shape.as_slice() else {
             return Err(err(format!("input shape {:?} is not (batch, features)", x.shape)));
@@ -481,7 +540,9 @@ impl<'a> Recorder<'a> {
         }
         let output = match options.accumulate_into {
             Some(y) if y.shape == [batch, out_features] => y.clone(),
-            Some(y) => return Err(err(format!("accumulator {:?} should be [{batch}, {out_features}]", y.shape))),
+            Some(y) => {
+                return Err(err(format!("accumulator {:?} should be [{batch}, {out_features}]", y.shape)))
+            }
             None => self.tensor(label, &[batch, out_features]),
         };
         let params = LinearParams {
@@ -495,7 +556,7 @@ impl<'a> Recorder<'a> {
         let workgroups = grid_1d(op, label, batch * out_features)?;
         self.push(
             label,
-            &self.kernels.linear,
+            &kernels.linear,
             &params,
             &[&x.buffer, &weight.buffer, &bias.buffer, &output.buffer],
             workgroups,
@@ -506,6 +567,7 @@ impl<'a> Recorder<'a> {
     /// Multi-head self-attention from the qkv projection (N, 3*C, H, W) → (N, C, H, W).
     pub fn attention(&mut self, label: &str, qkv: &GpuTensor, heads: usize) -> Result<GpuTensor> {
         let op = "attention";
+        let kernels = self.kernels;
         let err = |m: String| shape_error(op, label, m);
         let &[batch, three_c, h, w] = qkv.shape.as_slice() else {
             return Err(err(format!("qkv shape {:?} is not NCHW", qkv.shape)));
@@ -515,9 +577,9 @@ impl<'a> Recorder<'a> {
         }
         let channels = three_c / 3;
         let head_dim = channels / heads;
-        if head_dim > ATTENTION_MAX_HEAD_DIM {
+        if head_dim > ATTENTION_MAX_HEAD_DIM || !head_dim.is_multiple_of(4) {
             return Err(err(format!(
-                "head dimension {head_dim} exceeds the kernel's maximum {ATTENTION_MAX_HEAD_DIM}"
+                "head dimension {head_dim} must be a multiple of 4 and at most {ATTENTION_MAX_HEAD_DIM}"
             )));
         }
         let output = self.tensor(label, &[batch, channels, h, w]);
@@ -530,13 +592,14 @@ impl<'a> Recorder<'a> {
             _pad: [0; 3],
         };
         let workgroups = grid_1d(op, label, batch * heads * h * w)?;
-        self.push(label, &self.kernels.attention, &params, &[&qkv.buffer, &output.buffer], workgroups);
+        self.push(label, &kernels.attention, &params, &[&qkv.buffer, &output.buffer], workgroups);
         Ok(output)
     }
 
     /// [a | b] along the channels of two (N, _, H, W) tensors.
     pub fn concat(&mut self, label: &str, a: &GpuTensor, b: &GpuTensor) -> Result<GpuTensor> {
         let op = "concat";
+        let kernels = self.kernels;
         let err = |m: String| shape_error(op, label, m);
         let (&[n, ca, h, w], &[nb, cb, hb, wb]) = (a.shape.as_slice(), b.shape.as_slice()) else {
             return Err(err(format!("shapes {:?} and {:?} are not both NCHW", a.shape, b.shape)));
@@ -554,25 +617,30 @@ impl<'a> Recorder<'a> {
             threads_x,
             _pad: [0; 3],
         };
-        self.push(label, &self.kernels.concat, &params, &[&a.buffer, &b.buffer, &output.buffer], workgroups);
+        self.push(label, &kernels.concat, &params, &[&a.buffer, &b.buffer, &output.buffer], workgroups);
         Ok(output)
     }
 
     /// [cos | sin] embedding (N, dim) of N timesteps, as `model::unet::timestep_embedding`.
-    pub fn timestep_embedding(&mut self, label: &str, timesteps: &GpuTensor, dim: usize) -> Result<GpuTensor> {
+    pub fn timestep_embedding(
+        &mut self,
+        label: &str,
+        timesteps: &GpuTensor,
+        dim: usize,
+    ) -> Result<GpuTensor> {
         let op = "timestep_embedding";
+        let kernels = self.kernels;
         let err = |m: String| shape_error(op, label, m);
         let &[batch] = timesteps.shape.as_slice() else {
             return Err(err(format!("timesteps {:?} should be one value per sample", timesteps.shape)));
         };
-        if dim == 0 || dim % 2 != 0 {
+        if dim == 0 || !dim.is_multiple_of(2) {
             return Err(err(format!("dimension {dim} must be even and positive")));
         }
         let half = dim / 2;
         // Exactly the reference's f32 frequencies (computed in f64, then rounded).
-        let freqs: Vec<f32> = (0..half)
-            .map(|i| (-(10000f64.ln()) * i as f64 / half as f64).exp() as f32)
-            .collect();
+        let freqs: Vec<f32> =
+            (0..half).map(|i| (-(10000f64.ln()) * i as f64 / half as f64).exp() as f32).collect();
         let freqs = self.upload(&format!("{label}.freqs"), &freqs, &[half])?;
         let output = self.tensor(label, &[batch, dim]);
         let params = TimestepEmbeddingParams {
@@ -583,7 +651,7 @@ impl<'a> Recorder<'a> {
         let workgroups = grid_1d(op, label, batch * half)?;
         self.push(
             label,
-            &self.kernels.timestep_embedding,
+            &kernels.timestep_embedding,
             &params,
             &[&timesteps.buffer, &freqs.buffer, &output.buffer],
             workgroups,
@@ -634,11 +702,18 @@ pub async fn submit_and_read(
     ctx.check()?;
     let bytes = output.byte_len();
     if staging.size() < bytes {
-        return Err(Error::Gpu(format!("staging buffer of {} bytes is too small for {bytes}", staging.size())));
+        return Err(Error::Gpu(format!(
+            "staging buffer of {} bytes is too small for {bytes}",
+            staging.size()
+        )));
     }
-    let mut encoder = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("forward") });
+    let mut encoder =
+        ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("forward") });
     {
-        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("forward"), timestamp_writes: None });
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some("forward"),
+            timestamp_writes: None,
+        });
         for dispatch in dispatches {
             dispatch.record(&mut pass);
         }
@@ -652,9 +727,7 @@ pub async fn submit_and_read(
         let _ = sender.send(result);
     });
     ctx.wait_for_submissions()?;
-    let mapped = receiver
-        .await
-        .map_err(|_| Error::Gpu("the GPU dropped the read-back request".into()))?;
+    let mapped = receiver.await.map_err(|_| Error::Gpu("the GPU dropped the read-back request".into()))?;
     if let Err(e) = mapped {
         ctx.check()?;
         return Err(Error::Gpu(format!("reading the result back failed: {e}")));

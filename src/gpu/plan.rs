@@ -45,8 +45,9 @@ impl UNetPlan {
 
         let staging = kernels::staging_buffer(&ctx.device, "denoiser output read-back", output.byte_len());
         let (dispatches, recorded_bytes) = builder.rec.finish();
-        // Shader compilation or bind group validation failures are reported through the
-        // device's error handler, not as return values.
+        // Shader and bind group validation failures go to the device's error handler, not to
+        // return values. Natively they have been recorded by now; in the browser they arrive
+        // asynchronously and the next forward reports them.
         ctx.check()?;
         Ok(UNetPlan {
             cfg: cfg.clone(),
@@ -69,9 +70,7 @@ impl UNetPlan {
             if got == want {
                 Ok(())
             } else {
-                Err(Error::Input(format!(
-                    "{name} has {got} values but this plan expects {want} ({what})"
-                )))
+                Err(Error::Input(format!("{name} has {got} values but this plan expects {want} ({what})")))
             }
         };
         let (b, c, s) = (self.batch, self.cfg.in_channels, self.cfg.image_size);
@@ -119,7 +118,13 @@ impl PlanBuilder<'_> {
         self.rec.upload(key, &host.data, shape)
     }
 
-    fn linear(&mut self, prefix: &str, x: &GpuTensor, out: usize, options: LinearOptions<'_>) -> Result<GpuTensor> {
+    fn linear(
+        &mut self,
+        prefix: &str,
+        x: &GpuTensor,
+        out: usize,
+        options: LinearOptions<'_>,
+    ) -> Result<GpuTensor> {
         let input = x.shape[1];
         let weight = self.weight(&format!("{prefix}.weight"), &[out, input])?;
         let bias = self.weight(&format!("{prefix}.bias"), &[out])?;
@@ -135,10 +140,11 @@ impl PlanBuilder<'_> {
         kernel: usize,
         options: Conv2dOptions<'_>,
     ) -> Result<GpuTensor> {
-        let cin = x.shape[1];
-        let weight = self.weight(&format!("{prefix}.weight"), &[cout, cin, kernel, kernel])?;
-        let bias = self.weight(&format!("{prefix}.bias"), &[cout])?;
-        self.rec.conv2d(prefix, x, &weight, &bias, options)
+        let shape = [cout, x.shape[1], kernel, kernel];
+        let weight = weights::expect(self.weights, WEIGHTS_FILE, &format!("{prefix}.weight"), &shape)?;
+        let bias = weights::expect(self.weights, WEIGHTS_FILE, &format!("{prefix}.bias"), &[cout])?;
+        let packed = self.rec.conv_weights(prefix, &weight.data, &shape, &bias.data)?;
+        self.rec.conv2d(prefix, x, &packed, options)
     }
 
     /// `conv3` of unet.rs: 3×3, padding 1.

@@ -2,7 +2,8 @@
 
 Usage: python -m diffusion_lab.train --data data/emoji32.npz --config www/models/denoiser.json \
            --run runs/teacher --steps 30000 [--batch 32] [--export www/models/denoiser.safetensors]
-Re-running the same command resumes from RUN/checkpoint.pt.
+Re-running the same command resumes from RUN/checkpoint.pt; --init starts a new run from exported
+weights (the checkpoint with optimizer state stays out of the repo, the f16 weights are in it).
 """
 import argparse
 import copy
@@ -14,7 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
-from safetensors.torch import save_file
+from safetensors.torch import load_file, save_file
 
 from .schedule import alphas_cumprod
 from .unet import UNet, load_config
@@ -99,6 +100,7 @@ def main():
     ap.add_argument("--every", type=int, default=1000, help="checkpoint + sample grid interval")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--export", help="write the EMA weights here (f16 safetensors) at every checkpoint")
+    ap.add_argument("--init", help="start a new run from these weights (e.g. the shipped www/models/denoiser.safetensors)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     run = Path(a.run)
@@ -122,6 +124,11 @@ def main():
         gen.set_state(s["gen"])
         step = s["step"]
         print(f"resumed at step {step}")
+    elif a.init:
+        weights = {k: v.float() for k, v in load_file(a.init).items()}
+        model.load_state_dict(weights)
+        ema.load_state_dict(weights)
+        print(f"initialised from {a.init}")
     nparams = sum(p.numel() for p in model.parameters())
     print(f"{nparams/1e6:.2f} M parameters, {len(data.images)} images")
     names = [c for c in PREVIEW if c in set(data.captions.tolist())][:16]

@@ -8,10 +8,14 @@
 // One invocation per (sample, head, query pixel). It streams over the keys with an online
 // softmax (running maximum, running denominator, rescaled accumulator), so the HW x HW score
 // matrix never exists. Scores are scaled by 1 / sqrt(d).
+//
+// q and the accumulator are private arrays of vec4 (d must be a multiple of 4): CPU adapters
+// keep dynamically indexed private arrays in memory, and vec4 elements quarter those accesses.
 
 const WORKGROUP_SIZE: u32 = 64u;
 // Private arrays need a fixed size; the Rust side rejects larger heads.
 const MAX_HEAD_DIM: u32 = 64u;
+const MAX_HEAD_VEC4: u32 = MAX_HEAD_DIM / 4u;
 
 struct Params {
     batch: u32,
@@ -28,9 +32,12 @@ struct Params {
 @group(0) @binding(1) var<storage, read> qkv: array<f32>;
 @group(0) @binding(2) var<storage, read_write> output: array<f32>;
 
-// Index of qkv[n, part, head, j, p] in the (N, 3, heads, d, HW) layout.
-fn qkv_index(n: u32, part: u32, head: u32, j: u32, p: u32) -> u32 {
-    return (((n * 3u + part) * params.heads + head) * params.head_dim + j) * params.pixels + p;
+// qkv[n, part, head, 4*j4 .. 4*j4+3, p] of the (N, 3, heads, d, HW) layout: four features of
+// one pixel, HW apart in memory.
+fn qkv_vec4(n: u32, part: u32, head: u32, j4: u32, p: u32) -> vec4<f32> {
+    let first = (((n * 3u + part) * params.heads + head) * params.head_dim + 4u * j4) * params.pixels + p;
+    let hw = params.pixels;
+    return vec4<f32>(qkv[first], qkv[first + hw], qkv[first + 2u * hw], qkv[first + 3u * hw]);
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -42,36 +49,41 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let query = index % params.pixels;
     let head = (index / params.pixels) % params.heads;
     let n = index / (params.pixels * params.heads);
-    let d = params.head_dim;
+    let d4 = params.head_dim / 4u;
 
     // The scale is folded into q once instead of into every score.
-    var q: array<f32, MAX_HEAD_DIM>;
-    var acc: array<f32, MAX_HEAD_DIM>;
-    for (var j = 0u; j < d; j++) {
-        q[j] = qkv[qkv_index(n, 0u, head, j, query)] * params.scale;
-        acc[j] = 0.0;
+    var q: array<vec4<f32>, MAX_HEAD_VEC4>;
+    var acc: array<vec4<f32>, MAX_HEAD_VEC4>;
+    for (var j4 = 0u; j4 < d4; j4++) {
+        q[j4] = qkv_vec4(n, 0u, head, j4, query) * params.scale;
+        acc[j4] = vec4<f32>(0.0);
     }
 
     var running_max = -3.0e38;
     var denominator = 0.0;
     for (var key = 0u; key < params.pixels; key++) {
         var score = 0.0;
-        for (var j = 0u; j < d; j++) {
-            score += q[j] * qkv[qkv_index(n, 1u, head, j, key)];
+        for (var j4 = 0u; j4 < d4; j4++) {
+            score += dot(q[j4], qkv_vec4(n, 1u, head, j4, key));
         }
         let new_max = max(running_max, score);
         // exp(old - new) rescales what was accumulated under the old maximum.
         let correction = exp(running_max - new_max);
         let weight = exp(score - new_max);
         denominator = denominator * correction + weight;
-        for (var j = 0u; j < d; j++) {
-            acc[j] = acc[j] * correction + weight * qkv[qkv_index(n, 2u, head, j, key)];
+        for (var j4 = 0u; j4 < d4; j4++) {
+            acc[j4] = acc[j4] * correction + weight * qkv_vec4(n, 2u, head, j4, key);
         }
         running_max = new_max;
     }
 
-    let channels = params.heads * d;
-    for (var j = 0u; j < d; j++) {
-        output[(n * channels + head * d + j) * params.pixels + query] = acc[j] / denominator;
+    let channels = params.heads * params.head_dim;
+    for (var j4 = 0u; j4 < d4; j4++) {
+        let out = acc[j4] / denominator;
+        let first = (n * channels + head * params.head_dim + 4u * j4) * params.pixels + query;
+        output[first] = out.x;
+        output[first + params.pixels] = out.y;
+        output[first + 2u * params.pixels] = out.z;
+        output[first + 3u * params.pixels] = out.w;
     }
 }
