@@ -724,7 +724,8 @@ export class DiffusionLabElement extends HTMLElement {
   }
 
   _number(value, digits) {
-    return new Intl.NumberFormat(this.language, { minimumFractionDigits: digits, maximumFractionDigits: digits })
+    // no thousands separator: "1.471 ms" reads as a fraction in English
+    return new Intl.NumberFormat(this.language, { minimumFractionDigits: digits, maximumFractionDigits: digits, useGrouping: false })
       .format(Number.isFinite(value) ? value : 0);
   }
 
