@@ -4,14 +4,10 @@
 // WebGPU runs on SwiftShader (a CPU emulation of a GPU), so everything is slow: timeouts are long.
 //
 // Environment:
-//   DLAB_E2E_MOCK=1      serve tests/e2e/fixtures/mock_diffusion_lab.js instead of www/pkg (and a
-//                        manifest of the small files in www/models when manifest.json is missing),
-//                        to check the page, worker and tests before the wasm is built
 //   DLAB_E2E_HEADED=1    show the browser window
 //   DLAB_E2E_CHROMIUM    another Chromium binary (default /usr/bin/chromium)
 
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -20,8 +16,6 @@ import { startServer } from '../../scripts/serve.mjs';
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const WWW = path.join(REPO, 'www');
 export const RESULTS = path.join(REPO, 'test-results');
-export const MOCK = process.env.DLAB_E2E_MOCK === '1';
-const MOCK_MODULE = path.join(REPO, 'tests/e2e/fixtures/mock_diffusion_lab.js');
 
 /** Generous limits: SwiftShader and the wasm CPU path may take seconds per step. */
 export const TIMEOUTS = {
@@ -44,7 +38,6 @@ export const NO_WEBGPU_ARGS = ['--disable-features=WebGPU'];
 
 /** Fails early, with a clear message, when the page cannot work yet. */
 export function checkBuilt() {
-  if (MOCK) return;
   const missing = [
     'www/pkg/diffusion_lab.js',
     'www/pkg/diffusion_lab_bg.wasm',
@@ -52,7 +45,7 @@ export function checkBuilt() {
   ].filter((p) => !existsSync(path.join(REPO, p)));
   if (missing.length) {
     throw new Error(`missing ${missing.join(', ')}: build the wasm (wasm-bindgen --target web into www/pkg) `
-      + 'and the model files first, or run with DLAB_E2E_MOCK=1 to test the page against a mock');
+      + 'and the model files first (scripts/build.sh)');
   }
 }
 
@@ -68,21 +61,9 @@ export async function startTestServer() {
   return startServer({ port: 0, host: '127.0.0.1', root: 'www' });
 }
 
-/** The manifest the page will see (the real one, or in mock mode one made from the small files). */
+/** The manifest the page will see. */
 export function loadManifest() {
-  const real = path.join(WWW, 'models/manifest.json');
-  if (existsSync(real)) return JSON.parse(readFileSync(real, 'utf8'));
-  if (!MOCK) throw new Error('www/models/manifest.json is missing');
-  const names = ['denoiser.json', 'text_encoder.json', 'tokenizer.json']
-    .filter((n) => existsSync(path.join(WWW, 'models', n)));
-  return {
-    denoiser: { config: 'denoiser.json', weights: 'denoiser.json' },
-    text_encoder: { config: 'text_encoder.json', weights: 'text_encoder.json', tokenizer: 'tokenizer.json' },
-    files: names.map((name) => {
-      const bytes = readFileSync(path.join(WWW, 'models', name));
-      return { name, bytes: statSync(path.join(WWW, 'models', name)).size, sha256: createHash('sha256').update(bytes).digest('hex') };
-    }),
-  };
+  return JSON.parse(readFileSync(path.join(WWW, 'models/manifest.json'), 'utf8'));
 }
 
 /**
@@ -92,20 +73,6 @@ export function loadManifest() {
 export async function newPage(browser, { viewport = { width: 1000, height: 1200 }, locale = 'en-US' } = {}) {
   const context = await browser.newContext({ viewport, locale });
   context.setDefaultTimeout(TIMEOUTS.action);
-  if (MOCK) {
-    await context.route('**/pkg/diffusion_lab.js', (route) => route.fulfill({
-      status: 200,
-      contentType: 'text/javascript',
-      body: readFileSync(MOCK_MODULE, 'utf8'),
-    }));
-    if (!existsSync(path.join(WWW, 'models/manifest.json'))) {
-      await context.route('**/models/manifest.json', (route) => route.fulfill({
-        status: 200,
-        contentType: 'application/json',
-        body: JSON.stringify(loadManifest()),
-      }));
-    }
-  }
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
