@@ -1,25 +1,12 @@
 // (b) Bad input: a clear message in the page's alert, and the next valid generate still works.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  TIMEOUTS, checkBuilt, launch, startTestServer, newPage, openLab, runGenerate, screenshot,
+  TIMEOUTS, useBrowser, newPage, openLab, runGenerate, screenshot,
   assertNoUnexpectedErrors, waitIdle,
 } from './helpers.mjs';
 
-let server;
-let baseUrl;
-let browser;
-
-before(async () => {
-  checkBuilt();
-  ({ server, url: baseUrl } = await startTestServer());
-  browser = await launch({ webgpu: true });
-});
-
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
+const env = useBrowser({ webgpu: true });
 
 const VALID = { prompt: 'Apfel', steps: 2, seed: 7 };
 
@@ -31,9 +18,9 @@ async function expectValidWorks(page, label) {
 }
 
 test('the element rejects bad input with a message and stays usable', { timeout: TIMEOUTS.test }, async (t) => {
-  const { context, page, errors } = await newPage(browser, { locale: 'en-US' });
+  const { context, page, errors } = await newPage(env.browser, { locale: 'en-US' });
   try {
-    await openLab(page, baseUrl);
+    await openLab(page, env.baseUrl);
     await waitIdle(page);
     const bad = [
       { label: 'an empty prompt', input: { prompt: '', steps: 8, seed: 1 }, message: /prompt/i },
@@ -87,9 +74,9 @@ test('the element rejects bad input with a message and stays usable', { timeout:
 });
 
 test('the worker and the Lab reject bad input themselves, and keep working', { timeout: TIMEOUTS.test }, async (t) => {
-  const { context, page, errors } = await newPage(browser);
+  const { context, page, errors } = await newPage(env.browser);
   try {
-    await openLab(page, baseUrl);
+    await openLab(page, env.baseUrl);
     await waitIdle(page);
     // Talk to a second worker directly, past the element's own checks, to test the Rust side.
     const results = await page.evaluate(async () => {

@@ -1,25 +1,12 @@
 // (a) The happy path on WebGPU (SwiftShader): prompt → 8 steps drawn one by one → a clean picture.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  TIMEOUTS, checkBuilt, launch, startTestServer, newPage, openLab, runGenerate, labText, screenshot,
+  TIMEOUTS, useBrowser, newPage, openLab, runGenerate, labText, screenshot,
   assertNoUnexpectedErrors, writeResult, waitIdle,
 } from './helpers.mjs';
 
-let server;
-let baseUrl;
-let browser;
-
-before(async () => {
-  checkBuilt();
-  ({ server, url: baseUrl } = await startTestServer());
-  browser = await launch({ webgpu: true });
-});
-
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
+const env = useBrowser({ webgpu: true });
 
 function differingBytes(a, b) {
   let n = 0;
@@ -34,9 +21,9 @@ const CASES = [
 
 for (const c of CASES) {
   test(`"${c.prompt}": 8 steps on WebGPU, drawn one by one, end in a clean picture`, { timeout: TIMEOUTS.test }, async (t) => {
-    const { context, page, errors } = await newPage(browser, { locale: c.locale });
+    const { context, page, errors } = await newPage(env.browser, { locale: c.locale });
     try {
-      await openLab(page, baseUrl);
+      await openLab(page, env.baseUrl);
       const r = await runGenerate(page, { prompt: c.prompt, steps: 8, seed: 1 }, { keepPixels: true });
       await screenshot(page, `generate-${c.slug}`);
       assert.equal(r.outcome, 'done', `generate failed: ${r.alert}`);
@@ -86,9 +73,9 @@ for (const c of CASES) {
 }
 
 test('works at 360 px width and from the keyboard', { timeout: TIMEOUTS.test }, async () => {
-  const { context, page, errors } = await newPage(browser, { viewport: { width: 360, height: 800 }, locale: 'de-DE' });
+  const { context, page, errors } = await newPage(env.browser, { viewport: { width: 360, height: 800 }, locale: 'de-DE' });
   try {
-    await openLab(page, baseUrl);
+    await openLab(page, env.baseUrl);
     await waitIdle(page);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px at 360px width`);

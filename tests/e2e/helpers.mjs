@@ -10,6 +10,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 import { startServer } from '../../scripts/serve.mjs';
 
@@ -59,6 +60,24 @@ export async function launch({ webgpu = true } = {}) {
 
 export async function startTestServer() {
   return startServer({ port: 0, host: '127.0.0.1', root: 'www' });
+}
+
+/**
+ * One server and one browser for a test file: returns an object whose `browser` and `baseUrl`
+ * are set before the first test and closed after the last.
+ */
+export function useBrowser({ webgpu }) {
+  const env = { browser: null, baseUrl: '', server: null };
+  before(async () => {
+    checkBuilt();
+    ({ server: env.server, url: env.baseUrl } = await startTestServer());
+    env.browser = await launch({ webgpu });
+  });
+  after(async () => {
+    await env.browser?.close();
+    env.server?.close();
+  });
+  return env;
 }
 
 /** The manifest the page will see. */

@@ -4,29 +4,16 @@
 //      still defines navigator.gpu on http://127.0.0.1, but requestAdapter() gives null.)
 //   2. no navigator.gpu at all (older or locked-down browsers): hidden in the page by an init
 //      script and in the worker by a line put in front of worker.js.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  TIMEOUTS, WWW, checkBuilt, launch, startTestServer, newPage, openLab, runGenerate, labText, isHidden, screenshot,
+  TIMEOUTS, WWW, useBrowser, newPage, openLab, runGenerate, labText, isHidden, screenshot,
   assertNoUnexpectedErrors, waitIdle,
 } from './helpers.mjs';
 
-let server;
-let baseUrl;
-let browser;
-
-before(async () => {
-  checkBuilt();
-  ({ server, url: baseUrl } = await startTestServer());
-  browser = await launch({ webgpu: false });
-});
-
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
+const env = useBrowser({ webgpu: false });
 
 /** What a (classic) worker of this page sees: {hasGpu, adapter}. */
 function workerGpu(page) {
@@ -70,9 +57,9 @@ async function expectCpuFallback(t, page, errors, slug) {
 }
 
 test('no WebGPU adapter: falls back to the CPU and says so', { timeout: TIMEOUTS.test }, async (t) => {
-  const { context, page, errors } = await newPage(browser, { locale: 'en-US' });
+  const { context, page, errors } = await newPage(env.browser, { locale: 'en-US' });
   try {
-    await openLab(page, baseUrl);
+    await openLab(page, env.baseUrl);
     const gpu = await workerGpu(page);
     t.diagnostic(`worker: navigator.gpu ${gpu.hasGpu ? 'present' : 'missing'}, adapter ${gpu.adapter ? 'present' : 'none'}`);
     assert.equal(gpu.adapter, false, 'the test browser still offers a WebGPU adapter to workers');
@@ -83,7 +70,7 @@ test('no WebGPU adapter: falls back to the CPU and says so', { timeout: TIMEOUTS
 });
 
 test('no navigator.gpu at all: falls back to the CPU and says so', { timeout: TIMEOUTS.test }, async (t) => {
-  const { context, page, errors } = await newPage(browser, { locale: 'en-US' });
+  const { context, page, errors } = await newPage(env.browser, { locale: 'en-US' });
   try {
     const hide = `for (const proto of [globalThis.Navigator, globalThis.WorkerNavigator].filter(Boolean).map((c) => c.prototype)) {
       Object.defineProperty(proto, 'gpu', { get: () => undefined, configurable: true });
@@ -93,7 +80,7 @@ test('no navigator.gpu at all: falls back to the CPU and says so', { timeout: TI
     await page.route('**/worker.js', (route) => route.fulfill({
       status: 200, contentType: 'text/javascript', body: hide + workerSource,
     }));
-    await openLab(page, baseUrl);
+    await openLab(page, env.baseUrl);
     assert.equal(await page.evaluate(() => navigator.gpu), undefined);
     await expectCpuFallback(t, page, errors, 'no-navigator-gpu');
   } finally {

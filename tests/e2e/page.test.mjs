@@ -1,36 +1,23 @@
 // The demo page and the embed page: only same-origin requests, both languages, attributions,
 // the language switch. No generation (cheap).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  TIMEOUTS, checkBuilt, launch, startTestServer, newPage, assertNoUnexpectedErrors, waitIdle, labText,
+  TIMEOUTS, useBrowser, newPage, assertNoUnexpectedErrors, waitIdle, labText,
 } from './helpers.mjs';
 
-let server;
-let baseUrl;
-let browser;
-
-before(async () => {
-  checkBuilt();
-  ({ server, url: baseUrl } = await startTestServer());
-  browser = await launch({ webgpu: true });
-});
-
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
+const env = useBrowser({ webgpu: true });
 
 test('the demo page loads everything from its own origin and switches language', { timeout: TIMEOUTS.test }, async () => {
-  const { context, page, errors } = await newPage(browser, { locale: 'de-DE' });
+  const { context, page, errors } = await newPage(env.browser, { locale: 'de-DE' });
   try {
     const foreign = [];
-    const origin = new URL(baseUrl).origin;
+    const origin = new URL(env.baseUrl).origin;
     context.on('request', (req) => {
       const u = new URL(req.url());
       if (!['data:', 'blob:'].includes(u.protocol) && u.origin !== origin) foreign.push(req.url());
     });
-    await page.goto(baseUrl);
+    await page.goto(env.baseUrl);
     await waitIdle(page);
     assert.deepEqual(foreign, [], 'the page made requests to other origins');
 
@@ -54,9 +41,9 @@ test('the demo page loads everything from its own origin and switches language',
 });
 
 test('embed.html takes its settings from the query string', { timeout: TIMEOUTS.test }, async () => {
-  const { context, page, errors } = await newPage(browser);
+  const { context, page, errors } = await newPage(env.browser);
   try {
-    await page.goto(new URL('embed.html?lang=de&prompt=Katze&steps=3&seed=42', baseUrl).href);
+    await page.goto(new URL('embed.html?lang=de&prompt=Katze&steps=3&seed=42', env.baseUrl).href);
     await page.waitForFunction(() => customElements.get('diffusion-lab'));
     const v = await page.evaluate(() => {
       const root = document.querySelector('diffusion-lab').shadowRoot;

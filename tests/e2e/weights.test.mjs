@@ -1,30 +1,16 @@
 // (c) Broken model files: a wrong sha256, a tampered, truncated or missing file, a missing
 // manifest. Each gives a clear message in the page, no crash, and the element stays usable.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  TIMEOUTS, WWW, checkBuilt, launch, startTestServer, newPage, openLab, runGenerate, labText, screenshot,
+  TIMEOUTS, WWW, useBrowser, newPage, openLab, runGenerate, labText, screenshot,
   assertNoUnexpectedErrors, waitIdle, loadManifest,
 } from './helpers.mjs';
 
-let server;
-let baseUrl;
-let browser;
-let manifest;
-
-before(async () => {
-  checkBuilt();
-  ({ server, url: baseUrl } = await startTestServer());
-  browser = await launch({ webgpu: true });
-  manifest = loadManifest();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
+const env = useBrowser({ webgpu: true });
+const manifest = loadManifest();
 
 // The browser logs a failed fetch as a console error; those are expected here.
 const EXPECTED = [/Failed to load resource/i, /status of 40\d/i, /sha256|truncated|corrupt|model files|manifest/i];
@@ -40,10 +26,10 @@ function victim() {
  * then presses Generate once more (the load is retried and fails again, cleanly).
  */
 async function expectLoadFailure(t, name, install, message) {
-  const { context, page, errors } = await newPage(browser, { locale: 'en-US' });
+  const { context, page, errors } = await newPage(env.browser, { locale: 'en-US' });
   try {
     await install(page);
-    await openLab(page, baseUrl);
+    await openLab(page, env.baseUrl);
     await waitIdle(page);
     const alert = await labText(page, 'alert');
     t.diagnostic(`${name}: "${alert}"`);
