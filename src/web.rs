@@ -18,7 +18,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 use crate::pipeline::{self, GenerateOptions};
-use crate::weights::Manifest;
+use crate::weights::{self, FileEntry, Manifest};
 use crate::Error;
 
 #[wasm_bindgen(start)]
@@ -88,6 +88,55 @@ async fn download(url: &str, mut on_bytes: impl FnMut(usize)) -> Result<Vec<u8>,
     Ok(out)
 }
 
+/// The Cache API store of model files, when the context offers one (it does not on plain http
+/// origins other than localhost, nor in some private modes): then everything just downloads.
+async fn open_cache() -> Option<web_sys::Cache> {
+    let global = js_sys::global();
+    let storage = if let Some(w) = global.dyn_ref::<web_sys::WorkerGlobalScope>() {
+        w.caches().ok()?
+    } else {
+        global.dyn_ref::<web_sys::Window>()?.caches().ok()?
+    };
+    JsFuture::from(storage.open(MODEL_CACHE)).await.ok()?.dyn_into().ok()
+}
+
+const MODEL_CACHE: &str = "diffusion-lab-models";
+
+async fn cache_get(cache: &web_sys::Cache, url: &str) -> Option<Vec<u8>> {
+    let hit = JsFuture::from(cache.match_with_str(url)).await.ok()?;
+    let resp: web_sys::Response = hit.dyn_into().ok()?;
+    let buf = JsFuture::from(resp.array_buffer().ok()?).await.ok()?;
+    Some(Uint8Array::new(&buf).to_vec())
+}
+
+/// Stores a verified file. A full quota or a refused write only costs the next visit a download.
+async fn cache_put(cache: &web_sys::Cache, url: &str, bytes: &mut [u8]) {
+    let Ok(resp) = web_sys::Response::new_with_opt_u8_array(Some(bytes)) else { return };
+    if let Err(e) = JsFuture::from(cache.put_with_str(url, &resp)).await {
+        web_sys::console::warn_1(&format!("could not keep {url} in the browser cache: {}", describe(&e)).into());
+    }
+}
+
+/// A model file, from the cache when a copy there matches the manifest's size and sha256,
+/// else downloaded (and then verified and cached). A tampered or stale cached copy is replaced.
+async fn model_file(cache: Option<&web_sys::Cache>, url: &str, entry: &FileEntry, on_bytes: impl FnMut(usize)) -> Result<Vec<u8>, JsValue> {
+    let mut on_bytes = on_bytes;
+    if let Some(cache) = cache {
+        if let Some(bytes) = cache_get(cache, url).await {
+            if weights::verify(entry, &bytes).is_ok() {
+                on_bytes(bytes.len());
+                return Ok(bytes);
+            }
+        }
+    }
+    let mut bytes = download(url, on_bytes).await?;
+    weights::verify(entry, &bytes).map_err(js_error)?;
+    if let Some(cache) = cache {
+        cache_put(cache, url, &mut bytes).await;
+    }
+    Ok(bytes)
+}
+
 fn resolve(base: &str, name: &str) -> Result<String, JsValue> {
     Ok(web_sys::Url::new_with_base(name, base)?.href())
 }
@@ -106,8 +155,10 @@ pub struct Lab {
 
 #[wasm_bindgen]
 impl Lab {
-    /// Downloads the manifest and every file it lists (progress: `{loaded, total, file}`),
-    /// checks each file's size and sha256, and builds the model on WebGPU or, without it, the CPU.
+    /// Downloads the manifest and every file it lists (progress: `{loaded, total, file}`, bytes
+    /// across all files), or takes them from the browser's Cache API where a copy there matches
+    /// the manifest; checks each file's size and sha256, and builds the model on WebGPU or,
+    /// without it, the CPU.
     pub async fn load(manifest_url: String, progress: Function, options: JsValue) -> Result<Lab, JsValue> {
         let opts: LoadOptions = if options.is_undefined() || options.is_null() {
             LoadOptions::default()
@@ -121,14 +172,28 @@ impl Lab {
             .and_then(|h| h.as_string())
             .unwrap_or_default();
         let base = resolve(&here, &manifest_url).map_err(|_| js_error(format!("invalid model URL: {manifest_url}")))?;
-        let manifest_bytes = download(&base, |_| {}).await?;
+        // The manifest comes from the network when it can (it names the current files), else from
+        // the cache: a second visit works offline.
+        let cache = open_cache().await;
+        let manifest_bytes = match (download(&base, |_| {}).await, &cache) {
+            (Ok(mut bytes), Some(cache)) => {
+                if Manifest::from_json(&String::from_utf8_lossy(&bytes)).is_ok() {
+                    cache_put(cache, &base, &mut bytes).await;
+                }
+                bytes
+            }
+            (Ok(bytes), None) => bytes,
+            (Err(e), Some(cache)) => cache_get(cache, &base).await.ok_or(e)?,
+            (Err(e), None) => return Err(e),
+        };
         let manifest = Manifest::from_json(&String::from_utf8_lossy(&manifest_bytes)).map_err(js_error)?;
         let total = manifest.total_bytes() as f64;
         let mut loaded = 0f64;
         let mut files = HashMap::new();
-        for name in manifest.all_names() {
-            let url = resolve(&base, &name)?;
-            let bytes = download(&url, |n| {
+        for entry in &manifest.files {
+            let name = &entry.name;
+            let url = resolve(&base, name)?;
+            let bytes = model_file(cache.as_ref(), &url, entry, |n| {
                 loaded += n as f64;
                 let p = Object::new();
                 set(&p, "loaded", loaded);
@@ -137,7 +202,7 @@ impl Lab {
                 let _ = progress.call1(&JsValue::NULL, &p);
             })
             .await?;
-            files.insert(name, bytes);
+            files.insert(name.clone(), bytes);
         }
         let lab = pipeline::Lab::from_files(&manifest, &files, !opts.force_cpu).await.map_err(js_error)?;
         Ok(Lab { inner: Rc::new(lab), busy: Rc::new(Cell::new(false)) })
