@@ -95,21 +95,31 @@ pub struct Lab {
 const BATCH: usize = 2;
 
 impl Lab {
-    /// Builds the model from the files the manifest lists (each checked for size and sha256 here).
+    /// Builds the model from the files the manifest lists, each checked for size and sha256 first.
     /// With `try_gpu` it takes the GPU when an adapter exists and falls back to the CPU otherwise.
-    pub async fn from_files(manifest: &Manifest, files: &HashMap<String, Vec<u8>>, try_gpu: bool) -> Result<Self> {
-        let file = |name: &str| -> Result<&Vec<u8>> {
-            let bytes = files.get(name).ok_or_else(|| Error::Weights(format!("{name} was not downloaded")))?;
-            weights::verify(manifest.entry(name)?, bytes)?;
-            Ok(bytes)
+    pub async fn from_files(manifest: &Manifest, files: HashMap<String, Vec<u8>>, try_gpu: bool) -> Result<Self> {
+        for entry in &manifest.files {
+            let bytes = files.get(&entry.name).ok_or_else(|| Error::Weights(format!("{} was not downloaded", entry.name)))?;
+            weights::verify(entry, bytes)?;
+        }
+        Self::from_verified(manifest, files, try_gpu).await
+    }
+
+    /// As [`Lab::from_files`], for files the caller has already verified against the manifest
+    /// (the web loader does, file by file, to decide what to keep in the browser cache).
+    /// Takes the files by value: the weights move into the model instead of being copied.
+    pub async fn from_verified(manifest: &Manifest, mut files: HashMap<String, Vec<u8>>, try_gpu: bool) -> Result<Self> {
+        let mut file = |name: &str| -> Result<Vec<u8>> {
+            manifest.entry(name)?;
+            files.remove(name).ok_or_else(|| Error::Weights(format!("{name} was not downloaded")))
         };
-        let cfg_text = std::str::from_utf8(file(&manifest.denoiser.config)?)
+        let cfg_text = String::from_utf8(file(&manifest.denoiser.config)?)
             .map_err(|_| Error::Weights("denoiser.json is not UTF-8".into()))?;
-        let cfg = UNetConfig::from_json(cfg_text)?;
+        let cfg = UNetConfig::from_json(&cfg_text)?;
         let prediction = Prediction::parse(&cfg.prediction).expect("validated by UNetConfig");
         let te = &manifest.text_encoder;
         let tokenizer = te.tokenizer.as_deref().ok_or_else(|| Error::Weights("manifest lacks the tokenizer".into()))?;
-        let text = TextEncoder::from_bytes(file(&te.config)?, file(&te.weights)?.clone(), file(tokenizer)?)?;
+        let text = TextEncoder::from_bytes(&file(&te.config)?, file(&te.weights)?, &file(tokenizer)?)?;
         if text.dim != cfg.text_dim {
             return Err(Error::Weights(format!("text encoder gives {} values, the denoiser expects {}", text.dim, cfg.text_dim)));
         }
@@ -119,19 +129,19 @@ impl Lab {
         let denoiser = if try_gpu {
             match GpuContext::new().await {
                 Ok(ctx) => {
-                    let map = weights::read_safetensors(&manifest.denoiser.weights, denoiser_bytes)?;
+                    let map = weights::read_safetensors(&manifest.denoiser.weights, &denoiser_bytes)?;
                     let plan = UNetPlan::new(&ctx, &cfg, &map, BATCH)?;
                     adapter = ctx.adapter_name.clone();
                     Denoiser::Gpu { ctx, plan }
                 }
                 Err(e) => {
                     fallback_reason = e.to_string();
-                    Denoiser::Cpu(UNet::from_safetensors(&cfg, denoiser_bytes.clone())?)
+                    Denoiser::Cpu(UNet::from_safetensors(&cfg, denoiser_bytes)?)
                 }
             }
         } else {
             fallback_reason = "the CPU path was requested".into();
-            Denoiser::Cpu(UNet::from_safetensors(&cfg, denoiser_bytes.clone())?)
+            Denoiser::Cpu(UNet::from_safetensors(&cfg, denoiser_bytes)?)
         };
         Ok(Self { schedule: Schedule::cosine(cfg.train_timesteps), cfg, prediction, text, denoiser, fallback_reason, adapter })
     }
@@ -141,10 +151,6 @@ impl Lab {
             Denoiser::Gpu { .. } => Backend::WebGpu,
             Denoiser::Cpu(_) => Backend::Cpu,
         }
-    }
-
-    pub fn encode_prompt(&self, prompt: &str) -> Result<Vec<f32>> {
-        self.text.encode(prompt)
     }
 
     /// The raw model output for a batch (x: n images, t: n timesteps, text: n embeddings).

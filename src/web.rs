@@ -204,7 +204,7 @@ impl Lab {
             .await?;
             files.insert(name.clone(), bytes);
         }
-        let lab = pipeline::Lab::from_files(&manifest, &files, !opts.force_cpu).await.map_err(js_error)?;
+        let lab = pipeline::Lab::from_verified(&manifest, files, !opts.force_cpu).await.map_err(js_error)?;
         Ok(Lab { inner: Rc::new(lab), busy: Rc::new(Cell::new(false)) })
     }
 

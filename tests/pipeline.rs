@@ -13,7 +13,7 @@ fn model_files() -> (Manifest, HashMap<String, Vec<u8>>) {
 }
 
 fn load(files: &HashMap<String, Vec<u8>>, manifest: &Manifest, gpu: bool) -> Result<Lab, String> {
-    pollster::block_on(Lab::from_files(manifest, files, gpu)).map_err(|e| e.to_string())
+    pollster::block_on(Lab::from_files(manifest, files.clone(), gpu)).map_err(|e| e.to_string())
 }
 
 fn generate(lab: &Lab, prompt: &str, steps: f64, seed: f64) -> Result<Vec<f32>, String> {

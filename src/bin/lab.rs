@@ -59,7 +59,7 @@ impl Args {
 
 fn load(dir: &Path, gpu: bool) -> Result<Lab> {
     let (manifest, files) = read_model_dir(dir)?;
-    pollster::block_on(Lab::from_files(&manifest, &files, gpu))
+    pollster::block_on(Lab::from_files(&manifest, files, gpu))
 }
 
 fn write_png(path: &Path, chw: &[f32], channels: usize, size: usize) -> Result<()> {
