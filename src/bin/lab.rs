@@ -110,11 +110,16 @@ fn manifest(a: &Args) -> Result<()> {
         weights: "text_encoder.safetensors".into(),
         tokenizer: Some("tokenizer.json".into()),
     };
-    let names = ["denoiser.json", "denoiser.safetensors", "text_encoder.json", "text_encoder.safetensors", "tokenizer.json"];
+    // every file the two models name, in a fixed order
+    let names = [&denoiser.config, &denoiser.weights, &text_encoder.config, &text_encoder.weights]
+        .into_iter()
+        .chain(text_encoder.tokenizer.as_ref())
+        .cloned()
+        .collect::<Vec<_>>();
     let mut files = Vec::new();
     for name in names {
-        let bytes = std::fs::read(dir.join(name))?;
-        files.push(FileEntry { name: name.into(), bytes: bytes.len() as u64, sha256: sha256_hex(&bytes) });
+        let bytes = std::fs::read(dir.join(&name))?;
+        files.push(FileEntry { name, bytes: bytes.len() as u64, sha256: sha256_hex(&bytes) });
     }
     let m = Manifest { denoiser, text_encoder, files };
     let text = serde_json::to_string_pretty(&m).map_err(|e| Error::Other(e.to_string()))? + "\n";
