@@ -10,8 +10,23 @@ pub enum Error {
     Weights(String),
     /// No GPU adapter, a lost device or a failed GPU operation.
     Gpu(String),
+    /// The caller stopped the run (the page's Cancel button).
+    Cancelled,
     /// Anything candle, tokenizers or I/O reported.
     Other(String),
+}
+
+impl Error {
+    /// A stable code the page maps to a message in the user's language.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Input(_) => "input",
+            Error::Weights(_) => "weights",
+            Error::Gpu(_) => "gpu",
+            Error::Cancelled => "cancelled",
+            Error::Other(_) => "other",
+        }
+    }
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -22,6 +37,7 @@ impl fmt::Display for Error {
             Error::Input(m) => write!(f, "invalid input: {m}"),
             Error::Weights(m) => write!(f, "model files: {m}"),
             Error::Gpu(m) => write!(f, "WebGPU: {m}"),
+            Error::Cancelled => write!(f, "cancelled"),
             Error::Other(m) => write!(f, "{m}"),
         }
     }

@@ -2,6 +2,7 @@
 //! (our own WGSL kernels through wgpu) with a candle CPU reference, drawn step by step.
 
 pub mod error;
+pub mod eval;
 pub mod gpu;
 pub mod model;
 pub mod pipeline;

@@ -31,68 +31,154 @@ impl Backend {
     }
 }
 
-/// Options of one generation, as the page sends them (missing fields take the defaults).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct GenerateOptions {
-    pub steps: f64,
-    pub seed: f64,
-    pub guidance: f64,
-    pub sampler: String,
+/// Which denoiser runs: the distilled student (few steps, guidance baked in) or the teacher.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelKind {
+    Student,
+    Teacher,
 }
 
-impl Default for GenerateOptions {
-    fn default() -> Self {
-        Self { steps: 8.0, seed: 0.0, guidance: 3.0, sampler: "dpm".into() }
+impl ModelKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelKind::Student => "student",
+            ModelKind::Teacher => "teacher",
+        }
     }
+
+    /// How each model is sampled by default, and its limits.
+    pub fn defaults(self) -> ModelDefaults {
+        match self {
+            // trained for the 1–4 step trailing DDIM schedules (scripts/train/diffusion_lab/distill.py)
+            ModelKind::Student => {
+                ModelDefaults { steps: 4, max_steps: STUDENT_MAX_STEPS, passes_per_step: 1, guidance: None, sampler: SamplerKind::Ddim }
+            }
+            ModelKind::Teacher => {
+                ModelDefaults { steps: 8, max_steps: MAX_STEPS, passes_per_step: 2, guidance: Some(3.0), sampler: SamplerKind::DpmSolver2M }
+            }
+        }
+    }
+}
+
+pub const STUDENT_MAX_STEPS: usize = 4;
+
+#[derive(Debug, Clone, Copy)]
+pub struct ModelDefaults {
+    pub steps: usize,
+    pub max_steps: usize,
+    /// Denoiser passes per step: 2 for classifier-free guidance, 1 when it is baked in.
+    pub passes_per_step: usize,
+    /// None: guidance is baked into the weights.
+    pub guidance: Option<f32>,
+    pub sampler: SamplerKind,
+}
+
+/// Options of one generation, as the page sends them; what is missing takes the model's default.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GenerateOptions {
+    /// "student" | "teacher" (default: the student where the model files have one)
+    pub model: Option<String>,
+    pub steps: Option<f64>,
+    pub seed: f64,
+    /// Teacher only; the student ignores it (its guidance is baked in).
+    pub guidance: Option<f64>,
+    /// Teacher only ("ddim" | "dpm"); the student always takes DDIM steps.
+    pub sampler: Option<String>,
 }
 
 /// Options checked and converted: every way a number can be wrong gets its own message.
 #[derive(Debug, Clone, Copy)]
 pub struct ValidOptions {
+    pub model: ModelKind,
     pub steps: usize,
     pub seed: u64,
-    pub guidance: f32,
+    /// None: no classifier-free guidance pass (the student).
+    pub guidance: Option<f32>,
     pub sampler: SamplerKind,
 }
 
+fn whole_number(v: f64, lo: f64, hi: f64, what: &str) -> Result<f64> {
+    if !v.is_finite() || v.fract() != 0.0 || v < lo || v > hi {
+        return Err(Error::Input(format!("{what} must be a whole number from {lo} to {hi}, got {v}")));
+    }
+    Ok(v)
+}
+
+/// 2^53 - 1: the largest integer a JS number carries exactly.
+pub const MAX_SEED: f64 = 9_007_199_254_740_991.0;
+
 impl GenerateOptions {
-    pub fn validate(&self) -> Result<ValidOptions> {
-        let int_in = |v: f64, lo: f64, hi: f64, what: &str| -> Result<f64> {
-            if !v.is_finite() || v.fract() != 0.0 || v < lo || v > hi {
-                return Err(Error::Input(format!("{what} must be a whole number from {lo} to {hi}, got {v}")));
+    /// `has_student`: whether the loaded model files include the distilled student.
+    pub fn validate(&self, has_student: bool) -> Result<ValidOptions> {
+        let model = match self.model.as_deref() {
+            None => {
+                if has_student {
+                    ModelKind::Student
+                } else {
+                    ModelKind::Teacher
+                }
             }
-            Ok(v)
+            Some("student") if has_student => ModelKind::Student,
+            Some("student") => return Err(Error::Input("these model files have no distilled student; use \"teacher\"".into())),
+            Some("teacher") => ModelKind::Teacher,
+            Some(other) => return Err(Error::Input(format!("unknown model \"{other}\" (use \"student\" or \"teacher\")"))),
         };
-        let steps = int_in(self.steps, 1.0, MAX_STEPS as f64, "steps")? as usize;
-        // 2^53: the largest integer a JS number carries exactly
-        let seed = int_in(self.seed, 0.0, 9_007_199_254_740_991.0, "seed")? as u64;
-        if !self.guidance.is_finite() || self.guidance < 0.0 || self.guidance > MAX_GUIDANCE as f64 {
-            return Err(Error::Input(format!("guidance must be between 0 and {MAX_GUIDANCE}, got {}", self.guidance)));
+        let d = model.defaults();
+        let what = format!("steps for the {}", model.name());
+        let steps = whole_number(self.steps.unwrap_or(d.steps as f64), 1.0, d.max_steps as f64, &what)? as usize;
+        let seed = whole_number(self.seed, 0.0, MAX_SEED, "seed")? as u64;
+        if let Some(g) = self.guidance {
+            if !g.is_finite() || !(0.0..=MAX_GUIDANCE as f64).contains(&g) {
+                return Err(Error::Input(format!("guidance must be between 0 and {MAX_GUIDANCE}, got {g}")));
+            }
         }
-        Ok(ValidOptions { steps, seed, guidance: self.guidance as f32, sampler: SamplerKind::parse(&self.sampler)? })
+        let sampler = match &self.sampler {
+            Some(s) => SamplerKind::parse(s)?,
+            None => d.sampler,
+        };
+        Ok(match model {
+            ModelKind::Student => ValidOptions { model, steps, seed, guidance: None, sampler: SamplerKind::Ddim },
+            ModelKind::Teacher => ValidOptions { model, steps, seed, guidance: Some(self.guidance.map_or(d.guidance.unwrap_or(1.0), |g| g as f32)), sampler },
+        })
     }
 }
 
+/// One denoiser on one backend. The GPU plan's batch is fixed: 2 for the teacher (CFG runs the
+/// conditional and the unconditional pass as one batch), 1 for the student.
 enum Denoiser {
-    Gpu { ctx: GpuContext, plan: UNetPlan },
+    Gpu(UNetPlan),
     Cpu(UNet),
 }
 
-/// A loaded model: text encoder, denoiser on one backend, schedule.
+/// The forward process at one noise level, and what the model makes of it.
+pub struct ForwardView {
+    pub t: usize,
+    pub alpha_bar: f64,
+    pub x_t: Vec<f32>,
+    /// The noise that was added.
+    pub noise: Vec<f32>,
+    /// The teacher's estimate of that noise.
+    pub eps_hat: Vec<f32>,
+    /// The clean image the estimate implies.
+    pub x0_hat: Vec<f32>,
+    /// Mean squared difference between the noise and its estimate.
+    pub noise_error: f64,
+}
+
+/// A loaded model: text encoder, teacher and (optional) student denoisers on one backend, schedule.
 pub struct Lab {
     pub cfg: UNetConfig,
     schedule: Schedule,
     prediction: Prediction,
     text: TextEncoder,
-    denoiser: Denoiser,
+    gpu: Option<GpuContext>,
+    teacher: Denoiser,
+    student: Option<Denoiser>,
     /// Why the GPU is not used, when it is not ("" otherwise).
     pub fallback_reason: String,
     pub adapter: String,
 }
-
-/// CFG runs the conditional and the unconditional pass as one batch of two.
-const BATCH: usize = 2;
 
 impl Lab {
     /// Builds the model from the files the manifest lists, each checked for size and sha256 first.
@@ -123,41 +209,64 @@ impl Lab {
         if text.dim != cfg.text_dim {
             return Err(Error::Weights(format!("text encoder gives {} values, the denoiser expects {}", text.dim, cfg.text_dim)));
         }
-        let denoiser_bytes = file(&manifest.denoiser.weights)?;
+        let teacher_bytes = file(&manifest.denoiser.weights)?;
+        let student_bytes = match &manifest.student {
+            Some(s) if s.config != manifest.denoiser.config => {
+                return Err(Error::Weights(format!("the student must share the teacher's config {}", manifest.denoiser.config)))
+            }
+            Some(s) => Some((s.weights.clone(), file(&s.weights)?)),
+            None => None,
+        };
         let mut fallback_reason = String::new();
         let mut adapter = String::new();
-        let denoiser = if try_gpu {
+        let mut gpu = None;
+        if try_gpu {
             match GpuContext::new().await {
-                Ok(ctx) => {
-                    let map = weights::read_safetensors(&manifest.denoiser.weights, &denoiser_bytes)?;
-                    let plan = UNetPlan::new(&ctx, &cfg, &map, BATCH)?;
-                    adapter = ctx.adapter_name.clone();
-                    Denoiser::Gpu { ctx, plan }
-                }
-                Err(e) => {
-                    fallback_reason = e.to_string();
-                    Denoiser::Cpu(UNet::from_safetensors(&cfg, denoiser_bytes)?)
-                }
+                Ok(ctx) => gpu = Some(ctx),
+                Err(e) => fallback_reason = e.to_string(),
             }
         } else {
             fallback_reason = "the CPU path was requested".into();
-            Denoiser::Cpu(UNet::from_safetensors(&cfg, denoiser_bytes)?)
+        }
+        let build = |name: &str, bytes: Vec<u8>, batch: usize| -> Result<Denoiser> {
+            Ok(match &gpu {
+                Some(ctx) => Denoiser::Gpu(UNetPlan::new(ctx, &cfg, &weights::read_safetensors(name, &bytes)?, batch)?),
+                None => Denoiser::Cpu(UNet::from_safetensors(&cfg, bytes)?),
+            })
         };
-        Ok(Self { schedule: Schedule::cosine(cfg.train_timesteps), cfg, prediction, text, denoiser, fallback_reason, adapter })
+        let teacher = build(&manifest.denoiser.weights, teacher_bytes, 2)?;
+        let student = student_bytes.map(|(name, bytes)| build(&name, bytes, 1)).transpose()?;
+        if let Some(ctx) = &gpu {
+            adapter = ctx.adapter_name.clone();
+        }
+        Ok(Self { schedule: Schedule::cosine(cfg.train_timesteps), cfg, prediction, text, gpu, teacher, student, fallback_reason, adapter })
     }
 
     pub fn backend(&self) -> Backend {
-        match self.denoiser {
-            Denoiser::Gpu { .. } => Backend::WebGpu,
-            Denoiser::Cpu(_) => Backend::Cpu,
+        if self.gpu.is_some() {
+            Backend::WebGpu
+        } else {
+            Backend::Cpu
         }
     }
 
-    /// The raw model output for a batch (x: n images, t: n timesteps, text: n embeddings).
-    pub async fn denoise_batch(&self, x: &[f32], t: &[f32], text: &[f32]) -> Result<Vec<f32>> {
-        match &self.denoiser {
-            Denoiser::Gpu { ctx, plan } => plan.forward(ctx, x, t, text).await,
-            Denoiser::Cpu(unet) => {
+    pub fn has_student(&self) -> bool {
+        self.student.is_some()
+    }
+
+    fn denoiser(&self, model: ModelKind) -> Result<&Denoiser> {
+        match model {
+            ModelKind::Teacher => Ok(&self.teacher),
+            ModelKind::Student => self.student.as_ref().ok_or_else(|| Error::Input("these model files have no distilled student".into())),
+        }
+    }
+
+    /// The raw output of one model for a batch (x: n images, t: n timesteps, text: n embeddings;
+    /// n = 2 for the teacher and 1 for the student on the GPU, any n on the CPU).
+    pub async fn denoise_batch(&self, model: ModelKind, x: &[f32], t: &[f32], text: &[f32]) -> Result<Vec<f32>> {
+        match (self.denoiser(model)?, &self.gpu) {
+            (Denoiser::Gpu(plan), Some(ctx)) => plan.forward(ctx, x, t, text).await,
+            (Denoiser::Cpu(unet), _) => {
                 let (n, s) = (t.len(), self.cfg.image_size);
                 let dev = Device::Cpu;
                 let xt = Tensor::from_slice(x, (n, self.cfg.in_channels, s, s), &dev)?;
@@ -165,17 +274,21 @@ impl Lab {
                 let te = Tensor::from_slice(text, (n, self.cfg.text_dim), &dev)?;
                 Ok(unet.forward(&xt, &tt, &te)?.flatten_all()?.to_vec1::<f32>()?)
             }
+            (Denoiser::Gpu(_), None) => unreachable!("a GPU plan exists only with a GPU context"),
         }
     }
 
-    /// The guided model output for one image at timestep t.
-    async fn denoise_guided(&self, x: &[f32], t: usize, text: &[f32], guidance: f32) -> Result<Vec<f32>> {
-        let xb = [x, x].concat();
-        let tb = [t as f32; BATCH];
-        let textb = [text.to_vec(), vec![0.0; text.len()]].concat();
-        let out = self.denoise_batch(&xb, &tb, &textb).await?;
-        let (cond, uncond) = out.split_at(x.len());
-        Ok(guide(cond, uncond, guidance))
+    /// The model output for one image at timestep t: the student in one pass, the teacher with
+    /// classifier-free guidance (conditional and unconditional pass as one batch of two).
+    async fn denoise(&self, o: &ValidOptions, x: &[f32], t: usize, text: &[f32]) -> Result<Vec<f32>> {
+        match o.guidance {
+            None => self.denoise_batch(o.model, x, &[t as f32], text).await,
+            Some(g) => {
+                let out = self.denoise_batch(o.model, &[x, x].concat(), &[t as f32; 2], &[text.to_vec(), vec![0.0; text.len()]].concat()).await?;
+                let (cond, uncond) = out.split_at(x.len());
+                Ok(guide(cond, uncond, g))
+            }
+        }
     }
 
     /// Runs the whole reverse process; `on_step` sees every step and may stop the run by
@@ -186,16 +299,37 @@ impl Lab {
         opts: &GenerateOptions,
         mut on_step: impl FnMut(&Step) -> Result<()>,
     ) -> Result<Vec<f32>> {
-        let o = opts.validate()?;
+        let o = opts.validate(self.has_student())?;
         let text = self.text.encode(prompt)?;
         let mut sampler = Sampler::new(o.sampler, self.schedule.clone(), self.prediction, o.steps, o.seed, self.cfg.image_len())?;
         while !sampler.is_done() {
             let (x, t) = sampler.current();
-            let out = self.denoise_guided(x, t, &text, o.guidance).await?;
+            let out = self.denoise(&o, x, t, &text).await?;
             let step = sampler.advance(&out)?;
             on_step(&step)?;
+            #[cfg(target_arch = "wasm32")]
+            crate::web::yield_to_event_loop().await;
         }
         Ok(sampler.sample().to_vec())
+    }
+
+    /// The forward process q(x_t | x_0) at timestep `t` with the seed's noise, and the teacher's
+    /// (conditional) estimate of that noise: what "the model learns how much noise was added"
+    /// looks like. `x0`: C×S×S in [-1, 1]. An empty prompt gives the unconditional estimate.
+    pub async fn forward_process(&self, x0: &[f32], prompt: &str, t: f64, seed: f64) -> Result<ForwardView> {
+        if x0.len() != self.cfg.image_len() {
+            return Err(Error::Input(format!("the image has {} values, expected {}", x0.len(), self.cfg.image_len())));
+        }
+        let t = whole_number(t, 0.0, (self.cfg.train_timesteps - 1) as f64, "t")? as usize;
+        let seed = whole_number(seed, 0.0, MAX_SEED, "seed")? as u64;
+        let text = if prompt.trim().is_empty() { vec![0.0; self.cfg.text_dim] } else { self.text.encode(prompt)? };
+        let noise = crate::rng::Rng::new(seed).normal_vec(x0.len());
+        let x_t = self.schedule.q_sample(x0, &noise, t);
+        // the teacher's plan runs batches of two: the same input twice
+        let out = self.denoise_batch(ModelKind::Teacher, &[&x_t[..], &x_t[..]].concat(), &[t as f32; 2], &[&text[..], &text[..]].concat()).await?;
+        let (eps_hat, x0_hat) = self.schedule.eps_and_x0(self.prediction, &x_t, &out[..x_t.len()], t);
+        let noise_error = noise.iter().zip(&eps_hat).map(|(a, b)| ((a - b) as f64).powi(2)).sum::<f64>() / noise.len() as f64;
+        Ok(ForwardView { t, alpha_bar: self.schedule.alpha_bar(t), x_t, noise, eps_hat, x0_hat, noise_error })
     }
 }
 
@@ -207,6 +341,18 @@ pub fn to_rgba(chw: &[f32], channels: usize, size: usize, lo: f32, hi: f32) -> V
         for c in 0..3 {
             let v = chw[(c % channels) * plane + p];
             out[p * 4 + c] = (((v - lo) / (hi - lo)) * 255.0).round().clamp(0.0, 255.0) as u8;
+        }
+    }
+    out
+}
+
+/// RGBA bytes → CHW floats in [-1, 1] (alpha ignored): images the page hands in.
+pub fn from_rgba(rgba: &[u8], channels: usize, size: usize) -> Vec<f32> {
+    let plane = size * size;
+    let mut out = vec![0.0; channels * plane];
+    for p in 0..plane {
+        for c in 0..channels {
+            out[c * plane + p] = rgba[p * 4 + c.min(2)] as f32 / 127.5 - 1.0;
         }
     }
     out
@@ -234,19 +380,26 @@ mod tests {
 
     #[test]
     fn options_are_validated_with_messages() {
-        let ok = GenerateOptions::default().validate().unwrap();
-        assert_eq!((ok.steps, ok.seed), (8, 0));
+        let ok = GenerateOptions::default().validate(true).unwrap();
+        assert_eq!((ok.model, ok.steps, ok.seed, ok.guidance, ok.sampler), (ModelKind::Student, 4, 0, None, SamplerKind::Ddim));
+        let ok = GenerateOptions::default().validate(false).unwrap();
+        assert_eq!((ok.model, ok.steps, ok.guidance, ok.sampler), (ModelKind::Teacher, 8, Some(3.0), SamplerKind::DpmSolver2M));
+        let teacher = || GenerateOptions { model: Some("teacher".into()), ..Default::default() };
         let bad = |o: GenerateOptions, needle: &str| {
-            let e = o.validate().unwrap_err().to_string();
+            let e = o.validate(true).unwrap_err().to_string();
             assert!(e.contains(needle), "{e}");
         };
-        bad(GenerateOptions { steps: 0.0, ..Default::default() }, "steps must be a whole number from 1 to 100");
-        bad(GenerateOptions { steps: 10_000.0, ..Default::default() }, "steps");
-        bad(GenerateOptions { steps: 2.5, ..Default::default() }, "steps");
+        bad(GenerateOptions { steps: Some(0.0), ..teacher() }, "steps for the teacher must be a whole number from 1 to 100");
+        bad(GenerateOptions { steps: Some(10_000.0), ..teacher() }, "steps");
+        bad(GenerateOptions { steps: Some(2.5), ..teacher() }, "steps");
+        bad(GenerateOptions { steps: Some(5.0), ..Default::default() }, "steps for the student must be a whole number from 1 to 4");
         bad(GenerateOptions { seed: -1.0, ..Default::default() }, "seed");
         bad(GenerateOptions { seed: f64::NAN, ..Default::default() }, "seed");
-        bad(GenerateOptions { guidance: 1e9, ..Default::default() }, "guidance");
-        bad(GenerateOptions { sampler: "euler".into(), ..Default::default() }, "unknown sampler");
+        bad(GenerateOptions { guidance: Some(1e9), ..teacher() }, "guidance");
+        bad(GenerateOptions { sampler: Some("euler".into()), ..teacher() }, "unknown sampler");
+        bad(GenerateOptions { model: Some("giant".into()), ..Default::default() }, "unknown model");
+        let e = GenerateOptions { model: Some("student".into()), ..Default::default() }.validate(false).unwrap_err();
+        assert!(e.to_string().contains("no distilled student"), "{e}");
     }
 
     #[test]
@@ -254,5 +407,6 @@ mod tests {
         // one pixel, three channels; out-of-range values clamp
         assert_eq!(to_rgba(&[-1.0, 0.0, 1.0], 3, 1, -1.0, 1.0), vec![0, 128, 255, 255]);
         assert_eq!(to_rgba(&[-5.0, 9.0, 0.5], 3, 1, -1.0, 1.0), vec![0, 255, 191, 255]);
+        assert_eq!(to_rgba(&from_rgba(&[0, 128, 255, 7], 3, 1), 3, 1, -1.0, 1.0), vec![0, 128, 255, 255]);
     }
 }

@@ -35,6 +35,8 @@ pub struct Step {
     pub total: usize,
     /// The timestep the model was evaluated at.
     pub t: usize,
+    /// The sample the model saw (for index 0: the pure starting noise).
+    pub x_in: Vec<f32>,
     /// The sample after this step (x at the next, less noisy timestep; the final image at the end).
     pub x_t: Vec<f32>,
     /// The model's estimate of the noise in the sample it saw.
@@ -99,6 +101,7 @@ impl Sampler {
         }
         let t = self.timesteps[self.index];
         let (eps, x0) = self.schedule.split_prediction(self.prediction, &self.x, model_out, t);
+        let x_in = self.x.clone();
         let next_t = self.timesteps.get(self.index + 1).copied();
         let a_next = next_t.map_or(1.0, |tn| self.schedule.alpha_bar(tn));
         self.x = match (self.kind, next_t) {
@@ -111,7 +114,7 @@ impl Sampler {
             (SamplerKind::DpmSolver2M, Some(_)) => self.dpm_step(t, a_next, &x0),
         };
         self.prev_x0 = Some(x0.clone());
-        let step = Step { index: self.index, total: self.total(), t, x_t: self.x.clone(), eps, x0 };
+        let step = Step { index: self.index, total: self.total(), t, x_in, x_t: self.x.clone(), eps, x0 };
         self.index += 1;
         Ok(step)
     }

@@ -66,24 +66,31 @@ impl Schedule {
             .collect()
     }
 
-    /// From the model output at timestep t, the predicted noise and the predicted clean image.
-    /// The clean image is clipped to the data range [-1, 1] and the noise recomputed from it,
-    /// which keeps few-step sampling from overshooting.
-    pub fn split_prediction(&self, prediction: Prediction, x_t: &[f32], out: &[f32], t: usize) -> (Vec<f32>, Vec<f32>) {
+    /// From the model output at timestep t, the predicted noise and the predicted clean image,
+    /// exactly as the model implies them (no clipping): what the forward-process view shows.
+    pub fn eps_and_x0(&self, prediction: Prediction, x_t: &[f32], out: &[f32], t: usize) -> (Vec<f32>, Vec<f32>) {
         let a = self.alpha_bar(t);
         let (sa, sn) = (a.sqrt(), (1.0 - a).sqrt());
-        let x0: Vec<f32> = x_t
-            .iter()
+        x_t.iter()
             .zip(out)
             .map(|(&x, &o)| {
                 let (x, o) = (x as f64, o as f64);
-                let x0 = match prediction {
-                    Prediction::V => sa * x - sn * o,
-                    Prediction::Eps => (x - sn * o) / sa,
+                let (eps, x0) = match prediction {
+                    Prediction::V => (sa * o + sn * x, sa * x - sn * o),
+                    Prediction::Eps => (o, (x - sn * o) / sa),
                 };
-                x0.clamp(-1.0, 1.0) as f32
+                (eps as f32, x0 as f32)
             })
-            .collect();
+            .unzip()
+    }
+
+    /// As [`Schedule::eps_and_x0`], for sampling: the clean image is clipped to the data range
+    /// [-1, 1] and the noise recomputed from it, which keeps few-step sampling from overshooting.
+    pub fn split_prediction(&self, prediction: Prediction, x_t: &[f32], out: &[f32], t: usize) -> (Vec<f32>, Vec<f32>) {
+        let a = self.alpha_bar(t);
+        let (sa, sn) = (a.sqrt(), (1.0 - a).sqrt());
+        let (_, x0) = self.eps_and_x0(prediction, x_t, out, t);
+        let x0: Vec<f32> = x0.into_iter().map(|v| v.clamp(-1.0, 1.0)).collect();
         let eps = x_t
             .iter()
             .zip(&x0)

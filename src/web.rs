@@ -3,9 +3,14 @@
 //! ```js
 //! const lab = await Lab.load(manifestUrl, (p) => {/* {loaded, total, file} */}, { forceCpu: false });
 //! lab.backend; lab.adapter; lab.fallbackReason;
-//! const res = await lab.generate(prompt, { steps, seed, guidance, sampler }, (step) => {});
+//! lab.models;   // { default, student?, teacher }: steps, maxSteps, passesPerStep, guidance, sampler
+//! const res = await lab.generate(prompt, { model, steps, seed, guidance, sampler }, (step) => {
+//!   // return false to cancel: the promise rejects with code "cancelled"
+//! });
+//! const view = await lab.forwardProcess(rgba, prompt, { t, seed });
 //! ```
-//! Every failure reaches JS as an `Error` whose message says what went wrong.
+//! Every failure reaches JS as an `Error` whose message says what went wrong and whose `code` is
+//! "input" | "weights" | "gpu" | "cancelled" | "busy" | "other" (the page localizes by code).
 
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -17,7 +22,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
-use crate::pipeline::{self, GenerateOptions};
+use crate::pipeline::{self, GenerateOptions, ModelKind};
+use crate::sampler::SamplerKind;
 use crate::weights::{self, FileEntry, Manifest};
 use crate::Error;
 
@@ -26,8 +32,31 @@ pub fn start() {
     console_error_panic_hook::set_once();
 }
 
+fn js_error_code(message: &str, code: &str) -> JsValue {
+    let e = js_sys::Error::new(message);
+    let _ = Reflect::set(&e, &"code".into(), &code.into());
+    e.into()
+}
+
 fn js_error(e: impl std::fmt::Display) -> JsValue {
-    js_sys::Error::new(&e.to_string()).into()
+    js_error_code(&e.to_string(), "other")
+}
+
+fn lab_error(e: Error) -> JsValue {
+    js_error_code(&e.to_string(), e.code())
+}
+
+/// Lets the worker's event loop run (e.g. a "cancel" message) between two CPU-bound steps.
+pub(crate) async fn yield_to_event_loop() {
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+        let global = js_sys::global();
+        if let Ok(set_timeout) = Reflect::get(&global, &"setTimeout".into()).and_then(|f| f.dyn_into::<Function>()) {
+            let _ = set_timeout.call2(&global, &resolve, &JsValue::from(0));
+        } else {
+            let _ = resolve.call0(&JsValue::NULL);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
 }
 
 fn now_ms() -> f64 {
@@ -204,7 +233,7 @@ impl Lab {
             .await?;
             files.insert(name.clone(), bytes);
         }
-        let lab = pipeline::Lab::from_verified(&manifest, files, !opts.force_cpu).await.map_err(js_error)?;
+        let lab = pipeline::Lab::from_verified(&manifest, files, !opts.force_cpu).await.map_err(lab_error)?;
         Ok(Lab { inner: Rc::new(lab), busy: Rc::new(Cell::new(false)) })
     }
 
@@ -223,26 +252,108 @@ impl Lab {
         self.inner.fallback_reason.clone()
     }
 
+    /// The models the files hold and how each is sampled:
+    /// `{default, student?: {steps, maxSteps, passesPerStep, guidance, sampler}, teacher: {…}}`
+    /// (guidance null: baked into the student's weights).
+    #[wasm_bindgen(getter)]
+    pub fn models(&self) -> JsValue {
+        let out = Object::new();
+        let mut kinds = vec![ModelKind::Teacher];
+        if self.inner.has_student() {
+            kinds.insert(0, ModelKind::Student);
+        }
+        set(&out, "default", kinds[0].name());
+        for kind in kinds {
+            let d = kind.defaults();
+            let o = Object::new();
+            set(&o, "steps", d.steps as u32);
+            set(&o, "maxSteps", d.max_steps as u32);
+            set(&o, "passesPerStep", d.passes_per_step as u32);
+            set(&o, "guidance", d.guidance.map_or(JsValue::NULL, |g| JsValue::from(g)));
+            set(&o, "sampler", if d.sampler == SamplerKind::Ddim { "ddim" } else { "dpm" });
+            set(&out, kind.name(), o);
+        }
+        out.into()
+    }
+
     /// Generates an image; `on_step` gets `{index, total, t, ms, width, height, x_t, eps, x0}`
-    /// (RGBA Uint8ClampedArrays) after every step. Resolves with `{ms, backend, steps, width,
-    /// height, image}`. One generation at a time: a second call while one runs is refused.
+    /// (RGBA Uint8ClampedArrays) after every step, and on index 0 also `x_start`, the pure noise
+    /// the run started from. Returning `false` from `on_step` cancels the run (the promise
+    /// rejects with code "cancelled"). Resolves with `{ms, backend, model, steps, passes, width,
+    /// height, image}`. One call at a time: a second call while one runs is refused ("busy").
     pub fn generate(&self, prompt: String, options: JsValue, on_step: Function) -> js_sys::Promise {
         let lab = self.inner.clone();
         let busy = self.busy.clone();
         future_to_promise(async move {
-            if busy.get() {
-                return Err(js_error("a generation is already running; wait for it to finish"));
-            }
-            let opts: GenerateOptions = if options.is_undefined() || options.is_null() {
-                GenerateOptions::default()
-            } else {
-                serde_wasm_bindgen::from_value(options).map_err(|e| js_error(Error::Input(format!("options: {e}"))))?
-            };
-            busy.set(true);
-            let result = run_generate(&lab, &prompt, &opts, &on_step).await;
-            busy.set(false);
-            result
+            let opts: GenerateOptions = read_options(options)?;
+            let _guard = BusyGuard::take(&busy)?;
+            run_generate(&lab, &prompt, &opts, &on_step).await
         })
+    }
+
+    /// The forward process on a 32×32 RGBA image (alpha ignored) at timestep `t` with the seed's
+    /// noise, and the teacher's estimate of that noise for `prompt`: resolves with `{t, alphaBar,
+    /// x_t, noise, epsHat, x0Hat, noiseError, width, height}` (images as RGBA arrays).
+    #[wasm_bindgen(js_name = forwardProcess)]
+    pub fn forward_process(&self, rgba: Uint8ClampedArray, prompt: String, options: JsValue) -> js_sys::Promise {
+        let lab = self.inner.clone();
+        let busy = self.busy.clone();
+        future_to_promise(async move {
+            let opts: ForwardOptions = read_options(options)?;
+            let (c, s) = (lab.cfg.in_channels, lab.cfg.image_size);
+            let pixels = rgba.to_vec();
+            if pixels.len() != s * s * 4 {
+                return Err(lab_error(Error::Input(format!("the image must be {s}×{s} RGBA ({} bytes), got {} bytes", s * s * 4, pixels.len()))));
+            }
+            let x0 = pipeline::from_rgba(&pixels, c, s);
+            let _guard = BusyGuard::take(&busy)?;
+            let v = lab.forward_process(&x0, &prompt, opts.t, opts.seed).await.map_err(lab_error)?;
+            let image = |chw: &[f32], lo, hi| rgba_array(&pipeline::to_rgba(chw, c, s, lo, hi));
+            let o = Object::new();
+            set(&o, "t", v.t as u32);
+            set(&o, "alphaBar", v.alpha_bar);
+            set(&o, "x_t", image(&v.x_t, -1.0, 1.0));
+            set(&o, "noise", image(&v.noise, -2.0, 2.0));
+            set(&o, "epsHat", image(&v.eps_hat, -2.0, 2.0));
+            set(&o, "x0Hat", image(&v.x0_hat, -1.0, 1.0));
+            set(&o, "noiseError", v.noise_error);
+            set(&o, "width", s as u32);
+            set(&o, "height", s as u32);
+            Ok(o.into())
+        })
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct ForwardOptions {
+    t: f64,
+    seed: f64,
+}
+
+fn read_options<T: Default + for<'de> Deserialize<'de>>(options: JsValue) -> Result<T, JsValue> {
+    if options.is_undefined() || options.is_null() {
+        return Ok(T::default());
+    }
+    serde_wasm_bindgen::from_value(options).map_err(|e| lab_error(Error::Input(format!("options: {e}"))))
+}
+
+/// One model call at a time; released when dropped, also on an error.
+struct BusyGuard(Rc<Cell<bool>>);
+
+impl BusyGuard {
+    fn take(busy: &Rc<Cell<bool>>) -> Result<Self, JsValue> {
+        if busy.get() {
+            return Err(js_error_code("the model is busy with another run; wait for it to finish or cancel it", "busy"));
+        }
+        busy.set(true);
+        Ok(Self(busy.clone()))
+    }
+}
+
+impl Drop for BusyGuard {
+    fn drop(&mut self) {
+        self.0.set(false);
     }
 }
 
@@ -269,18 +380,25 @@ async fn run_generate(lab: &pipeline::Lab, prompt: &str, opts: &GenerateOptions,
             set(&o, "x_t", rgba_array(&pipeline::to_rgba(&step.x_t, c, s, -1.0, 1.0)));
             set(&o, "eps", rgba_array(&pipeline::to_rgba(&step.eps, c, s, -2.0, 2.0)));
             set(&o, "x0", rgba_array(&pipeline::to_rgba(&step.x0, c, s, -1.0, 1.0)));
+            if step.index == 0 {
+                set(&o, "x_start", rgba_array(&pipeline::to_rgba(&step.x_in, c, s, -1.0, 1.0)));
+            }
             last = now;
-            on_step
-                .call1(&JsValue::NULL, &o)
-                .map(|_| ())
-                .map_err(|e| Error::Other(format!("step callback failed: {}", describe(&e))))
+            match on_step.call1(&JsValue::NULL, &o) {
+                Ok(v) if v == JsValue::FALSE => Err(Error::Cancelled),
+                Ok(_) => Ok(()),
+                Err(e) => Err(Error::Other(format!("step callback failed: {}", describe(&e)))),
+            }
         })
         .await
-        .map_err(js_error)?;
+        .map_err(lab_error)?;
+    let o = opts.validate(lab.has_student()).map_err(lab_error)?;
     let res = Object::new();
     set(&res, "ms", now_ms() - start);
     set(&res, "backend", lab.backend().name());
-    set(&res, "steps", opts.validate().map_err(js_error)?.steps as u32);
+    set(&res, "model", o.model.name());
+    set(&res, "steps", o.steps as u32);
+    set(&res, "passes", (o.steps * o.model.defaults().passes_per_step) as u32);
     set(&res, "width", s as u32);
     set(&res, "height", s as u32);
     set(&res, "image", rgba_array(&pipeline::to_rgba(&image, c, s, -1.0, 1.0)));

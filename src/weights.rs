@@ -25,7 +25,11 @@ pub struct ModelFiles {
 /// www/models/manifest.json
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Manifest {
+    /// The teacher: many steps, classifier-free guidance.
     pub denoiser: ModelFiles,
+    /// The distilled student (<= 4 steps, guidance baked in); shares the teacher's config.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub student: Option<ModelFiles>,
     pub text_encoder: ModelFiles,
     pub files: Vec<FileEntry>,
 }

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use diffusion_lab::pipeline::{read_model_dir, Backend, GenerateOptions, Lab};
 use diffusion_lab::weights::{sha256_hex, Manifest};
+use diffusion_lab::Error;
 
 fn model_files() -> (Manifest, HashMap<String, Vec<u8>>) {
     read_model_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("www/models"))
@@ -17,7 +18,20 @@ fn load(files: &HashMap<String, Vec<u8>>, manifest: &Manifest, gpu: bool) -> Res
 }
 
 fn generate(lab: &Lab, prompt: &str, steps: f64, seed: f64) -> Result<Vec<f32>, String> {
-    let opts = GenerateOptions { steps, seed, ..Default::default() };
+    generate_with(lab, "teacher", prompt, steps, seed)
+}
+
+/// The models these files hold (the student where the manifest lists one).
+fn models(lab: &Lab) -> Vec<&'static str> {
+    if lab.has_student() {
+        vec!["student", "teacher"]
+    } else {
+        vec!["teacher"]
+    }
+}
+
+fn generate_with(lab: &Lab, model: &str, prompt: &str, steps: f64, seed: f64) -> Result<Vec<f32>, String> {
+    let opts = GenerateOptions { model: Some(model.into()), steps: Some(steps), seed, ..Default::default() };
     let mut seen = Vec::new();
     let out = pollster::block_on(lab.generate(prompt, &opts, |s| {
         seen.push((s.index, s.total, s.t));
@@ -40,39 +54,106 @@ fn webgpu_plan_and_candle_cpu_generate_the_same_image() {
     assert_eq!(gpu.backend(), Backend::WebGpu, "no GPU adapter ({}); install mesa-vulkan-drivers", gpu.fallback_reason);
     let cpu = load(&files, &manifest, false).unwrap();
     assert_eq!(cpu.backend(), Backend::Cpu);
-    for prompt in ["Hund", "a red apple"] {
-        let a = generate(&gpu, prompt, 4.0, 3.0).unwrap();
-        let b = generate(&cpu, prompt, 4.0, 3.0).unwrap();
-        let err = max_abs_diff(&a, &b);
-        println!("{prompt:?}: webgpu vs cpu final image, 4 steps: max abs error {err:.2e}");
-        assert!(err <= 1e-2, "{prompt}: {err}");
+    for model in models(&gpu) {
+        for prompt in ["Hund", "a red apple"] {
+            let a = generate_with(&gpu, model, prompt, 4.0, 3.0).unwrap();
+            let b = generate_with(&cpu, model, prompt, 4.0, 3.0).unwrap();
+            let err = max_abs_diff(&a, &b);
+            println!("{model} {prompt:?}: webgpu vs cpu final image, 4 steps: max abs error {err:.2e}");
+            assert!(err <= 1e-2, "{model} {prompt}: {err}");
+        }
     }
+    // the forward-process view too
+    let x0 = generate(&cpu, "Katze", 2.0, 1.0).unwrap();
+    let a = pollster::block_on(gpu.forward_process(&x0, "Katze", 500.0, 7.0)).unwrap();
+    let b = pollster::block_on(cpu.forward_process(&x0, "Katze", 500.0, 7.0)).unwrap();
+    let err = max_abs_diff(&a.eps_hat, &b.eps_hat);
+    println!("forward process t=500: webgpu vs cpu noise estimate: max abs error {err:.2e}");
+    assert!(err <= 1e-3, "{err}");
+    assert_eq!(a.x_t, b.x_t);
 }
 
 #[test]
 fn a_seed_fixes_the_image_and_another_seed_changes_it() {
     let (manifest, files) = model_files();
     let lab = load(&files, &manifest, false).unwrap();
-    let a = generate(&lab, "Katze", 2.0, 11.0).unwrap();
-    let b = generate(&lab, "Katze", 2.0, 11.0).unwrap();
-    let c = generate(&lab, "Katze", 2.0, 12.0).unwrap();
-    assert_eq!(a, b);
-    assert!(max_abs_diff(&a, &c) > 0.1);
-    assert!(a.iter().all(|v| v.is_finite() && (-1.0..=1.0).contains(v)));
+    for model in models(&lab) {
+        let a = generate_with(&lab, model, "Katze", 2.0, 11.0).unwrap();
+        let b = generate_with(&lab, model, "Katze", 2.0, 11.0).unwrap();
+        let c = generate_with(&lab, model, "Katze", 2.0, 12.0).unwrap();
+        assert_eq!(a, b, "{model}");
+        assert!(max_abs_diff(&a, &c) > 0.1, "{model}");
+        assert!(a.iter().all(|v| v.is_finite() && (-1.0..=1.0).contains(v)), "{model}");
+    }
+}
+
+/// The page's Cancel: the step callback stops the run with `Error::Cancelled`, and the Lab
+/// works as before.
+#[test]
+fn a_cancelled_run_stops_at_once_and_the_next_one_works() {
+    let (manifest, files) = model_files();
+    let lab = load(&files, &manifest, false).unwrap();
+    let opts = GenerateOptions { model: Some("teacher".into()), steps: Some(6.0), ..Default::default() };
+    let mut seen = 0;
+    let err = pollster::block_on(lab.generate("Hund", &opts, |s| {
+        seen += 1;
+        if s.index == 1 {
+            Err(Error::Cancelled)
+        } else {
+            Ok(())
+        }
+    }))
+    .unwrap_err();
+    assert!(matches!(err, Error::Cancelled), "{err}");
+    assert_eq!((seen, err.code()), (2, "cancelled"));
+    generate(&lab, "Hund", 1.0, 0.0).unwrap();
+}
+
+/// The forward process: x_t = sqrt(alpha_bar) x0 + sqrt(1 - alpha_bar) noise with the seed's
+/// noise; the model's estimate of the noise gets better the more noise there is to see, and the
+/// image it implies gets worse.
+#[test]
+fn the_forward_process_view_noises_and_estimates() {
+    let (manifest, files) = model_files();
+    let lab = load(&files, &manifest, false).unwrap();
+    let x0 = generate(&lab, "roter Apfel", 4.0, 2.0).unwrap();
+    let low = pollster::block_on(lab.forward_process(&x0, "roter Apfel", 50.0, 3.0)).unwrap();
+    let high = pollster::block_on(lab.forward_process(&x0, "roter Apfel", 900.0, 3.0)).unwrap();
+    let (sa, sn) = (low.alpha_bar.sqrt() as f32, (1.0 - low.alpha_bar).sqrt() as f32);
+    let expect: Vec<f32> = x0.iter().zip(&low.noise).map(|(x, e)| sa * x + sn * e).collect();
+    assert!(max_abs_diff(&low.x_t, &expect) < 1e-6);
+    assert_eq!(low.noise, high.noise, "the seed fixes the noise");
+    let x0_err = |v: &diffusion_lab::pipeline::ForwardView| v.x0_hat.iter().zip(&x0).map(|(a, b)| (a - b).powi(2)).sum::<f32>() / x0.len() as f32;
+    println!(
+        "noise error t=50 {:.3}, t=900 {:.3}; image error t=50 {:.4}, t=900 {:.4}",
+        low.noise_error, high.noise_error, x0_err(&low), x0_err(&high)
+    );
+    assert!(high.noise_error < low.noise_error, "{} vs {}", high.noise_error, low.noise_error);
+    assert!(x0_err(&low) < x0_err(&high));
+    for (t, needle) in [(1000.0, "t must be a whole number from 0 to 999"), (-1.0, "t must"), (2.5, "t must")] {
+        let e = pollster::block_on(lab.forward_process(&x0, "", t, 0.0)).err().unwrap().to_string();
+        assert!(e.contains(needle), "{e}");
+    }
+    let e = pollster::block_on(lab.forward_process(&x0[..10], "", 10.0, 0.0)).err().unwrap().to_string();
+    assert!(e.contains("the image has 10 values"), "{e}");
 }
 
 #[test]
 fn bad_input_gets_a_message_and_the_next_generate_works() {
     let (manifest, files) = model_files();
     let lab = load(&files, &manifest, false).unwrap();
-    let cases: [(&str, f64, &str); 4] = [
-        ("", 2.0, "the prompt is empty"),
-        (&"x".repeat(10_000), 2.0, "10000 characters"),
-        ("Hund", 0.0, "steps must be"),
-        ("Hund", 10_000.0, "steps must be"),
+    let cases: [(&str, &str, f64, &str); 5] = [
+        ("teacher", "", 2.0, "the prompt is empty"),
+        ("teacher", &"x".repeat(10_000), 2.0, "10000 characters"),
+        ("teacher", "Hund", 0.0, "steps for the teacher must be"),
+        ("teacher", "Hund", 10_000.0, "steps for the teacher must be"),
+        ("student", "Hund", 5.0, "steps for the student must be a whole number from 1 to 4"),
     ];
-    for (prompt, steps, needle) in cases {
-        let opts = GenerateOptions { steps, ..Default::default() };
+    for (model, prompt, steps, needle) in cases {
+        if model == "student" && !lab.has_student() {
+            continue;
+        }
+        let opts = GenerateOptions { model: Some(model.into()), steps: Some(steps), ..Default::default() };
         let err = pollster::block_on(lab.generate(prompt, &opts, |_| Ok(()))).unwrap_err().to_string();
         assert!(err.contains(needle), "{err}");
     }

@@ -1,10 +1,13 @@
 //! `lab`: the command line of diffusion-lab (cargo run --release --features cli --bin lab -- …).
 //!
-//!   lab sample --prompt "Hund" [--steps 8] [--seed 0] [--guidance 3] [--sampler dpm|ddim]
-//!              [--backend gpu|cpu] [--models www/models] --out out.png
+//!   lab sample --prompt "Hund" [--model student|teacher] [--steps N] [--seed 0] [--guidance 3]
+//!              [--sampler dpm|ddim] [--backend gpu|cpu] [--models www/models] --out out.png
 //!   lab sample --prompts prompts.txt --out DIR        (one prompt per line → DIR/0001.png, …)
 //!   lab manifest [--models www/models]                 (writes manifest.json: bytes + sha256)
-//!   lab bench [--steps 8] [--runs 3] [--models www/models]   (GPU plan vs candle CPU)
+//!   lab bench [--runs 3] [--models www/models]         (GPU plan vs candle CPU, both models)
+//!   lab eval [--every 4] [--seeds 4] [--backend cpu|gpu] [--node-modules node_modules]
+//!                                                     (prompt fidelity, FID-style, diversity)
+//!   lab data                                           (runs scripts/data.sh: the training set)
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -14,7 +17,7 @@ use diffusion_lab::pipeline::{read_model_dir, to_rgba, Backend, GenerateOptions,
 use diffusion_lab::weights::{sha256_hex, FileEntry, Manifest, ModelFiles};
 use diffusion_lab::{Error, Result};
 
-struct Args {
+pub(crate) struct Args {
     command: String,
     flags: HashMap<String, String>,
 }
@@ -34,30 +37,35 @@ impl Args {
         Ok(Self { command, flags })
     }
 
-    fn get(&self, k: &str) -> Option<&str> {
+    pub(crate) fn get(&self, k: &str) -> Option<&str> {
         self.flags.get(k).map(String::as_str)
     }
 
-    fn num(&self, k: &str, default: f64) -> Result<f64> {
+    pub(crate) fn num(&self, k: &str, default: f64) -> Result<f64> {
         self.get(k).map_or(Ok(default), |v| v.parse().map_err(|_| Error::Input(format!("--{k}: not a number: {v}"))))
     }
 
-    fn models(&self) -> PathBuf {
+    pub(crate) fn models(&self) -> PathBuf {
         PathBuf::from(self.get("models").unwrap_or("www/models"))
     }
 
+    fn opt_num(&self, k: &str) -> Result<Option<f64>> {
+        self.get(k).map(|_| self.num(k, 0.0)).transpose()
+    }
+
+    /// What is not given takes the model's default (the Lab decides, as for the page).
     fn options(&self) -> Result<GenerateOptions> {
-        let d = GenerateOptions::default();
         Ok(GenerateOptions {
-            steps: self.num("steps", d.steps)?,
-            seed: self.num("seed", d.seed)?,
-            guidance: self.num("guidance", d.guidance)?,
-            sampler: self.get("sampler").unwrap_or(&d.sampler).to_string(),
+            model: self.get("model").map(str::to_string),
+            steps: self.opt_num("steps")?,
+            seed: self.num("seed", 0.0)?,
+            guidance: self.opt_num("guidance")?,
+            sampler: self.get("sampler").map(str::to_string),
         })
     }
 }
 
-fn load(dir: &Path, gpu: bool) -> Result<Lab> {
+pub(crate) fn load(dir: &Path, gpu: bool) -> Result<Lab> {
     let (manifest, files) = read_model_dir(dir)?;
     pollster::block_on(Lab::from_files(&manifest, files, gpu))
 }
@@ -105,14 +113,21 @@ fn sample(a: &Args) -> Result<()> {
 fn manifest(a: &Args) -> Result<()> {
     let dir = a.models();
     let denoiser = ModelFiles { config: "denoiser.json".into(), weights: "denoiser.safetensors".into(), tokenizer: None };
+    // the distilled student shares the teacher's config; older model folders have none
+    let student = dir
+        .join("student.safetensors")
+        .exists()
+        .then(|| ModelFiles { config: denoiser.config.clone(), weights: "student.safetensors".into(), tokenizer: None });
     let text_encoder = ModelFiles {
         config: "text_encoder.json".into(),
         weights: "text_encoder.safetensors".into(),
         tokenizer: Some("tokenizer.json".into()),
     };
     // every file the two models name, in a fixed order
-    let names = [&denoiser.config, &denoiser.weights, &text_encoder.config, &text_encoder.weights]
+    let names = [&denoiser.config, &denoiser.weights]
         .into_iter()
+        .chain(student.as_ref().map(|s| &s.weights))
+        .chain([&text_encoder.config, &text_encoder.weights])
         .chain(text_encoder.tokenizer.as_ref())
         .cloned()
         .collect::<Vec<_>>();
@@ -121,17 +136,17 @@ fn manifest(a: &Args) -> Result<()> {
         let bytes = std::fs::read(dir.join(&name))?;
         files.push(FileEntry { name, bytes: bytes.len() as u64, sha256: sha256_hex(&bytes) });
     }
-    let m = Manifest { denoiser, text_encoder, files };
+    let m = Manifest { denoiser, student, text_encoder, files };
     let text = serde_json::to_string_pretty(&m).map_err(|e| Error::Other(e.to_string()))? + "\n";
     std::fs::write(dir.join("manifest.json"), text)?;
     eprintln!("wrote {} ({:.1} MB in all)", dir.join("manifest.json").display(), m.total_bytes() as f64 / 1e6);
     Ok(())
 }
 
-/// Times one denoiser pass (batch 2 = one guided step) on each backend, same weights, same input.
+/// Times whole images per model and backend, same weights, same prompt: the student's default
+/// steps (one pass each) and the teacher's (two passes each, CFG as a batch of two).
 fn bench(a: &Args) -> Result<()> {
     let runs = a.num("runs", 5.0)? as usize;
-    let steps = a.num("steps", 8.0)?;
     let mut rows = Vec::new();
     for gpu in [true, false] {
         let t0 = Instant::now();
@@ -141,34 +156,50 @@ fn bench(a: &Args) -> Result<()> {
             eprintln!("no GPU adapter: {}", lab.fallback_reason);
             continue;
         }
-        let opts = GenerateOptions { steps, ..GenerateOptions::default() };
-        // warm-up run, then timed runs
-        pollster::block_on(lab.generate("a dog", &opts, |_| Ok(())))?;
-        let t0 = Instant::now();
-        for _ in 0..runs {
+        let models: &[&str] = if lab.has_student() { &["student", "teacher"] } else { &["teacher"] };
+        for &model in models {
+            let opts = GenerateOptions { model: Some(model.into()), ..GenerateOptions::default() };
+            let steps = opts.validate(lab.has_student())?.steps;
+            // warm-up run, then timed runs
             pollster::block_on(lab.generate("a dog", &opts, |_| Ok(())))?;
+            let t0 = Instant::now();
+            for _ in 0..runs {
+                pollster::block_on(lab.generate("a dog", &opts, |_| Ok(())))?;
+            }
+            let per_image = t0.elapsed().as_secs_f64() * 1e3 / runs as f64;
+            rows.push((lab.backend().name(), lab.adapter.clone(), model, steps, load_ms, per_image));
         }
-        let per_image = t0.elapsed().as_secs_f64() * 1e3 / runs as f64;
-        rows.push((lab.backend().name(), lab.adapter.clone(), load_ms, per_image, per_image / steps));
     }
-    println!("| backend | adapter | load ms | ms / image ({steps} steps) | ms / step |");
-    println!("|---|---|---|---|---|");
-    for (b, ad, l, img, st) in &rows {
-        println!("| {b} | {ad} | {l:.0} | {img:.1} | {st:.1} |");
-    }
-    if rows.len() == 2 {
-        println!("gpu speed-up over candle cpu: {:.2}x", rows[1].4 / rows[0].4);
+    println!("| backend | adapter | model | steps | load ms | ms / image | ms / step |");
+    println!("|---|---|---|---|---|---|---|");
+    for (b, ad, m, steps, l, img) in &rows {
+        println!("| {b} | {ad} | {m} | {steps} | {l:.0} | {img:.1} | {:.1} |", img / *steps as f64);
     }
     Ok(())
 }
+
+/// The training data set is built by the PyTorch package (it embeds every caption with the
+/// same text encoder); this runs the documented script.
+fn data() -> Result<()> {
+    let status = std::process::Command::new("bash").arg("scripts/data.sh").status()?;
+    if !status.success() {
+        return Err(Error::Other(format!("scripts/data.sh failed ({status})")));
+    }
+    Ok(())
+}
+
+#[path = "lab/evaluate.rs"]
+mod evaluate;
 
 fn main() {
     let result = Args::parse().and_then(|a| match a.command.as_str() {
         "sample" => sample(&a),
         "manifest" => manifest(&a),
         "bench" => bench(&a),
+        "eval" => evaluate::run(&a),
+        "data" => data(),
         _ => {
-            eprintln!("usage: lab sample|manifest|bench [--flags]; see src/bin/lab.rs");
+            eprintln!("usage: lab sample|manifest|bench|eval|data [--flags]; see src/bin/lab.rs");
             Ok(())
         }
     });

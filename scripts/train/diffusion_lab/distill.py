@@ -1,0 +1,202 @@
+"""Distil the teacher into a student that needs <= 4 denoiser passes per image, guidance baked in.
+
+Method (reflow-style trajectory distillation; Liu et al. 2022 "Flow Straight and Fast", Luhman &
+Luhman 2021 "Knowledge Distillation in Iterative Generative Models"):
+1. The teacher solves the sampling ODE from noise z to an image x0 for every training caption and a
+   few seeds: DPM-Solver++(2M), 16 steps, classifier-free guidance 3 (batch 2 per step). That gives
+   deterministic pairs (z, x0, caption), with guidance already in x0.
+2. The student (same UNet, initialised from the teacher) learns to predict x0 from the point on the
+   straight DDIM line between the pair, x_t = alpha_t x0 + sigma_t z', z' = (z - alpha_T x0) / sigma_T,
+   at the timesteps a 1-4 step trailing DDIM schedule visits. A DDIM step with a perfect x0 stays
+   on that line, so 1-4 student passes land where 32 teacher passes did, with one pass per step.
+This needs one teacher sampling sweep (inference only) instead of the many teacher calls per
+training step of progressive or consistency distillation: that is what a 2-core CPU affords.
+
+Usage (from scripts/train):
+  python -m diffusion_lab.distill --data ../../data/emoji32.npz --config ../../www/models/denoiser.json \
+      --teacher ../../www/models/denoiser.safetensors --run ../../runs/student --steps 4000 \
+      --export ../../www/models/student.safetensors
+Re-running resumes: the pairs file and the checkpoint are kept in RUN.
+"""
+import argparse
+import copy
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file
+
+from .schedule import alphas_cumprod
+from .train import PREVIEW, Data, export, save_grid
+from .unet import UNet, load_config
+
+GUIDANCE = 3.0
+TEACHER_STEPS = 16
+MAX_STUDENT_STEPS = 4
+
+
+def trailing(n, T=1000):
+    """The Rust sampler's timesteps (src/schedule.rs `timesteps`)."""
+    return [max(int(round(T - i * T / n)) - 1, 0) for i in range(n)]
+
+
+def student_timesteps():
+    return sorted({t for n in range(1, MAX_STUDENT_STEPS + 1) for t in trailing(n)}, reverse=True)
+
+
+@torch.no_grad()
+def teacher_solve(model, text, z, ab, steps=TEACHER_STEPS, guidance=GUIDANCE):
+    """DPM-Solver++(2M) with CFG, as src/sampler.rs does it (x0 clipped to [-1, 1])."""
+    ts = trailing(steps)
+    lam = lambda a: 0.5 * np.log(a / (1 - a))
+    x, prev_x0, h_prev = z.clone(), None, None
+    uncond = torch.zeros_like(text)
+    for i, t in enumerate(ts):
+        a = float(ab[t])
+        n = x.shape[0]
+        tt = torch.full((2 * n,), float(t))
+        v = model(torch.cat([x, x]), tt, torch.cat([text, uncond]))
+        vc, vu = v.chunk(2)
+        v = vu + guidance * (vc - vu)
+        x0 = (a ** 0.5 * x - (1 - a) ** 0.5 * v).clamp(-1, 1)
+        if i + 1 == len(ts):
+            return x0
+        a_next = float(ab[ts[i + 1]])
+        h = lam(a_next) - lam(a)
+        d = x0 if prev_x0 is None else (1 + 0.5 * h / h_prev) * x0 - (0.5 * h / h_prev) * prev_x0
+        x = ((1 - a_next) / (1 - a)) ** 0.5 * x - a_next ** 0.5 * (np.exp(-h) - 1) * d
+        prev_x0, h_prev = x0, h
+
+
+def make_pairs(model, data, ab, seeds, batch, path):
+    n_cap = len(data.emb)
+    size = model.cfg["image_size"]
+    zs, x0s, caps = [], [], []
+    t0 = time.time()
+    for seed in range(seeds):
+        g = torch.Generator().manual_seed(10_000 + seed)
+        z_all = torch.randn(n_cap, 3, size, size, generator=g)
+        for s in range(0, n_cap, batch):
+            ids = torch.arange(s, min(s + batch, n_cap))
+            x0 = teacher_solve(model, data.emb[ids], z_all[ids], ab)
+            zs.append(z_all[ids])
+            x0s.append(x0)
+            caps.append(ids)
+            done = seed * n_cap + s + len(ids)
+            print(f"pairs {done}/{seeds * n_cap} {done / (time.time() - t0):.1f} pairs/s", flush=True)
+    np.savez(path, z=torch.cat(zs).numpy(), x0=torch.cat(x0s).numpy(), caption=torch.cat(caps).numpy())
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--config", required=True)
+    ap.add_argument("--teacher", required=True)
+    ap.add_argument("--run", required=True)
+    ap.add_argument("--seeds", type=int, default=2, help="teacher samples per caption")
+    ap.add_argument("--steps", type=int, default=4000)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=1e-4)
+    ap.add_argument("--ema", type=float, default=0.999)
+    ap.add_argument("--every", type=int, default=500)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--export")
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    run = Path(a.run)
+    run.mkdir(parents=True, exist_ok=True)
+    cfg = load_config(a.config)
+    data = Data(a.data)
+    ab_np = alphas_cumprod(cfg["train_timesteps"])
+    ab = torch.from_numpy(ab_np).float()
+    weights = {k: v.float() for k, v in load_file(a.teacher).items()}
+    teacher = UNet(cfg)
+    teacher.load_state_dict(weights)
+    teacher.eval()
+    pairs_path = run / "pairs.npz"
+    if not pairs_path.exists():
+        make_pairs(teacher, data, ab_np, a.seeds, 64, pairs_path)
+    pairs = np.load(pairs_path)
+    z, x0_all, cap = (torch.from_numpy(pairs[k]) for k in ("z", "x0", "caption"))
+    print(f"{len(z)} teacher pairs")
+
+    torch.manual_seed(0)
+    model = UNet(cfg)
+    model.load_state_dict(weights)
+    ema = copy.deepcopy(model).requires_grad_(False)
+    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.0)
+    gen = torch.Generator().manual_seed(4321)
+    step = 0
+    ckpt = run / "checkpoint.pt"
+    if ckpt.exists():
+        s = torch.load(ckpt, weights_only=False)
+        model.load_state_dict(s["model"])
+        ema.load_state_dict(s["ema"])
+        opt.load_state_dict(s["opt"])
+        gen.set_state(s["gen"])
+        step = s["step"]
+        print(f"resumed at step {step}")
+    ts = torch.tensor(student_timesteps())
+    a_T = float(ab[ts[0]]) ** 0.5
+    s_T = (1 - float(ab[ts[0]])) ** 0.5
+    names = [c for c in PREVIEW if c in set(data.captions.tolist())][:16]
+    preview = torch.stack([data.emb[int(np.where(data.captions == c)[0][0])] for c in names])
+    t0, seen, loss_avg = time.time(), 0, None
+    while step < a.steps:
+        idx = torch.randint(0, len(z), (a.batch,), generator=gen)
+        t = ts[torch.randint(0, len(ts), (a.batch,), generator=gen)]
+        x0 = x0_all[idx]
+        z_line = (z[idx] - a_T * x0) / s_T
+        abt = ab[t][:, None, None, None]
+        xt = abt.sqrt() * x0 + (1 - abt).sqrt() * z_line
+        v = model(xt, t.float(), data.emb[cap[idx]])
+        loss = F.mse_loss(abt.sqrt() * xt - (1 - abt).sqrt() * v, x0)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        with torch.no_grad():
+            for pe, pm in zip(ema.parameters(), model.parameters()):
+                pe.lerp_(pm, 1 - a.ema)
+        step += 1
+        seen += a.batch
+        loss_avg = loss.item() if loss_avg is None else 0.98 * loss_avg + 0.02 * loss.item()
+        if step % 50 == 0:
+            print(f"step {step}/{a.steps} x0 loss {loss_avg:.4f} {seen / (time.time() - t0):.1f} samples/s", flush=True)
+        if step % a.every == 0 or step == a.steps:
+            torch.save({"model": model.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(),
+                        "gen": gen.get_state(), "step": step}, run / "checkpoint.tmp")
+            (run / "checkpoint.tmp").replace(ckpt)
+            ema.eval()
+            save_grid(student_sample(ema, preview, ab_np, MAX_STUDENT_STEPS), run / f"samples_{step:06d}.png")
+            (run / "samples.txt").write_text("\n".join(names) + "\n")
+            if a.export:
+                export(ema, a.export)
+            with open(run / "log.jsonl", "a") as f:
+                f.write(json.dumps({"step": step, "loss": loss_avg, "time": time.time()}) + "\n")
+
+
+@torch.no_grad()
+def student_sample(model, text, ab, steps, seed=0):
+    """Trailing DDIM without guidance: what the browser runs for the student."""
+    g = torch.Generator().manual_seed(seed)
+    size = model.cfg["image_size"]
+    x = torch.randn(text.shape[0], 3, size, size, generator=g)
+    ts = trailing(steps)
+    for i, t in enumerate(ts):
+        a = float(ab[t])
+        v = model(x, torch.full((x.shape[0],), float(t)), text)
+        x0 = (a ** 0.5 * x - (1 - a) ** 0.5 * v).clamp(-1, 1)
+        if i + 1 == len(ts):
+            return x0
+        eps = (x - a ** 0.5 * x0) / (1 - a) ** 0.5
+        a_next = float(ab[ts[i + 1]])
+        x = a_next ** 0.5 * x0 + (1 - a_next) ** 0.5 * eps
+    return x
+
+
+if __name__ == "__main__":
+    main()

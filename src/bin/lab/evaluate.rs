@@ -1,0 +1,179 @@
+//! `lab eval`: prompt fidelity, an FID-style distance and diversity across seeds, teacher vs
+//! student, German vs English; the feature space is documented in src/eval.rs.
+//!
+//! The data set is read from the npm packages the training set comes from (node_modules/):
+//! emojibase-data de/en labels and the Noto 64 px PNGs, groups and filtering as in
+//! scripts/train/diffusion_lab/data.py, alpha on white, box-downsampled to 32 px.
+//! Validation split: every `--every`-th emoji in hexcode order (default 4). Its prompts use
+//! wordings no training caption used (data.py's templates are "{}", "an emoji of {}",
+//! "a picture of {}", "ein Emoji: {}", "ein Bild von {}").
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use diffusion_lab::eval::{features, frechet_distance, mean_pairwise_distance, rank_of};
+use diffusion_lab::pipeline::{GenerateOptions, Lab};
+use diffusion_lab::{Error, Result};
+
+use super::{load, Args};
+
+/// emojibase groups 0 smileys & emotion, 3 animals & nature, 4 food & drink (data.py DEFAULT_GROUPS)
+const GROUPS: [u64; 3] = [0, 3, 4];
+const HELD_OUT_EN: [&str; 2] = ["a drawing of {}", "show me {}"];
+const HELD_OUT_DE: [&str; 2] = ["eine Zeichnung von {}", "zeig mir {}"];
+
+struct Emoji {
+    en: String,
+    de: String,
+    features: Vec<f32>,
+}
+
+fn labels(nm: &Path, lang: &str) -> Result<std::collections::HashMap<String, String>> {
+    let path = nm.join("emojibase-data").join(lang).join("data.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::Other(format!("{}: {e} (run npm ci)", path.display())))?;
+    let all: Vec<serde_json::Value> = serde_json::from_str(&text).map_err(|e| Error::Other(format!("{}: {e}", path.display())))?;
+    Ok(all
+        .iter()
+        .filter(|e| e.get("group").and_then(|g| g.as_u64()).is_some_and(|g| GROUPS.contains(&g)))
+        .filter_map(|e| Some((e.get("hexcode")?.as_str()?.to_string(), e.get("label")?.as_str()?.trim().to_string())))
+        .collect())
+}
+
+/// 64×64 PNG → 32×32 CHW in [-1, 1]: alpha over white, then 2×2 box averages (PIL's BOX).
+fn load_image(path: &Path) -> Result<Vec<f32>> {
+    let mut dec = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path)?));
+    dec.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16 | png::Transformations::ALPHA);
+    let mut reader = dec.read_info().map_err(|e| Error::Other(format!("{}: {e}", path.display())))?;
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).map_err(|e| Error::Other(format!("{}: {e}", path.display())))?;
+    let (w, channels) = (info.width as usize, info.color_type.samples());
+    if info.width != 64 || info.height != 64 || channels < 3 {
+        return Err(Error::Other(format!("{}: expected a 64×64 colour PNG", path.display())));
+    }
+    let px = |x: usize, y: usize, c: usize| -> f32 {
+        let p = &buf[(y * w + x) * channels..];
+        let alpha = if channels == 4 { p[3] as f32 / 255.0 } else { 1.0 };
+        p[c] as f32 * alpha + 255.0 * (1.0 - alpha)
+    };
+    let mut out = vec![0.0; 3 * 32 * 32];
+    for c in 0..3 {
+        for y in 0..32 {
+            for x in 0..32 {
+                let sum = px(2 * x, 2 * y, c) + px(2 * x + 1, 2 * y, c) + px(2 * x, 2 * y + 1, c) + px(2 * x + 1, 2 * y + 1, c);
+                // PIL rounds the box average to a byte first
+                out[(c * 32 + y) * 32 + x] = (sum / 4.0).round() / 127.5 - 1.0;
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn data_set(nm: &Path) -> Result<Vec<Emoji>> {
+    let (en, de) = (labels(nm, "en")?, labels(nm, "de")?);
+    let mut hexcodes: Vec<&String> = en.keys().filter(|h| de.contains_key(*h)).collect();
+    hexcodes.sort();
+    let img_dir = nm.join("emoji-datasource-google/img/google/64");
+    let mut out = Vec::new();
+    for hex in hexcodes {
+        let lower = hex.to_lowercase();
+        let path = [img_dir.join(format!("{lower}.png")), img_dir.join(format!("{lower}-fe0f.png"))].into_iter().find(|p| p.exists());
+        if let Some(path) = path {
+            out.push(Emoji { en: en[hex].clone(), de: de[hex].clone(), features: features(&load_image(&path)?, 3, 32) });
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Default)]
+struct Row {
+    model: String,
+    steps: usize,
+    passes: usize,
+    top1: [usize; 2],
+    top5: [usize; 2],
+    count: [usize; 2],
+    fd: f64,
+    diversity: f64,
+    ms_per_image: f64,
+}
+
+fn generate_features(lab: &Lab, prompt: &str, opts: &GenerateOptions) -> Result<Vec<f32>> {
+    let image = pollster::block_on(lab.generate(prompt, opts, |_| Ok(())))?;
+    Ok(features(&image, lab.cfg.in_channels, lab.cfg.image_size))
+}
+
+pub fn run(a: &Args) -> Result<()> {
+    let every = a.num("every", 4.0)?.max(1.0) as usize;
+    let seeds = a.num("seeds", 4.0)?.max(2.0) as usize;
+    let nm = PathBuf::from(a.get("node-modules").unwrap_or("node_modules"));
+    let data = data_set(&nm)?;
+    let all: Vec<Vec<f32>> = data.iter().map(|e| e.features.clone()).collect();
+    let val: Vec<usize> = (0..data.len()).step_by(every).collect();
+    let reference: Vec<Vec<f32>> = val.iter().map(|&i| all[i].clone()).collect();
+    let lab = load(&a.models(), a.get("backend").unwrap_or("cpu") == "gpu")?;
+    eprintln!("{} emoji in the data set, {} in the validation split; backend {}", data.len(), val.len(), lab.backend().name());
+    let models: &[&str] = if lab.has_student() { &["teacher", "student"] } else { &["teacher"] };
+    let mut rows = Vec::new();
+    for &model in models {
+        let base = GenerateOptions { model: Some(model.into()), ..GenerateOptions::default() };
+        let valid = base.validate(lab.has_student())?;
+        let mut row = Row {
+            model: model.into(),
+            steps: valid.steps,
+            passes: valid.steps * valid.model.defaults().passes_per_step,
+            ..Row::default()
+        };
+        let mut generated = Vec::new();
+        let t0 = Instant::now();
+        for (k, &i) in val.iter().enumerate() {
+            let e = &data[i];
+            for (lang, (label, templates)) in [(&e.de, HELD_OUT_DE), (&e.en, HELD_OUT_EN)].into_iter().enumerate() {
+                let prompt = templates[k % 2].replace("{}", label);
+                let opts = GenerateOptions { seed: (1000 + i) as f64, ..base.clone() };
+                let f = generate_features(&lab, &prompt, &opts)?;
+                let rank = rank_of(&f, &all, i);
+                row.count[lang] += 1;
+                row.top1[lang] += (rank == 0) as usize;
+                row.top5[lang] += (rank < 5) as usize;
+                generated.push(f);
+            }
+        }
+        row.ms_per_image = t0.elapsed().as_secs_f64() * 1e3 / generated.len() as f64;
+        row.fd = frechet_distance(&generated, &reference);
+        // diversity: the same English prompt with several seeds, for the first 8 validation emoji
+        let mut div = Vec::new();
+        for &i in val.iter().take(8) {
+            let group = (0..seeds)
+                .map(|s| generate_features(&lab, &HELD_OUT_EN[0].replace("{}", &data[i].en), &GenerateOptions { seed: s as f64, ..base.clone() }))
+                .collect::<Result<Vec<_>>>()?;
+            div.push(mean_pairwise_distance(&group));
+        }
+        row.diversity = div.iter().sum::<f64>() / div.len() as f64;
+        eprintln!("{model}: done in {:.0} s", t0.elapsed().as_secs_f64());
+        rows.push(row);
+    }
+    let pct = |n: usize, d: usize| 100.0 * n as f64 / d.max(1) as f64;
+    println!("Validation split: {} of {} emoji (every {every}th), one held-out German and one English prompt each.", val.len(), data.len());
+    println!("Features: 8×8 RGB block means (src/eval.rs). Nearest neighbour among all {} data-set images.", data.len());
+    println!();
+    println!("| model | steps | passes / image | top-1 de | top-5 de | top-1 en | top-5 en | FID-style ↓ | diversity | ms / image ({}) |", lab.backend().name());
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    for r in &rows {
+        println!(
+            "| {} | {} | {} | {:.1} % | {:.1} % | {:.1} % | {:.1} % | {:.2} | {:.2} | {:.0} |",
+            r.model, r.steps, r.passes,
+            pct(r.top1[0], r.count[0]), pct(r.top5[0], r.count[0]), pct(r.top1[1], r.count[1]), pct(r.top5[1], r.count[1]),
+            r.fd, r.diversity, r.ms_per_image
+        );
+    }
+    println!();
+    println!(
+        "FID-style: Fréchet distance to the validation images' features (0 = same statistics); between two random halves of the data set it is {:.2}.",
+        frechet_distance(&all.iter().step_by(2).cloned().collect::<Vec<_>>(), &all.iter().skip(1).step_by(2).cloned().collect::<Vec<_>>())
+    );
+    println!(
+        "Diversity: mean feature distance between {seeds} seeds of one prompt (8 prompts); between different data-set images it is {:.2}.",
+        mean_pairwise_distance(&reference)
+    );
+    Ok(())
+}
