@@ -254,6 +254,28 @@ impl Lab {
         self.student.is_some()
     }
 
+    /// The prompt's text embedding (what conditions the denoiser).
+    pub fn encode_text(&self, prompt: &str) -> Result<Vec<f32>> {
+        self.text.encode(prompt)
+    }
+
+    /// Bytes of every GPU buffer both plans hold (weights, activations, uniforms, read-back);
+    /// 0 on the CPU. The plans allocate everything up front, so this is also the peak.
+    pub fn gpu_buffer_bytes(&self) -> u64 {
+        [Some(&self.teacher), self.student.as_ref()]
+            .into_iter()
+            .flatten()
+            .map(|d| match d {
+                Denoiser::Gpu(plan) => plan.buffer_bytes(),
+                Denoiser::Cpu(_) => 0,
+            })
+            .sum()
+    }
+
+    pub fn model_kind(&self, name: &str) -> Result<ModelKind> {
+        Ok(GenerateOptions { model: Some(name.into()), ..Default::default() }.validate(self.has_student())?.model)
+    }
+
     fn denoiser(&self, model: ModelKind) -> Result<&Denoiser> {
         match model {
             ModelKind::Teacher => Ok(&self.teacher),

@@ -16,7 +16,7 @@ use std::cell::Cell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use js_sys::{Function, Object, Reflect, Uint8Array, Uint8ClampedArray};
+use js_sys::{Float32Array, Function, Object, Reflect, Uint8Array, Uint8ClampedArray};
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -320,6 +320,46 @@ impl Lab {
             set(&o, "width", s as u32);
             set(&o, "height", s as u32);
             Ok(o.into())
+        })
+    }
+}
+
+/// For benchmarks and parity checks against other runtimes (www/bench.html).
+#[wasm_bindgen]
+impl Lab {
+    /// Bytes of all GPU buffers the model holds (0 on the CPU path); allocated once at load.
+    #[wasm_bindgen(getter, js_name = gpuBufferBytes)]
+    pub fn gpu_buffer_bytes(&self) -> f64 {
+        self.inner.gpu_buffer_bytes() as f64
+    }
+
+    /// The text encoder alone: the prompt's embedding.
+    #[wasm_bindgen(js_name = encodeText)]
+    pub fn encode_text(&self, prompt: String) -> Result<Float32Array, JsValue> {
+        Ok(Float32Array::from(&self.inner.encode_text(&prompt).map_err(lab_error)?[..]))
+    }
+
+    /// One raw denoiser pass: `x` n×3×32×32, `t` n timesteps, `text` n×384 embeddings → the
+    /// model output (v), n×3×32×32. On WebGPU the teacher takes n = 2 and the student n = 1.
+    pub fn denoise(&self, model: String, x: Float32Array, t: Float32Array, text: Float32Array) -> js_sys::Promise {
+        let lab = self.inner.clone();
+        let busy = self.busy.clone();
+        future_to_promise(async move {
+            let kind = lab.model_kind(&model).map_err(lab_error)?;
+            let (x, t, text) = (x.to_vec(), t.to_vec(), text.to_vec());
+            let n = t.len();
+            if n == 0 || x.len() != n * lab.cfg.image_len() || text.len() != n * lab.cfg.text_dim {
+                return Err(lab_error(Error::Input(format!(
+                    "denoise: {n} timesteps need {} image values and {} text values, got {} and {}",
+                    n * lab.cfg.image_len(),
+                    n * lab.cfg.text_dim,
+                    x.len(),
+                    text.len()
+                ))));
+            }
+            let _guard = BusyGuard::take(&busy)?;
+            let out = lab.denoise_batch(kind, &x, &t, &text).await.map_err(lab_error)?;
+            Ok(Float32Array::from(&out[..]).into())
         })
     }
 }
