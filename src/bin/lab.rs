@@ -5,8 +5,8 @@
 //!   lab sample --prompts prompts.txt --out DIR        (one prompt per line → DIR/0001.png, …)
 //!   lab manifest [--models www/models]                 (writes manifest.json: bytes + sha256)
 //!   lab bench [--runs 3] [--models www/models]         (GPU plan vs candle CPU, both models)
-//!   lab eval [--every 4] [--seeds 4] [--backend cpu|gpu] [--node-modules node_modules]
-//!                                                     (prompt fidelity, FID-style, diversity)
+//!   lab eval [--every 4] [--seeds 4] [--wording held-out|seen] [--backend cpu|gpu]
+//!            [--node-modules node_modules]         (prompt fidelity, FID-style, diversity)
 //!   lab data                                           (runs scripts/data.sh: the training set)
 
 use std::collections::HashMap;

@@ -21,6 +21,10 @@ use super::{load, Args};
 const GROUPS: [u64; 3] = [0, 3, 4];
 const HELD_OUT_EN: [&str; 2] = ["a drawing of {}", "show me {}"];
 const HELD_OUT_DE: [&str; 2] = ["eine Zeichnung von {}", "zeig mir {}"];
+/// `--wording seen`: two of the training templates, to tell "cannot draw it" from "does not
+/// understand the new wording".
+const SEEN_EN: [&str; 2] = ["{}", "a picture of {}"];
+const SEEN_DE: [&str; 2] = ["{}", "ein Bild von {}"];
 
 struct Emoji {
     en: String,
@@ -47,13 +51,15 @@ fn load_image(path: &Path) -> Result<Vec<f32>> {
     let mut buf = vec![0; reader.output_buffer_size()];
     let info = reader.next_frame(&mut buf).map_err(|e| Error::Other(format!("{}: {e}", path.display())))?;
     let (w, channels) = (info.width as usize, info.color_type.samples());
-    if info.width != 64 || info.height != 64 || channels < 3 {
-        return Err(Error::Other(format!("{}: expected a 64×64 colour PNG", path.display())));
+    if info.width != 64 || info.height != 64 {
+        return Err(Error::Other(format!("{}: expected a 64×64 PNG", path.display())));
     }
+    // grey, grey+alpha, RGB or RGBA: colour channels first, alpha (if any) last
+    let colour = if channels >= 3 { 3 } else { 1 };
     let px = |x: usize, y: usize, c: usize| -> f32 {
         let p = &buf[(y * w + x) * channels..];
-        let alpha = if channels == 4 { p[3] as f32 / 255.0 } else { 1.0 };
-        p[c] as f32 * alpha + 255.0 * (1.0 - alpha)
+        let alpha = if channels == colour + 1 { p[colour] as f32 / 255.0 } else { 1.0 };
+        p[c.min(colour - 1)] as f32 * alpha + 255.0 * (1.0 - alpha)
     };
     let mut out = vec![0.0; 3 * 32 * 32];
     for c in 0..3 {
@@ -106,6 +112,11 @@ pub fn run(a: &Args) -> Result<()> {
     let every = a.num("every", 4.0)?.max(1.0) as usize;
     let seeds = a.num("seeds", 4.0)?.max(2.0) as usize;
     let nm = PathBuf::from(a.get("node-modules").unwrap_or("node_modules"));
+    let (templates_de, templates_en, wording) = match a.get("wording").unwrap_or("held-out") {
+        "held-out" => (HELD_OUT_DE, HELD_OUT_EN, "held-out wordings (\"zeig mir …\", \"a drawing of …\")"),
+        "seen" => (SEEN_DE, SEEN_EN, "training captions"),
+        other => return Err(Error::Input(format!("--wording must be held-out or seen, got {other}"))),
+    };
     let data = data_set(&nm)?;
     let all: Vec<Vec<f32>> = data.iter().map(|e| e.features.clone()).collect();
     let val: Vec<usize> = (0..data.len()).step_by(every).collect();
@@ -127,7 +138,7 @@ pub fn run(a: &Args) -> Result<()> {
         let t0 = Instant::now();
         for (k, &i) in val.iter().enumerate() {
             let e = &data[i];
-            for (lang, (label, templates)) in [(&e.de, HELD_OUT_DE), (&e.en, HELD_OUT_EN)].into_iter().enumerate() {
+            for (lang, (label, templates)) in [(&e.de, templates_de), (&e.en, templates_en)].into_iter().enumerate() {
                 let prompt = templates[k % 2].replace("{}", label);
                 let opts = GenerateOptions { seed: (1000 + i) as f64, ..base.clone() };
                 let f = generate_features(&lab, &prompt, &opts)?;
@@ -144,7 +155,7 @@ pub fn run(a: &Args) -> Result<()> {
         let mut div = Vec::new();
         for &i in val.iter().take(8) {
             let group = (0..seeds)
-                .map(|s| generate_features(&lab, &HELD_OUT_EN[0].replace("{}", &data[i].en), &GenerateOptions { seed: s as f64, ..base.clone() }))
+                .map(|s| generate_features(&lab, &templates_en[0].replace("{}", &data[i].en), &GenerateOptions { seed: s as f64, ..base.clone() }))
                 .collect::<Result<Vec<_>>>()?;
             div.push(mean_pairwise_distance(&group));
         }
@@ -153,7 +164,7 @@ pub fn run(a: &Args) -> Result<()> {
         rows.push(row);
     }
     let pct = |n: usize, d: usize| 100.0 * n as f64 / d.max(1) as f64;
-    println!("Validation split: {} of {} emoji (every {every}th), one held-out German and one English prompt each.", val.len(), data.len());
+    println!("Validation split: {} of {} emoji (every {every}th), one German and one English prompt each, {wording}.", val.len(), data.len());
     println!("Features: 8×8 RGB block means (src/eval.rs). Nearest neighbour among all {} data-set images.", data.len());
     println!();
     println!("| model | steps | passes / image | top-1 de | top-5 de | top-1 en | top-5 en | FID-style ↓ | diversity | ms / image ({}) |", lab.backend().name());
