@@ -2,22 +2,32 @@
 // Start it as a module worker:  new Worker(new URL('./worker.js', import.meta.url), { type: 'module' })
 //
 // Messages in (page → worker):
-//   { type: 'load', id?, url, forceCpu }     load the model files listed in the manifest at `url`
-//   { type: 'generate', id, prompt, options } options = { steps, seed, guidance, sampler }
+//   { type: 'load', id?, url, forceCpu }      load the model files listed in the manifest at `url`
+//   { type: 'generate', id, prompt, options }  options = { model, steps, seed, guidance, sampler }
+//   { type: 'forward', id, rgba, prompt, options }  the forward process on a 32×32 RGBA picture;
+//                                              options = { t, seed }
+//   { type: 'cancel', id }                     stop job `id` (handled at once, not queued)
 // Messages out (worker → page):
 //   { type: 'progress', id?, loaded, total, file }             while the files download
-//   { type: 'ready', id?, backend, adapter, fallbackReason }   the model is ready
-//   { type: 'step', id, index, total, t, ms, width, height, x_t, eps, x0 }  after every step
-//   { type: 'done', id, ms, backend, steps, width, height, image }
-//   { type: 'error', id, op, message, fatal }                 op = 'load' | 'generate' | 'message';
-//                                                             fatal: the wasm trapped, start a new worker
+//   { type: 'ready', id?, backend, adapter, fallbackReason, models }   the model is ready;
+//        models = { default, student?, teacher } or null (a Lab without the `models` getter)
+//   { type: 'step', id, index, total, t, ms, width, height, x_t, eps, x0, x_start? }  after every
+//        step; x_start (the pure starting noise) on index 0 only
+//   { type: 'done', id, ms, backend, model, steps, passes, width, height, image }
+//   { type: 'forward', id, t, alphaBar, x_t, noise, epsHat, x0Hat, noiseError, width, height }
+//   { type: 'error', id, op, code, message, fatal }   op = 'load' | 'generate' | 'forward' | 'message';
+//        code = 'input' | 'weights' | 'gpu' | 'cancelled' | 'busy' | 'unsupported' | 'other';
+//        fatal: the wasm trapped, start a new worker
 // The pixel arrays are RGBA Uint8ClampedArrays: copied once out of the Lab's arrays, then
 // transferred (not cloned again) to the page.
 //
-// ORDER: every message is handled one at a time, in the order it arrived (one promise chain is
-// the queue). A 'generate' sent while another one runs waits until that one has finished, and a
-// 'generate' sent right after a 'load' runs on the freshly loaded model. Nothing is ever
-// handled twice at the same time, so the single Lab never sees two calls at once.
+// ORDER: every message but 'cancel' is handled one at a time, in the order it arrived (one
+// promise chain is the queue). A 'generate' sent while another one runs waits until that one has
+// finished, and a 'generate' sent right after a 'load' runs on the freshly loaded model. Nothing
+// is ever handled twice at the same time, so the single Lab never sees two calls at once.
+// CANCEL: a 'cancel' is handled the moment it arrives: the running job's step callback then
+// returns false (the Lab stops after the current step) and a queued job never starts; either
+// way the job ends with an 'error' whose code is 'cancelled'.
 //
 // ERRORS: everything is caught and answered with an 'error' message; the worker stays alive. A
 // failed 'load' leaves no model behind and may be retried with a new 'load'. A rejected
@@ -39,6 +49,30 @@ function errorMessage(err) {
   } catch {
     return String(err);
   }
+}
+
+const CODES = new Set(['input', 'weights', 'gpu', 'cancelled', 'busy', 'unsupported', 'other']);
+
+/**
+ * The error's code: the Lab's own `code` where it gave a specific one; otherwise a guess from
+ * the message, so that a Lab built before the codes (or a failure outside the Lab) still gets a
+ * fitting explanation in the page.
+ */
+function errorCode(err, op) {
+  const own = typeof err?.code === 'string' && CODES.has(err.code) ? err.code : 'other';
+  if (own !== 'other') return own;
+  const m = errorMessage(err);
+  if (/already running|is busy/i.test(m)) return 'busy';
+  if (/device (was |is )?lost|out of memory|GPUDevice|webgpu:/i.test(m)) return 'gpu';
+  if (op === 'load' && /sha256|truncated|manifest|download|HTTP \d|model files|safetensors|tokenizer|json/i.test(m)) return 'weights';
+  if (op !== 'load' && /^invalid input|must be|prompt|options:/i.test(m)) return 'input';
+  return 'other';
+}
+
+function codedError(message, code) {
+  const err = new Error(message);
+  err.code = code;
+  return err;
 }
 
 /**
@@ -100,7 +134,29 @@ function readyMessage(id) {
     backend: String(lab.backend ?? ''),
     adapter: String(lab.adapter ?? ''),
     fallbackReason: String(lab.fallbackReason ?? ''),
+    models: readModels(),
   };
+}
+
+/** `lab.models` as a plain object, or null when this Lab does not tell (built before it did). */
+function readModels() {
+  let models;
+  try {
+    models = lab.models;
+  } catch {
+    return null;
+  }
+  if (!models || typeof models !== 'object' || !models.teacher) return null;
+  const one = (m) => (m && typeof m === 'object' ? {
+    steps: Number(m.steps),
+    maxSteps: Number(m.maxSteps),
+    passesPerStep: Number(m.passesPerStep),
+    guidance: m.guidance == null ? null : Number(m.guidance),
+    sampler: String(m.sampler ?? ''),
+  } : null);
+  const out = { default: String(models.default ?? 'teacher'), teacher: one(models.teacher) };
+  if (models.student) out.student = one(models.student);
+  return out;
 }
 
 async function handleLoad(msg) {
@@ -141,12 +197,16 @@ async function handleLoad(msg) {
 async function handleGenerate(msg) {
   const id = msg.id;
   if (!lab) throw new Error('the model is not loaded yet (send a "load" message first)');
+  if (cancelled.has(id)) throw codedError('cancelled', 'cancelled');
   const onStep = (s) => {
+    // Strictly false: the Lab stops after this step and rejects with code "cancelled".
+    if (cancelled.has(id)) return false;
     // Read the fields one by one: `s` may be a plain object or a wasm-bindgen object with getters.
     const x_t = ownArray(s.x_t);
     const eps = ownArray(s.eps);
     const x0 = ownArray(s.x0);
-    post({
+    const x_start = s.x_start ? ownArray(s.x_start) : null;
+    const message = {
       type: 'step',
       id,
       index: Number(s.index),
@@ -158,28 +218,65 @@ async function handleGenerate(msg) {
       x_t,
       eps,
       x0,
-    }, [x_t, eps, x0]);
+    };
+    if (x_start) message.x_start = x_start;
+    post(message, [x_t, eps, x0, x_start]);
+    return true;
   };
   const res = await lab.generate(String(msg.prompt ?? ''), { ...(msg.options ?? {}) }, onStep);
+  // A Lab that ignores the callback's answer runs to the end: the page asked to stop, so stop.
+  if (cancelled.has(id)) throw codedError('cancelled', 'cancelled');
   const image = ownArray(res.image);
+  const steps = Number(res.steps);
   post({
     type: 'done',
     id,
     ms: Number(res.ms),
     backend: String(res.backend ?? lab.backend ?? ''),
-    steps: Number(res.steps),
+    model: String(res.model ?? ''),
+    steps,
+    passes: res.passes == null ? null : Number(res.passes),
     width: Number(res.width ?? 32),
     height: Number(res.height ?? 32),
     image,
   }, [image]);
 }
 
+async function handleForward(msg) {
+  const id = msg.id;
+  if (!lab) throw new Error('the model is not loaded yet (send a "load" message first)');
+  if (cancelled.has(id)) throw codedError('cancelled', 'cancelled');
+  if (typeof lab.forwardProcess !== 'function') {
+    throw codedError('this build of the model has no forwardProcess()', 'unsupported');
+  }
+  const rgba = msg.rgba instanceof Uint8ClampedArray ? msg.rgba : new Uint8ClampedArray(msg.rgba ?? []);
+  const o = msg.options ?? {};
+  const res = await lab.forwardProcess(rgba, String(msg.prompt ?? ''), { t: o.t, seed: o.seed });
+  const arrays = ['x_t', 'noise', 'epsHat', 'x0Hat'].map((k) => ownArray(res[k]));
+  const [x_t, noise, epsHat, x0Hat] = arrays;
+  post({
+    type: 'forward',
+    id,
+    t: Number(res.t),
+    alphaBar: Number(res.alphaBar),
+    noiseError: Number(res.noiseError),
+    width: Number(res.width ?? 32),
+    height: Number(res.height ?? 32),
+    x_t,
+    noise,
+    epsHat,
+    x0Hat,
+  }, arrays);
+}
+
+const OPS = { load: handleLoad, generate: handleGenerate, forward: handleForward };
+
 async function handle(msg) {
   const op = msg?.type;
   try {
-    if (op === 'load') await handleLoad(msg);
-    else if (op === 'generate') await handleGenerate(msg);
-    else throw new Error(`unknown message type ${JSON.stringify(op)}`);
+    const handler = Object.hasOwn(OPS, op) ? OPS[op] : null;
+    if (!handler) throw new Error(`unknown message type ${JSON.stringify(op)}`);
+    await handler(msg);
   } catch (err) {
     // A trap inside the wasm (a Rust panic) may leave its memory inconsistent: say so, so that
     // the page replaces this worker and loads the model afresh.
@@ -188,17 +285,31 @@ async function handle(msg) {
     post({
       type: 'error',
       id: msg?.id ?? null,
-      op: op === 'load' || op === 'generate' ? op : 'message',
+      op: Object.hasOwn(OPS, op) ? op : 'message',
+      code: errorCode(err, op),
       message: errorMessage(err),
       fatal,
     });
   }
 }
 
+const waiting = new Set();   // ids of the jobs queued or running
+const cancelled = new Set(); // ids of those the page cancelled
+
 let queue = Promise.resolve();
 self.addEventListener('message', (event) => {
   const msg = event.data;
-  queue = queue.then(() => handle(msg), () => handle(msg));
+  if (msg?.type === 'cancel') {
+    // At once, outside the queue: the running job sees it at its next step.
+    if (waiting.has(msg.id)) cancelled.add(msg.id);
+    return;
+  }
+  const id = msg?.id;
+  if (id != null) waiting.add(id);
+  queue = queue.then(() => handle(msg)).finally(() => {
+    waiting.delete(id);
+    cancelled.delete(id);
+  });
 });
 
 self.addEventListener('messageerror', () => {
