@@ -1,485 +1,241 @@
-// <diffusion-lab>: a custom element that generates a small picture from a text prompt with a
-// diffusion model running in the browser (WebGPU, or the CPU in WebAssembly), and shows every
-// denoising step. Plain ES module, no dependencies:
+// <diffusion-lab>: a custom element that teaches diffusion with a small text-to-picture model
+// running in the browser (WebGPU, or the CPU in WebAssembly). Three views, chosen by tabs:
+//   reverse  generate a picture from a prompt and go through every denoising step
+//   forward  add noise to a picture and see how well the model estimates that noise
+//   compare  the distilled student (few steps) beside the teacher (many steps)
+// Plain ES module, no dependencies:
 //
 //   <script type="module" src="diffusion-lab.js"></script>
-//   <diffusion-lab lang="de" prompt="Hund" steps="8" seed="1"></diffusion-lab>
+//   <diffusion-lab lang="de" prompt="Hund" seed="1"></diffusion-lab>
 //
-// Attributes
+// Attributes (a value that makes no sense is ignored with a notice in the element)
 //   lang        "de" | "en" (default: the browser's language)
+//   mode        "reverse" | "forward" | "compare": the view shown first (default "reverse")
+//   model       "student" | "teacher" (default: the student where the model files have one)
 //   prompt      initial prompt text
-//   steps       initial number of denoising steps (1..100, default 8)
+//   steps       initial number of denoising steps (student 1..4, teacher 1..100; default: the model's)
 //   seed        initial seed (integer ≥ 0, default 1)
+//   guidance    classifier-free guidance of the teacher (0..20, default: the teacher's)
+//   sampler     "ddim" | "dpm": the teacher's sampler (default: the teacher's)
 //   model-url   manifest URL (default "./models/manifest.json" next to this module);
 //               relative values are resolved against the page
 //   force-cpu   (boolean) skip WebGPU and use the CPU path
-//   guidance    classifier-free guidance scale (default: the model's own, chosen by the Lab)
-//   sampler     "ddim" | "dpm" (default: the Lab's)
 //   autoload    (boolean) download the model as soon as the element is on the page
 //
-// Method
-//   generate() → Promise resolving with the `done` detail, rejecting with an Error on bad
-//                input or a failure (the same message the element shows in its alert).
+// Methods
+//   generate() → Promise of the `done` detail; rejects with an Error (kind, code, message)
+//   compare()  → Promise of the `compare` detail (student and teacher, same prompt and seed)
+//   cancel()   stops the running generation after its current step
 // Events (bubble, composed)
-//   step   detail {index, total, t, ms}     after the canvas shows the new x_t
-//   done   detail {ms, backend, steps, width, height, prompt, seed}
-//   error  detail {message, kind}           kind: "input" | "load" | "generate" | "worker"
+//   step     {index, total, t, ms, panel, model}     after the canvas shows the new x_t
+//   done     {ms, backend, model, steps, passes, width, height, prompt, seed}
+//   compare  {prompt, seed, student: {steps, passes, ms, model}, teacher: {…}}
+//   forward  {t, seed, prompt, alphaBar, noiseError}
+//   cancel   {kind, step, total}                     a run stopped by cancel()
+//   error    {message, kind, code}   kind: "input" | "load" | "generate" | "forward" | "worker";
+//                                    code: "input" | "weights" | "gpu" | "busy" | "other" | …
 //
 // The model itself lives in a module Web Worker (worker.js). Elements that use the same
 // manifest share one worker, so a page with several widgets downloads the weights only once.
+// No inline styles or scripts: the element works under a strict Content-Security-Policy.
 
-import { format, pickLang } from './i18n.js';
+import { format, pickLang, Localizer, messages } from './i18n.js';
+import { getClient, LabError } from './lab/client.js';
+import { adoptStyles } from './lab/styles.js';
+import { HTML } from './lab/template.js';
+import { Timeline } from './lab/timeline.js';
+import { ForwardPanel } from './lab/forward.js';
+import { ComparePanel } from './lab/compare.js';
+import { drawRgba } from './lab/draw.js';
 
 const DEFAULT_MODEL_URL = new URL('./models/manifest.json', import.meta.url).href;
-const WORKER_URL = new URL('./worker.js', import.meta.url);
 
 export const LIMITS = Object.freeze({
   stepsMin: 1,
   stepsMax: 100,
   promptMaxChars: 1000,
   seedMax: Number.MAX_SAFE_INTEGER, // 2^53 - 1: the largest integer a JS number carries exactly
+  guidanceMin: 0,
+  guidanceMax: 20,
 });
-const DEFAULTS = Object.freeze({ steps: 8, seed: 1 });
+const DEFAULT_SEED = 1;
+export const MODES = Object.freeze(['reverse', 'forward', 'compare']);
+const MODEL_KINDS = ['student', 'teacher'];
+const SAMPLERS = ['ddim', 'dpm'];
 
-/** An Error that knows which localized message explains it. */
-class LabError extends Error {
-  constructor(kind, key, params = {}) {
-    super(params.message ?? key);
-    this.kind = kind;
-    this.key = key;
-    this.params = params;
-  }
+// What the element assumes until the model is loaded and says what it holds (lab.models).
+const ASSUMED_MODELS = Object.freeze({
+  default: 'student',
+  student: { steps: 4, maxSteps: 4, passesPerStep: 1, guidance: null, sampler: 'ddim' },
+  teacher: { steps: 8, maxSteps: 100, passesPerStep: 2, guidance: 3, sampler: 'dpm' },
+});
+// A Lab built before `lab.models` existed holds the teacher only.
+const LEGACY_MODELS = Object.freeze({
+  default: 'teacher',
+  teacher: { steps: 8, maxSteps: 100, passesPerStep: 2, guidance: 3, sampler: 'dpm' },
+});
+
+/** "12" → 12; anything but a plain whole number → null. */
+function parseWhole(text) {
+  const s = String(text ?? '').trim();
+  if (!/^\d+$/.test(s)) return null;
+  const n = Number(s);
+  return Number.isSafeInteger(n) ? n : null;
 }
 
-// ---------------------------------------------------------------------------------------------
-// LabClient: one worker + one model per (manifest URL, forceCpu), shared by all elements.
-
-const clients = new Map();
-
-function getClient(url, forceCpu) {
-  const key = `${url}|${forceCpu}`;
-  let client = clients.get(key);
-  if (!client) {
-    client = new LabClient(url, forceCpu);
-    clients.set(key, client);
-  }
-  return client;
+/** "2.5" → 2.5; empty, NaN, Infinity → null. */
+function parseNumber(text) {
+  const s = String(text ?? '').trim();
+  if (s === '') return null;
+  const n = Number(s);
+  return Number.isFinite(n) ? n : null;
 }
 
-class LabClient {
-  constructor(url, forceCpu) {
-    this.url = url;
-    this.forceCpu = forceCpu;
-    this.worker = null;
-    this.info = null;            // {backend, adapter, fallbackReason} once loaded
-    this.loading = null;         // promise while a load runs
-    this.loadWaiter = null;      // {id, resolve, reject}
-    this.progressListeners = new Set();
-    this.pending = new Map();    // generate id -> {resolve, reject, onStep}
-    this.nextId = 1;
-  }
-
-  startWorker() {
-    if (this.worker) return this.worker;
-    if (typeof Worker === 'undefined') throw new LabError('worker', 'errNoWorker');
-    let worker;
-    try {
-      worker = new Worker(WORKER_URL, { type: 'module' });
-    } catch (err) {
-      throw new LabError('worker', 'errNoWorker', { message: String(err?.message ?? err) });
-    }
-    worker.addEventListener('message', (event) => this.onMessage(event.data));
-    worker.addEventListener('error', (event) => {
-      event.preventDefault();
-      this.crash(event.message ? new LabError('worker', 'errWorker', { message: event.message })
-        : new LabError('worker', 'errWorkerStart'));
-    });
-    worker.addEventListener('messageerror', () => {
-      this.crash(new LabError('worker', 'errWorker', { message: 'a message from the worker could not be read' }));
-    });
-    this.worker = worker;
-    return worker;
-  }
-
-  /** The worker died: fail everything that waits on it; the next call starts a new worker. */
-  crash(error) {
-    try {
-      this.worker?.terminate();
-    } catch {
-      // already gone
-    }
-    this.worker = null;
-    this.info = null;
-    this.loadWaiter?.reject(error);
-    for (const p of this.pending.values()) p.reject(error);
-    this.pending.clear();
-  }
-
-  load(onProgress) {
-    if (this.info) return Promise.resolve(this.info);
-    if (onProgress) this.progressListeners.add(onProgress);
-    if (this.loading) return this.loading;
-    const id = this.nextId++;
-    this.loading = new Promise((resolve, reject) => {
-      this.loadWaiter = { id, resolve, reject };
-    });
-    const cleanup = () => {
-      this.loading = null;
-      this.loadWaiter = null;
-      this.progressListeners.clear();
-    };
-    this.loading.then(cleanup, cleanup);
-    try {
-      this.startWorker().postMessage({ type: 'load', id, url: this.url, forceCpu: this.forceCpu });
-    } catch (err) {
-      this.loadWaiter.reject(err);
-    }
-    return this.loading;
-  }
-
-  generate(prompt, options, onStep) {
-    return new Promise((resolve, reject) => {
-      let worker;
-      try {
-        worker = this.startWorker();
-      } catch (err) {
-        reject(err);
-        return;
-      }
-      const id = this.nextId++;
-      this.pending.set(id, { resolve, reject, onStep });
-      worker.postMessage({ type: 'generate', id, prompt, options });
-    });
-  }
-
-  onMessage(msg) {
-    if (!msg || typeof msg !== 'object') return;
-    switch (msg.type) {
-      case 'progress':
-        for (const listener of this.progressListeners) {
-          try {
-            listener(msg);
-          } catch (err) {
-            console.warn('diffusion-lab: progress listener failed', err);
-          }
-        }
-        break;
-      case 'ready':
-        this.info = { backend: msg.backend, adapter: msg.adapter, fallbackReason: msg.fallbackReason };
-        this.loadWaiter?.resolve(this.info);
-        break;
-      case 'step': {
-        const p = this.pending.get(msg.id);
-        if (p?.onStep) {
-          try {
-            p.onStep(msg);
-          } catch (err) {
-            console.warn('diffusion-lab: step handler failed', err);
-          }
-        }
-        break;
-      }
-      case 'done': {
-        const p = this.pending.get(msg.id);
-        this.pending.delete(msg.id);
-        p?.resolve(msg);
-        break;
-      }
-      case 'error': {
-        const message = String(msg.message ?? 'unknown error');
-        if (msg.op === 'load' || (this.loadWaiter && msg.id === this.loadWaiter.id)) {
-          this.info = null;
-          this.loadWaiter?.reject(new LabError('load', 'errLoad', { message }));
-        } else if (this.pending.has(msg.id)) {
-          const p = this.pending.get(msg.id);
-          this.pending.delete(msg.id);
-          p.reject(new LabError('generate', 'errGenerate', { message }));
-        } else {
-          console.warn(`diffusion-lab worker: ${message}`);
-        }
-        if (msg.fatal) {
-          // The wasm trapped: replace the worker; the next call loads the model again.
-          this.crash(new LabError('worker', 'errWorker', { message }));
-        }
-        break;
-      }
-      default:
-        break;
-    }
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The element.
-
-const STYLE = `
-:host {
-  display: block;
-  max-width: 46rem;
-  color-scheme: light dark;
-  --dl-accent: #3b5bdb;
-  --dl-accent-text: #fff;
-  --dl-border: color-mix(in srgb, currentColor 25%, transparent);
-  --dl-muted: color-mix(in srgb, currentColor 70%, transparent);
-  --dl-panel: color-mix(in srgb, currentColor 5%, transparent);
-  --dl-alert-bg: #fde8e8;
-  --dl-alert-fg: #8a1c1c;
-  --dl-notice-bg: #fff4d6;
-  --dl-notice-fg: #5c4400;
-  font: inherit;
-  line-height: 1.45;
-}
-@media (prefers-color-scheme: dark) {
-  :host {
-    --dl-accent: #91a7ff;
-    --dl-accent-text: #111;
-    --dl-alert-bg: #4a1616;
-    --dl-alert-fg: #ffd7d7;
-    --dl-notice-bg: #3d3212;
-    --dl-notice-fg: #ffe8a8;
-  }
-}
-:host([hidden]) { display: none; }
-* { box-sizing: border-box; }
-.lab {
-  border: 1px solid var(--dl-border);
-  border-radius: 12px;
-  padding: 1rem;
-  background: var(--dl-panel);
-  display: grid;
-  gap: 0.75rem;
-}
-form {
-  display: grid;
-  grid-template-columns: 1fr 1fr;
-  gap: 0.75rem;
-  margin: 0;
-}
-.field { display: grid; gap: 0.25rem; min-width: 0; align-content: start; }
-.field.prompt, .actions { grid-column: 1 / -1; }
-label { font-weight: 600; }
-.hint { font-size: 0.85em; color: var(--dl-muted); margin: 0; }
-input {
-  font: inherit;
-  width: 100%;
-  min-height: 2.75rem;
-  padding: 0.45rem 0.6rem;
-  border: 1px solid var(--dl-border);
-  border-radius: 8px;
-  background: Canvas;
-  color: CanvasText;
-}
-input[aria-invalid="true"] { border-color: #c92a2a; box-shadow: 0 0 0 1px #c92a2a; }
-.with-button { display: flex; gap: 0.4rem; }
-button {
-  font: inherit;
-  min-height: 2.75rem;
-  min-width: 2.75rem;
-  border-radius: 8px;
-  border: 1px solid var(--dl-border);
-  background: Canvas;
-  color: CanvasText;
-  cursor: pointer;
-}
-button.primary {
-  background: var(--dl-accent);
-  color: var(--dl-accent-text);
-  border-color: transparent;
-  font-weight: 700;
-  padding: 0.5rem 1.25rem;
-  width: 100%;
-}
-button:disabled { opacity: 0.55; cursor: progress; }
-:is(input, button):focus-visible { outline: 3px solid var(--dl-accent); outline-offset: 2px; }
-.progress { display: grid; grid-template-columns: 1fr auto; gap: 0.5rem; align-items: center; }
-.progress[hidden] { display: none; }
-progress { width: 100%; height: 0.9rem; accent-color: var(--dl-accent); }
-.mb { font-variant-numeric: tabular-nums; white-space: nowrap; }
-.status { margin: 0; min-height: 1.45em; }
-.notice, .alert { margin: 0; padding: 0.6rem 0.8rem; border-radius: 8px; }
-.notice { background: var(--dl-notice-bg); color: var(--dl-notice-fg); }
-.notice[hidden] { display: none; }
-.alert { background: var(--dl-alert-bg); color: var(--dl-alert-fg); font-weight: 600; overflow-wrap: anywhere; }
-.alert:empty { display: none; }
-.views { display: flex; flex-wrap: wrap; gap: 1rem; align-items: flex-start; }
-figure { margin: 0; display: grid; gap: 0.3rem; justify-items: start; }
-figcaption { font-size: 0.9em; }
-canvas {
-  display: block;
-  image-rendering: pixelated;
-  image-rendering: crisp-edges;
-  aspect-ratio: 1 / 1;
-  height: auto;
-  border: 1px solid var(--dl-border);
-  border-radius: 6px;
-  background: repeating-conic-gradient(#8883 0% 25%, transparent 0% 50%) 50% / 16px 16px;
-}
-.main canvas { width: min(256px, 100%); }
-.main { flex: 0 1 256px; min-width: 0; }
-.side { flex: 1 1 12rem; display: grid; gap: 0.75rem; grid-template-columns: repeat(auto-fill, minmax(7rem, 1fr)); }
-.side canvas { width: 96px; max-width: 100%; }
-.stepinfo { grid-column: 1 / -1; margin: 0; display: grid; gap: 0.1rem; font-variant-numeric: tabular-nums; }
-.stepinfo .counter { font-size: 1.25em; font-weight: 700; }
-.explain { grid-column: 1 / -1; margin: 0; font-size: 0.9em; color: var(--dl-muted); }
-button svg { display: block; margin: auto; }
-@media (max-width: 420px) {
-  .lab { padding: 0.75rem; }
-  form { grid-template-columns: 1fr; }
-  .main { flex-basis: 100%; }
-}
-`;
-
-const HTML = `
-<div class="lab" part="container">
-  <form novalidate part="form">
-    <div class="field prompt">
-      <label for="prompt" data-i18n="promptLabel"></label>
-      <input id="prompt" name="prompt" type="text" autocomplete="off" dir="auto"
-             aria-describedby="prompt-hint" data-i18n-placeholder="promptPlaceholder">
-      <p class="hint" id="prompt-hint" data-i18n="promptHint"></p>
-    </div>
-    <div class="field">
-      <label for="seed" data-i18n="seedLabel"></label>
-      <div class="with-button">
-        <input id="seed" name="seed" type="number" inputmode="numeric" min="0" step="1"
-               aria-describedby="seed-hint">
-        <button type="button" id="dice" data-i18n-label="randomSeed">
-          <svg aria-hidden="true" focusable="false" width="22" height="22" viewBox="0 0 24 24">
-            <rect x="3" y="3" width="18" height="18" rx="4" fill="none" stroke="currentColor" stroke-width="2"/>
-            <circle cx="8" cy="8" r="1.7" fill="currentColor"/><circle cx="16" cy="8" r="1.7" fill="currentColor"/>
-            <circle cx="12" cy="12" r="1.7" fill="currentColor"/>
-            <circle cx="8" cy="16" r="1.7" fill="currentColor"/><circle cx="16" cy="16" r="1.7" fill="currentColor"/>
-          </svg>
-        </button>
-      </div>
-      <p class="hint" id="seed-hint" data-i18n="seedHint"></p>
-    </div>
-    <div class="field">
-      <label for="steps" data-i18n="stepsLabel"></label>
-      <input id="steps" name="steps" type="number" inputmode="numeric" min="1" max="100" step="1"
-             aria-describedby="steps-hint">
-      <p class="hint" id="steps-hint" data-i18n="stepsHint"></p>
-    </div>
-    <div class="actions">
-      <button type="submit" class="primary" id="generate" part="button"></button>
-    </div>
-  </form>
-  <div class="progress" id="progress" hidden>
-    <progress id="progress-bar" data-i18n-label="progressLabel"></progress>
-    <span class="mb" id="progress-text" aria-hidden="true"></span>
-  </div>
-  <p class="status" id="status" role="status" aria-live="polite"></p>
-  <p class="notice" id="notice" hidden></p>
-  <p class="alert" id="alert" role="alert" part="alert"></p>
-  <div class="views" id="views">
-    <figure class="main">
-      <canvas id="xt" width="32" height="32" role="img" part="canvas"></canvas>
-      <figcaption data-i18n="mainCaption"></figcaption>
-    </figure>
-    <div class="side">
-      <figure>
-        <canvas id="eps" width="32" height="32" role="img"></canvas>
-        <figcaption data-i18n="epsCaption"></figcaption>
-      </figure>
-      <figure>
-        <canvas id="x0" width="32" height="32" role="img"></canvas>
-        <figcaption data-i18n="x0Caption"></figcaption>
-      </figure>
-      <p class="stepinfo">
-        <span class="counter" id="counter"></span>
-        <span id="timestep"></span>
-        <span id="steptime"></span>
-      </p>
-      <p class="explain" data-i18n="explain"></p>
-    </div>
-  </div>
-</div>
-`;
-
-function isIntegerString(text) {
-  return /^\d+$/.test(text);
+function randomSeed() {
+  return crypto.getRandomValues(new Uint32Array(1))[0] % 1000000;
 }
 
 export class DiffusionLabElement extends HTMLElement {
   static get observedAttributes() {
-    return ['lang', 'prompt', 'steps', 'seed', 'model-url', 'force-cpu', 'autoload'];
+    return ['lang', 'mode', 'model', 'prompt', 'steps', 'seed', 'guidance', 'sampler', 'model-url', 'force-cpu', 'autoload'];
   }
 
   constructor() {
     super();
     const root = this.attachShadow({ mode: 'open' });
-    root.innerHTML = `<style>${STYLE}</style>${HTML}`;
-    const $ = (id) => root.getElementById(id);
-    this.$ = {
-      form: root.querySelector('form'),
-      prompt: $('prompt'),
-      seed: $('seed'),
-      steps: $('steps'),
-      dice: $('dice'),
-      button: $('generate'),
-      progress: $('progress'),
-      progressBar: $('progress-bar'),
-      progressText: $('progress-text'),
-      status: $('status'),
-      notice: $('notice'),
-      alert: $('alert'),
-      views: $('views'),
-      xt: $('xt'),
-      eps: $('eps'),
-      x0: $('x0'),
-      counter: $('counter'),
-      timestep: $('timestep'),
-      steptime: $('steptime'),
+    adoptStyles(root);
+    root.innerHTML = HTML;
+    const byId = (id) => root.getElementById(id);
+    this.$ = byId;
+    this.loc = new Localizer(() => this.language);
+    this.el = {
+      tabs: byId('tabs'),
+      form: byId('form'),
+      prompt: byId('prompt'),
+      model: byId('model'),
+      modelHint: byId('model-hint'),
+      steps: byId('steps'),
+      stepsHint: byId('steps-hint'),
+      seed: byId('seed'),
+      dice: byId('dice'),
+      guidance: byId('guidance'),
+      guidanceHint: byId('guidance-hint'),
+      button: byId('generate'),
+      cancel: byId('cancel'),
+      progress: byId('progress'),
+      progressBar: byId('progress-bar'),
+      progressText: byId('progress-text'),
+      status: byId('status'),
+      notice: byId('notice'),
+      settings: byId('settings'),
+      alert: byId('alert'),
+      messages: byId('messages'),
+      views: byId('views'),
     };
     this._busy = false;
     this._chain = Promise.resolve();
     this._info = null;
-    this._text = {
-      status: ['statusIdle', {}],
-      alert: null,
-      counter: ['stepCounterEmpty', {}],
-      timestep: null,
-      steptime: null,
-      mainAlt: ['mainAltEmpty', {}],
-      progress: null,
-    };
+    this._models = null;          // lab.models once loaded (LEGACY_MODELS for an older Lab)
+    this._job = null;             // the running generate job: {id, promise, cancel}
+    this._run = { done: 0, total: 0 };
+    this._mode = 'reverse';
+    this._modelKind = ASSUMED_MODELS.default;
+    this._notes = new Map();      // attribute name -> why its value was ignored
+    // Who set the steps and guidance fields: 'attr' (the attribute, or the model's default without
+    // one), 'model' (the model's default: the learner picked the model), 'user' (typed).
+    this._source = { steps: 'attr', guidance: 'attr' };
+    this._alertError = null;
+    this._progress = null;
+    this.lastImage = null;        // {image, width, height, prompt, seed, model, steps}
 
-    this.$.form.addEventListener('submit', (event) => {
+    this._motion = typeof matchMedia === 'function' ? matchMedia('(prefers-reduced-motion: reduce)') : null;
+    this._motion?.addEventListener?.('change', () => this.timeline.updateControls());
+
+    this.timeline = new Timeline(this);
+    this.forwardPanel = new ForwardPanel(this);
+    this.comparePanel = new ComparePanel(this);
+    this._wire();
+
+    this.setStatus('statusIdle');
+    this._applyModelAttr();
+    this._applySeedAttr();
+    this._selectMode('reverse');
+    this._relocalize();
+    this._renderButtons();
+  }
+
+  _wire() {
+    const { form, dice, prompt, seed, steps, guidance, model, cancel, tabs } = this.el;
+    form.addEventListener('submit', (event) => {
       event.preventDefault();
       // Failures are shown in the element and reported by the `error` event.
       this.generate().catch(() => {});
     });
-    this.$.dice.addEventListener('click', () => {
-      const seed = crypto.getRandomValues(new Uint32Array(1))[0] % 1000000;
-      this.$.seed.value = String(seed);
-      this.$.seed.removeAttribute('aria-invalid');
+    dice.addEventListener('click', () => {
+      // Same prompt, new seed: pick one and generate right away.
+      seed.value = String(randomSeed());
+      seed.removeAttribute('aria-invalid');
+      this.generate().catch(() => {});
     });
-    for (const input of [this.$.prompt, this.$.seed, this.$.steps]) {
+    for (const input of [prompt, seed, steps, guidance]) {
       input.addEventListener('input', () => input.removeAttribute('aria-invalid'));
     }
+    steps.addEventListener('input', () => { this._source.steps = 'user'; });
+    guidance.addEventListener('input', () => { this._source.guidance = 'user'; });
+    model.addEventListener('change', () => this._setModel(model.value, { user: true }));
+    cancel.addEventListener('click', () => this.cancel());
 
-    this.$.prompt.value = this.getAttribute('prompt') ?? '';
-    this.$.steps.value = this.getAttribute('steps') ?? String(DEFAULTS.steps);
-    this.$.seed.value = this.getAttribute('seed') ?? String(DEFAULTS.seed);
-    this._render();
+    for (const tab of tabs.querySelectorAll('[role="tab"]')) {
+      tab.addEventListener('click', () => this._selectMode(tab.dataset.mode));
+    }
+    tabs.addEventListener('keydown', (event) => {
+      const list = [...tabs.querySelectorAll('[role="tab"]')];
+      const i = list.findIndex((t) => t.dataset.mode === this._mode);
+      const next = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: list.length - 1 }[event.key];
+      if (next === undefined) return;
+      event.preventDefault();
+      const tab = list[(next + list.length) % list.length];
+      this._selectMode(tab.dataset.mode, { focus: true });
+    });
   }
 
   connectedCallback() {
-    this._render();
     if (this.hasAttribute('autoload')) this._autoload();
+  }
+
+  disconnectedCallback() {
+    this.timeline.stop();
   }
 
   attributeChangedCallback(name, oldValue, value) {
     if (oldValue === value) return;
     switch (name) {
+      case 'lang':
+        this._relocalize();
+        break;
       case 'prompt':
-        this.$.prompt.value = value ?? '';
+        this.el.prompt.value = value ?? '';
+        this.comparePanel.syncFrom({ prompt: this.el.prompt.value, seed: this.el.seed.value });
         break;
       case 'steps':
-        this.$.steps.value = value ?? String(DEFAULTS.steps);
+        this._source.steps = 'attr';
+        this._applyStepsAttr();
         break;
       case 'seed':
-        this.$.seed.value = value ?? String(DEFAULTS.seed);
+        this._applySeedAttr();
+        break;
+      case 'guidance':
+        this._source.guidance = 'attr';
+        this._applyGuidanceAttr();
+        break;
+      case 'sampler':
+        this._applySamplerAttr();
+        break;
+      case 'model':
+        this._applyModelAttr();
+        break;
+      case 'mode':
+        this._applyModeAttr();
         break;
       case 'autoload':
         if (value !== null && this.isConnected) this._autoload();
@@ -488,25 +244,37 @@ export class DiffusionLabElement extends HTMLElement {
       case 'force-cpu':
         // Another model or backend: the next run loads it (its worker is shared per manifest).
         this._info = null;
+        this._models = null;
+        this._applyModelAttr();
         break;
       default:
         break;
     }
-    this._render();
   }
 
   // -- public properties ------------------------------------------------------------------------
 
-  get prompt() { return this.$.prompt.value; }
+  get prompt() { return this.el.prompt.value; }
   set prompt(value) { this.setAttribute('prompt', String(value)); }
-  get steps() { return Number(this.$.steps.value); }
+  get steps() { return Number(this.el.steps.value); }
   set steps(value) { this.setAttribute('steps', String(value)); }
-  get seed() { return Number(this.$.seed.value); }
+  get seed() { return Number(this.el.seed.value); }
   set seed(value) { this.setAttribute('seed', String(value)); }
+  /** The view shown: "reverse" | "forward" | "compare". */
+  get mode() { return this._mode; }
+  set mode(value) { this.setAttribute('mode', String(value)); }
+  /** The model chosen: "student" | "teacher". */
+  get model() { return this._modelKind; }
+  set model(value) { this.setAttribute('model', String(value)); }
   /** "webgpu" | "cpu" once the model is loaded, else "". */
   get backend() { return this._info?.backend ?? ''; }
   /** True while the model loads or a picture is generated. */
   get busy() { return this._busy; }
+  /** What the model files hold ({default, student?, teacher}); assumed until the model is loaded. */
+  get models() { return this._models ?? ASSUMED_MODELS; }
+  get modelsKnown() { return Boolean(this._models); }
+  get cancellable() { return Boolean(this._job); }
+  get reducedMotion() { return Boolean(this._motion?.matches); }
 
   get modelUrl() {
     const attr = this.getAttribute('model-url');
@@ -518,7 +286,7 @@ export class DiffusionLabElement extends HTMLElement {
   }
 
   /**
-   * Generates a picture from the current prompt, seed and steps.
+   * Generates a picture from the current prompt, model, steps, seed and guidance.
    * Resolves with the `done` detail; rejects with an Error (also shown in the element).
    * Calls made while another one runs wait for it.
    */
@@ -527,273 +295,551 @@ export class DiffusionLabElement extends HTMLElement {
     try {
       values = this._readInputs();
     } catch (err) {
-      return Promise.reject(this._fail(err));
+      return Promise.reject(this.fail(err));
     }
-    const run = this._chain.then(() => this._run(values));
+    return this._enqueue(() => this._generate(values));
+  }
+
+  /** Runs the student and the teacher on the compare view's prompt and seed. */
+  compare() {
+    let values;
+    try {
+      values = this.comparePanel.readInputs();
+    } catch (err) {
+      return Promise.reject(this.fail(err));
+    }
+    return this._enqueue(() => this.comparePanel.run(values));
+  }
+
+  /** Stops the running generation after its current step (its promise rejects, code "cancelled"). */
+  cancel() {
+    this._job?.cancel();
+  }
+
+  // -- used by the panels -----------------------------------------------------------------------
+
+  t(key, params) {
+    return format(this.language, key, params);
+  }
+
+  number(value, digits) {
+    // no thousands separator: "1.471 ms" reads as a fraction in English
+    return new Intl.NumberFormat(this.language, { minimumFractionDigits: digits, maximumFractionDigits: digits, useGrouping: false })
+      .format(Number.isFinite(value) ? value : 0);
+  }
+
+  emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
+  }
+
+  setStatus(key, params = {}) {
+    this.loc.text(this.el.status, key, params);
+  }
+
+  clearAlert() {
+    this._alertError = null;
+    this.el.alert.textContent = '';
+  }
+
+  setBusy(busy) {
+    this._busy = busy;
+    this.toggleAttribute('data-busy', busy);
+    this.el.views.setAttribute('aria-busy', String(busy));
+    this._renderButtons();
+  }
+
+  /** Runs `fn` after every run queued before it. */
+  _enqueue(fn) {
+    const run = this._chain.then(fn);
     this._chain = run.catch(() => {});
     return run;
   }
 
-  // -- internals --------------------------------------------------------------------------------
-
-  _t(key, params) {
-    return format(this.language, key, params);
+  /** Sends a cancellable job to the worker and keeps it as the current one until it ends. */
+  runJob(op, payload, onStep) {
+    const job = this._client().start(op, payload, onStep);
+    this._job = job;
+    this._renderButtons();
+    const clear = () => {
+      if (this._job === job) this._job = null;
+      this._renderButtons();
+    };
+    return job.promise.finally(clear);
   }
+
+  /** One forward-process request ({rgba, prompt, t, seed}); loads the model first if needed. */
+  async forward(wish) {
+    await this.ensureLoaded();
+    const rgba = new Uint8ClampedArray(wish.rgba); // a copy, transferred to the worker
+    const job = this._client().start('forward', { rgba, prompt: wish.prompt, options: { t: wish.t, seed: wish.seed } }, null, [rgba.buffer]);
+    return job.promise;
+  }
+
+  /** Shows an error in the alert (or "cancelled" in the status), reports it by event, returns an Error to reject with. */
+  fail(err) {
+    const e = err instanceof LabError ? err
+      : new LabError({ kind: 'generate', code: 'other', detail: String(err?.message ?? err) });
+    if (e.code === 'cancelled') {
+      this.setStatus('statusCancelled', { step: this._run.done, total: this._run.total });
+      this.emit('cancel', { kind: e.kind, step: this._run.done, total: this._run.total });
+      return Object.assign(new Error('cancelled'), { kind: e.kind, code: 'cancelled' });
+    }
+    this._alertError = e;
+    this._renderAlert();
+    if (e.kind !== 'input') this.setStatus('statusFailed');
+    const message = this.el.alert.textContent;
+    if (e.input) e.input.focus();
+    this.emit('error', { message, kind: e.kind, code: e.code });
+    return Object.assign(new Error(message), { kind: e.kind, code: e.code });
+  }
+
+  /** The localized text for a LabError: its own key, or a lead sentence by kind and code plus the detail. */
+  describe(e) {
+    if (e.key) {
+      const lead = this.t(e.key, e.params);
+      return e.detail && e.kind !== 'input' && !('message' in e.params) ? this.t('errDetail', { lead, detail: e.detail }) : lead;
+    }
+    const kind = { load: 'Load', forward: 'Forward' }[e.kind] ?? 'Generate';
+    const key = `err${kind}_${e.code}` in messages.en ? `err${kind}_${e.code}` : `err${kind}_other`;
+    const lead = this.t(key);
+    return e.detail ? this.t('errDetail', { lead, detail: e.detail }) : lead;
+  }
+
+  /** Loads the model unless this element has it already; shows the progress while it downloads. */
+  async ensureLoaded() {
+    const client = this._client();
+    if (this._info && client.info === this._info) return this._info;
+    if (!client.info) {
+      this.setStatus('statusLoading');
+      this._setProgress(0, 0);
+      this.el.progress.hidden = false;
+    }
+    try {
+      this._info = await client.load((p) => this._onProgress(p));
+    } finally {
+      this.el.progress.hidden = true;
+    }
+    if (!this._models) this._setModels(this._info.models);
+    this._showBackend();
+    this._renderNotice();
+    return this._info;
+  }
+
+  // -- input checks (shared with the compare panel) ---------------------------------------------
+
+  _invalid(input, key, params) {
+    input.setAttribute('aria-invalid', 'true');
+    const err = new LabError({ kind: 'input', code: 'input', key, params });
+    err.input = input;
+    return err;
+  }
+
+  checkPrompt(input) {
+    input.removeAttribute('aria-invalid');
+    const prompt = input.value.trim();
+    if (prompt === '') throw this._invalid(input, 'errEmptyPrompt');
+    const length = [...prompt].length;
+    if (length > LIMITS.promptMaxChars) throw this._invalid(input, 'errPromptTooLong', { length, max: LIMITS.promptMaxChars });
+    return prompt;
+  }
+
+  checkWhole(input, min, max, key) {
+    input.removeAttribute('aria-invalid');
+    const value = parseWhole(input.value);
+    if (value === null || value < min || value > max) throw this._invalid(input, key, { min, max });
+    return value;
+  }
+
+  checkSeed(input) {
+    input.removeAttribute('aria-invalid');
+    const value = parseWhole(input.value);
+    if (value === null || value > LIMITS.seedMax) throw this._invalid(input, 'errSeed', { max: LIMITS.seedMax });
+    return value;
+  }
+
+  // -- the reverse process ----------------------------------------------------------------------
 
   _client() {
     return getClient(this.modelUrl, this.hasAttribute('force-cpu'));
   }
 
+  _stepsMax() {
+    // Before the model is loaded only the global limit is sure; the model's own follows on load.
+    return this.modelsKnown ? this.models[this._modelKind].maxSteps : LIMITS.stepsMax;
+  }
+
   _readInputs() {
-    const { prompt: promptInput, steps: stepsInput, seed: seedInput } = this.$;
-    for (const input of [promptInput, stepsInput, seedInput]) input.removeAttribute('aria-invalid');
-    const prompt = promptInput.value.trim();
-    const invalid = (input, key, params) => {
-      input.setAttribute('aria-invalid', 'true');
-      const err = new LabError('input', key, params);
-      err.input = input;
-      return err;
-    };
-    if (prompt === '') throw invalid(promptInput, 'errEmptyPrompt');
-    const length = [...prompt].length;
-    if (length > LIMITS.promptMaxChars) {
-      throw invalid(promptInput, 'errPromptTooLong', { length, max: LIMITS.promptMaxChars });
+    const { prompt: promptInput, steps: stepsInput, seed: seedInput, guidance: guidanceInput } = this.el;
+    for (const input of [promptInput, stepsInput, seedInput, guidanceInput]) input.removeAttribute('aria-invalid');
+    const prompt = this.checkPrompt(promptInput);
+    const steps = this.checkWhole(stepsInput, LIMITS.stepsMin, this._stepsMax(), 'errSteps');
+    const seed = this.checkSeed(seedInput);
+    let guidance = null;
+    if (!guidanceInput.disabled && guidanceInput.value.trim() !== '') {
+      guidance = parseNumber(guidanceInput.value);
+      if (guidance === null || guidance < LIMITS.guidanceMin || guidance > LIMITS.guidanceMax) {
+        throw this._invalid(guidanceInput, 'errGuidance', { min: LIMITS.guidanceMin, max: LIMITS.guidanceMax });
+      }
     }
-    const stepsText = stepsInput.value.trim();
-    const steps = Number(stepsText);
-    if (!isIntegerString(stepsText) || steps < LIMITS.stepsMin || steps > LIMITS.stepsMax) {
-      throw invalid(stepsInput, 'errSteps', { min: LIMITS.stepsMin, max: LIMITS.stepsMax });
-    }
-    const seedText = seedInput.value.trim();
-    const seed = Number(seedText);
-    if (!isIntegerString(seedText) || seed > LIMITS.seedMax) {
-      throw invalid(seedInput, 'errSeed', { max: LIMITS.seedMax });
-    }
-    return { prompt, steps, seed };
+    return { prompt, steps, seed, guidance };
   }
 
-  /** Only what the page sets: the Lab owns the defaults (guidance, sampler) that fit its model. */
-  _options(steps, seed) {
-    const options = { steps, seed };
-    const guidance = this.getAttribute('guidance');
-    if (guidance !== null && guidance.trim() !== '' && Number.isFinite(Number(guidance))) options.guidance = Number(guidance);
-    const sampler = this.getAttribute('sampler');
-    if (sampler) options.sampler = sampler.trim().toLowerCase();
-    return options;
+  /** The options for the Lab, checked against the loaded model. */
+  _runOptions(values) {
+    const models = this.models;
+    const kind = models[this._modelKind] ? this._modelKind : models.default;
+    const spec = models[kind];
+    if (values.steps > spec.maxSteps) {
+      throw this._invalid(this.el.steps, 'errSteps', { min: LIMITS.stepsMin, max: spec.maxSteps });
+    }
+    const options = { steps: values.steps, seed: values.seed };
+    // A Lab from before `models` knows no `model` option (and refuses unknown ones).
+    if (this._models !== LEGACY_MODELS) options.model = kind;
+    if (spec.guidance != null) {
+      if (values.guidance !== null) options.guidance = values.guidance;
+      const sampler = this._samplerAttr();
+      if (sampler) options.sampler = sampler;
+    }
+    return { kind, spec, options };
   }
 
-  async _ensureLoaded() {
-    const client = this._client();
-    if (!client.info) {
-      this._setText('status', 'statusLoading');
-      this._setProgress(0, 0);
-      this.$.progress.hidden = false;
-    }
+  async _generate(values) {
+    this.setBusy(true);
+    this.clearAlert();
+    this._run = { done: 0, total: 0 };
+    let began = false;
     try {
-      this._info = await client.load((p) => this._onProgress(p));
+      await this.ensureLoaded();
+      const { kind, spec, options } = this._runOptions(values);
+      this._run.total = values.steps;
+      this.setStatus('statusStarting');
+      this.timeline.begin(values.steps);
+      began = true;
+      const res = await this.runJob('generate', { prompt: values.prompt, options }, (s) => this._onStep(s, kind));
+      const model = res.model || kind;
+      const final = {
+        image: res.image, width: res.width, height: res.height,
+        prompt: values.prompt, seed: values.seed, model, steps: res.steps,
+      };
+      if (res.image) drawRgba(this.$('xt'), res.image, res.width, res.height);
+      this.timeline.finish(final);
+      this.lastImage = final;
+      this.forwardPanel.onGenerated();
+      const backend = res.backend || this.backend;
+      const passes = Number.isFinite(res.passes) && res.passes > 0 ? res.passes : res.steps * spec.passesPerStep;
+      const detail = {
+        ms: res.ms, backend, model, steps: res.steps, passes,
+        width: res.width, height: res.height, prompt: values.prompt, seed: values.seed,
+      };
+      this.setStatus('statusDone', {
+        steps: res.steps,
+        seconds: this.number(res.ms / 1000, 1),
+        backend: this.t(backend === 'cpu' ? 'backendShortCpu' : 'backendShortWebgpu'),
+      });
+      this.emit('done', detail);
+      return detail;
+    } catch (err) {
+      if (began) this.timeline.abort();
+      throw this.fail(err);
     } finally {
-      this.$.progress.hidden = true;
+      this.setBusy(false);
     }
-    this._showBackend();
-    return this._info;
+  }
+
+  _onStep(s, model) {
+    this._run = { done: s.index + 1, total: s.total };
+    this.timeline.onStep(s);
+    // The status line is a live region: announce the run once, not every step.
+    if (s.index === 0) this.setStatus('statusGenerating', { total: s.total });
+    this.emit('step', { index: s.index, total: s.total, t: s.t, ms: s.ms, panel: 'reverse', model });
   }
 
   _autoload() {
     if (this._autoloadStarted) return;
     this._autoloadStarted = true;
     this._chain = this._chain.then(async () => {
-      this._setBusy(true);
+      this.setBusy(true);
       try {
-        await this._ensureLoaded();
+        await this.ensureLoaded();
       } catch (err) {
-        this._fail(err);
+        this.fail(err);
       } finally {
-        this._setBusy(false);
+        this.setBusy(false);
       }
     });
   }
 
-  async _run({ prompt, steps, seed }) {
-    this._setBusy(true);
-    this._setText('alert', null);
-    try {
-      await this._ensureLoaded();
-      this._setText('status', 'statusStarting');
-      const res = await this._client().generate(prompt, this._options(steps, seed), (s) => this._onStep(s));
-      if (res.image) this._draw(this.$.xt, res.image, res.width, res.height);
-      const backend = res.backend || this.backend;
-      const detail = {
-        ms: res.ms,
-        backend,
-        steps: res.steps,
-        width: res.width,
-        height: res.height,
-        prompt,
-        seed,
-      };
-      this._setText('status', 'statusDone', {
-        steps: res.steps,
-        seconds: this._number(res.ms / 1000, 1),
-        backend: this._t(backend === 'cpu' ? 'backendShortCpu' : 'backendShortWebgpu'),
-      });
-      this._emit('done', detail);
-      return detail;
-    } catch (err) {
-      throw this._fail(err);
-    } finally {
-      this._setBusy(false);
+  // -- settings: attributes, model, steps, guidance ---------------------------------------------
+
+  _note(name, note) {
+    if (note) this._notes.set(name, note);
+    else this._notes.delete(name);
+    this._renderNotes();
+  }
+
+  _renderNotes() {
+    const el = this.el.settings;
+    el.hidden = this._notes.size === 0;
+    el.textContent = [...this._notes].map(([name, n]) => this.t('settingIgnored', {
+      name, value: n.value, why: this.t(n.why, n.whyParams ?? {}), fallback: n.fallback,
+    })).join(' ');
+  }
+
+  _setModels(models) {
+    this._models = models && models.teacher ? models : LEGACY_MODELS;
+    this._applyModelAttr();
+  }
+
+  _applyModelAttr() {
+    const raw = this.getAttribute('model');
+    const models = this.models;
+    let kind = models.default;
+    let note = null;
+    if (raw !== null && raw.trim() !== '') {
+      const value = raw.trim().toLowerCase();
+      if (!MODEL_KINDS.includes(value)) {
+        note = { value: raw, why: 'whyOneOf', whyParams: { list: MODEL_KINDS.join(', ') }, fallback: kind };
+      } else if (!models[value]) {
+        note = { value: raw, why: 'whyNoStudent', fallback: kind };
+      } else {
+        kind = value;
+      }
+    }
+    this._note('model', note);
+    this._setModel(kind);
+  }
+
+  /** Chooses the model: the model menu, steps limit and default, guidance field, hints. */
+  _setModel(kind, { user = false } = {}) {
+    const models = this.models;
+    if (!models[kind]) kind = models.default;
+    this._modelKind = kind;
+    const select = this.el.model;
+    const present = MODEL_KINDS.filter((k) => models[k]);
+    if ([...select.options].map((o) => o.value).join() !== present.join()) {
+      select.replaceChildren(...present.map((k) => {
+        const option = document.createElement('option');
+        option.value = k;
+        this.loc.text(option, k === 'student' ? 'modelStudent' : 'modelTeacher');
+        return option;
+      }));
+    }
+    select.value = kind;
+    this.loc.text(this.el.modelHint, kind === 'student' ? 'modelHintStudent' : 'modelHintTeacher');
+    if (user) {
+      // The learner picked another model: its own defaults, whatever the page set (the student
+      // cannot take the teacher's 8 steps).
+      this._source.steps = 'model';
+      this._source.guidance = 'model';
+    }
+    this._applyStepsAttr();
+    this._applyGuidanceAttr();
+    this.comparePanel.updateModels();
+  }
+
+  _applyStepsAttr() {
+    const spec = this.models[this._modelKind];
+    const { steps, stepsHint } = this.el;
+    const max = this._stepsMax();
+    steps.max = String(max);
+    this.loc.text(stepsHint, 'stepsHint', { min: LIMITS.stepsMin, max });
+    if (this._source.steps === 'user') return;
+    const raw = this.getAttribute('steps');
+    if (raw === null || raw.trim() === '' || this._source.steps === 'model') {
+      this._note('steps', null);
+      steps.value = String(spec.steps);
+      return;
+    }
+    const value = parseWhole(raw);
+    if (value === null || value < LIMITS.stepsMin || value > max) {
+      this._note('steps', { value: raw, why: 'whyWhole', whyParams: { min: LIMITS.stepsMin, max }, fallback: spec.steps });
+      steps.value = String(spec.steps);
+    } else {
+      this._note('steps', null);
+      steps.value = String(value);
     }
   }
 
-  /** Shows an error in the alert, reports it by event, and returns the Error to reject with. */
-  _fail(err) {
-    const labErr = err instanceof LabError ? err
-      : new LabError('generate', 'errGenerate', { message: String(err?.message ?? err) });
-    this._setText('alert', labErr.key, labErr.params);
-    if (labErr.kind !== 'input') this._setText('status', 'statusFailed');
-    const message = this.$.alert.textContent;
-    if (labErr.input) labErr.input.focus();
-    this._emit('error', { message, kind: labErr.kind });
-    const out = new Error(message);
-    out.kind = labErr.kind;
-    return out;
+  _applySeedAttr() {
+    const raw = this.getAttribute('seed');
+    const value = raw === null ? DEFAULT_SEED : parseWhole(raw);
+    const ok = value !== null && value <= LIMITS.seedMax;
+    this._note('seed', ok ? null : { value: raw, why: 'whyWhole', whyParams: { min: 0, max: LIMITS.seedMax }, fallback: DEFAULT_SEED });
+    this.el.seed.value = String(ok ? value : DEFAULT_SEED);
+    this.el.seed.removeAttribute('aria-invalid');
+    this.comparePanel.syncFrom({ prompt: this.el.prompt.value, seed: this.el.seed.value });
   }
 
-  _emit(type, detail) {
-    this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
+  _applyGuidanceAttr() {
+    const spec = this.models[this._modelKind];
+    const { guidance, guidanceHint } = this.el;
+    const raw = this.getAttribute('guidance');
+    let attrValue = null;
+    let note = null;
+    if (raw !== null && raw.trim() !== '') {
+      const v = parseNumber(raw);
+      if (v === null || v < LIMITS.guidanceMin || v > LIMITS.guidanceMax) {
+        note = {
+          value: raw, why: 'whyNumber', whyParams: { min: LIMITS.guidanceMin, max: LIMITS.guidanceMax },
+          fallback: this.models.teacher.guidance,
+        };
+      } else {
+        attrValue = v;
+      }
+    }
+    this._note('guidance', note);
+    if (spec.guidance == null) {
+      // The student: guidance is baked into its weights.
+      guidance.disabled = true;
+      guidance.value = '';
+      guidance.removeAttribute('aria-invalid');
+      this.loc.text(guidanceHint, 'guidanceHintStudent');
+      return;
+    }
+    guidance.disabled = false;
+    this.loc.text(guidanceHint, 'guidanceHint', { value: this.number(spec.guidance, 1), max: LIMITS.guidanceMax });
+    if (this._source.guidance === 'user') return;
+    const fromAttr = attrValue !== null && this._source.guidance !== 'model';
+    guidance.value = String(fromAttr ? attrValue : spec.guidance);
   }
 
-  _setBusy(busy) {
-    this._busy = busy;
-    this.$.button.disabled = busy;
-    this.$.views.setAttribute('aria-busy', String(busy));
-    this._renderButton();
+  _samplerAttr() {
+    const raw = this.getAttribute('sampler');
+    const value = raw?.trim().toLowerCase();
+    return value && SAMPLERS.includes(value) ? value : null;
   }
+
+  _applySamplerAttr() {
+    const raw = this.getAttribute('sampler');
+    const bad = raw !== null && raw.trim() !== '' && !this._samplerAttr();
+    this._note('sampler', bad ? { value: raw, why: 'whyOneOf', whyParams: { list: SAMPLERS.join(', ') }, fallback: this.models.teacher.sampler } : null);
+  }
+
+  _applyModeAttr() {
+    const raw = this.getAttribute('mode');
+    const value = raw?.trim().toLowerCase();
+    let mode = 'reverse';
+    let note = null;
+    if (value) {
+      if (MODES.includes(value)) mode = value;
+      else note = { value: raw, why: 'whyOneOf', whyParams: { list: MODES.join(', ') }, fallback: mode };
+    }
+    this._note('mode', note);
+    this._selectMode(mode);
+  }
+
+  // -- tabs -------------------------------------------------------------------------------------
+
+  _selectMode(mode, { focus = false } = {}) {
+    if (!MODES.includes(mode)) mode = 'reverse';
+    const changed = mode !== this._mode;
+    this._mode = mode;
+    for (const tab of this.el.tabs.querySelectorAll('[role="tab"]')) {
+      const selected = tab.dataset.mode === mode;
+      tab.setAttribute('aria-selected', String(selected));
+      tab.tabIndex = selected ? 0 : -1;
+      this.$(tab.getAttribute('aria-controls')).hidden = !selected;
+      if (selected && focus) tab.focus();
+    }
+    // The status line and alert travel with the visible panel, right below its form; what they
+    // said about another panel's last run is over once the learner moves on.
+    this.shadowRoot.querySelector(`[data-slot="${mode}"]`).append(this.el.messages);
+    if (changed && !this._busy) {
+      this.clearAlert();
+      if (this._info) this._showBackend();
+    }
+    if (mode !== 'reverse') this.timeline.stop();
+    if (mode === 'compare') this.comparePanel.syncFrom({ prompt: this.el.prompt.value, seed: this.el.seed.value });
+    if (mode === 'forward') this.forwardPanel.activate().catch((err) => this.fail(err));
+    else this.forwardPanel.deactivate();
+    if (changed) this.emit('modechange', { mode });
+  }
+
+  // -- loading ----------------------------------------------------------------------------------
 
   _onProgress(p) {
     this._setProgress(p.loaded, p.total);
-    this._setText('status', p.file ? 'statusLoadingFile' : 'statusLoading', { file: p.file });
+    if (p.file) this.setStatus('statusLoadingFile', { file: p.file });
+    else this.setStatus('statusLoading');
   }
 
   _setProgress(loaded, total) {
-    const bar = this.$.progressBar;
+    const bar = this.el.progressBar;
     if (total > 0) {
       bar.max = total;
       bar.value = Math.min(loaded, total);
     } else {
       bar.removeAttribute('value'); // indeterminate
     }
-    this._text.progress = total > 0 ? [loaded, total] : null;
+    this._progress = total > 0 ? [loaded, total] : null;
     this._renderProgress();
   }
 
   _showBackend() {
     const info = this._info;
     if (!info) return;
-    const backend = info.backend === 'cpu' ? this._t('backendCpu')
-      : info.adapter ? this._t('backendWebgpu', { adapter: info.adapter }) : this._t('backendWebgpuNoName');
-    this._setText('status', 'statusReady', { backend });
-    this._renderNotice();
-  }
-
-  _onStep(s) {
-    const w = s.width || 32;
-    const h = s.height || 32;
-    this._draw(this.$.xt, s.x_t, w, h);
-    this._draw(this.$.eps, s.eps, w, h);
-    this._draw(this.$.x0, s.x0, w, h);
-    const step = s.index + 1;
-    this._text.counter = ['stepCounter', { step, total: s.total }];
-    this._text.timestep = ['stepTimestep', { t: s.t }];
-    this._text.steptime = ['stepTime', { ms: this._number(s.ms, s.ms < 10 ? 1 : 0) }];
-    this._text.mainAlt = ['mainAlt', { step, total: s.total }];
-    // The status line is a live region: announce the run once, not every step.
-    if (s.index === 0) this._text.status = ['statusGenerating', { total: s.total }];
-    this._renderDynamic();
-    this._emit('step', { index: s.index, total: s.total, t: s.t, ms: s.ms });
-  }
-
-  _draw(canvas, pixels, width, height) {
-    if (!pixels || !width || !height) return;
-    let data = pixels instanceof Uint8ClampedArray ? pixels
-      : new Uint8ClampedArray(pixels.buffer ?? pixels, pixels.byteOffset ?? 0, pixels.byteLength ?? pixels.length);
-    if (data.length !== width * height * 4) return;
-    if (canvas.width !== width) canvas.width = width;
-    if (canvas.height !== height) canvas.height = height;
-    canvas.getContext('2d').putImageData(new ImageData(data, width, height), 0, 0);
-  }
-
-  _number(value, digits) {
-    // no thousands separator: "1.471 ms" reads as a fraction in English
-    return new Intl.NumberFormat(this.language, { minimumFractionDigits: digits, maximumFractionDigits: digits, useGrouping: false })
-      .format(Number.isFinite(value) ? value : 0);
-  }
-
-  _setText(slot, key, params = {}) {
-    this._text[slot] = key ? [key, params] : null;
-    this._renderDynamic();
+    const backend = info.backend === 'cpu' ? this.t('backendCpu')
+      : info.adapter ? this.t('backendWebgpu', { adapter: info.adapter }) : this.t('backendWebgpuNoName');
+    // The backend name is itself localized: store the key and re-render on language change.
+    this.loc.text(this.el.status, 'statusReady', { backend });
   }
 
   // -- rendering of localized text --------------------------------------------------------------
 
-  _render() {
+  _relocalize() {
     const root = this.shadowRoot;
-    for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = this._t(el.dataset.i18n);
-    for (const el of root.querySelectorAll('[data-i18n-placeholder]')) el.placeholder = this._t(el.dataset.i18nPlaceholder);
+    for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = this.t(el.dataset.i18n);
+    for (const el of root.querySelectorAll('[data-i18n-placeholder]')) el.placeholder = this.t(el.dataset.i18nPlaceholder);
     for (const el of root.querySelectorAll('[data-i18n-label]')) {
-      const label = this._t(el.dataset.i18nLabel);
+      const label = this.t(el.dataset.i18nLabel);
       el.setAttribute('aria-label', label);
       el.title = label;
     }
-    this.$.eps.setAttribute('aria-label', this._t('epsAlt'));
-    this.$.x0.setAttribute('aria-label', this._t('x0Alt'));
-    this._renderButton();
-    this._renderProgress();
+    for (const el of root.querySelectorAll('[data-i18n-aria]')) el.setAttribute('aria-label', this.t(el.dataset.i18nAria));
+    this.loc.render();
+    if (this.loc.bindings.get(this.el.status)?.text?.[0] === 'statusReady') this._showBackend();
+    this._applyGuidanceAttr(); // its hint formats a number in the language
+    this._renderNotes();
     this._renderNotice();
-    this._showBackendTextIfReady();
-    this._renderDynamic();
+    this._renderProgress();
+    this._renderAlert();
+    this._renderButtons();
+    this.forwardPanel?.relocalize();
+    this.comparePanel?.relocalize();
   }
 
-  _showBackendTextIfReady() {
-    // Re-localize "Model loaded on …" after a language switch.
-    if (this._info && this._text.status?.[0] === 'statusReady') this._showBackend();
+  _renderAlert() {
+    this.el.alert.textContent = this._alertError ? this.describe(this._alertError) : '';
   }
 
-  _renderDynamic() {
-    const set = (el, slot) => {
-      const entry = this._text[slot];
-      el.textContent = entry ? this._t(entry[0], entry[1]) : '';
-    };
-    set(this.$.status, 'status');
-    set(this.$.alert, 'alert');
-    set(this.$.counter, 'counter');
-    set(this.$.timestep, 'timestep');
-    set(this.$.steptime, 'steptime');
-    const alt = this._text.mainAlt;
-    this.$.xt.setAttribute('aria-label', this._t(alt[0], alt[1]));
-  }
-
-  _renderButton() {
-    this.$.button.textContent = this._t(this._busy ? 'working' : 'generate');
+  _renderButtons() {
+    const busy = this._busy;
+    const { button, cancel } = this.el;
+    button.disabled = busy;
+    this.loc.text(button, busy ? 'working' : 'generate');
+    cancel.disabled = !this._job;
+    this.el.dice.disabled = busy;
+    this.comparePanel?.updateButtons();
   }
 
   _renderProgress() {
-    const p = this._text.progress;
-    this.$.progressText.textContent = p
-      ? this._t('progressMb', { loaded: this._number(p[0] / 1e6, 1), total: this._number(p[1] / 1e6, 1) })
+    const p = this._progress;
+    this.el.progressText.textContent = p
+      ? this.t('progressMb', { loaded: this.number(p[0] / 1e6, 1), total: this.number(p[1] / 1e6, 1) })
       : '';
   }
 
   _renderNotice() {
     const info = this._info;
     const show = info?.backend === 'cpu';
-    this.$.notice.hidden = !show;
+    const { notice } = this.el;
+    notice.hidden = !show;
     if (!show) {
-      this.$.notice.textContent = '';
+      notice.textContent = '';
       return;
     }
-    const reason = info.fallbackReason ? ` ${this._t('cpuNoticeReason', { reason: info.fallbackReason })}` : '';
-    this.$.notice.textContent = this._t('cpuNotice') + reason;
+    const reason = info.fallbackReason ? ` ${this.t('cpuNoticeReason', { reason: info.fallbackReason })}` : '';
+    notice.textContent = this.t('cpuNotice') + reason;
   }
 }
 

@@ -1,18 +1,43 @@
 // Every string the <diffusion-lab> element shows, in German and English, written for learners.
+// Error leads are keyed by what ran and the error's code: `err{Load|Generate|Forward}_{code}`.
 // `{name}` placeholders are filled in by `format()`.
 
 export const messages = {
   de: {
+    tabsLabel: 'Was möchtest du sehen?',
+    tabReverse: 'Erzeugen (rückwärts)',
+    tabForward: 'Verrauschen (vorwärts)',
+    tabCompare: 'Wenige oder viele Schritte',
+
+    reverseIntro: 'Das Modell beginnt mit reinem Rauschen und entfernt – geleitet von deinem Prompt – Schritt für Schritt das Rauschen, bis ein Bild übrig bleibt.',
     promptLabel: 'Was soll das Bild zeigen? (Prompt)',
     promptPlaceholder: 'z. B. Hund, roter Apfel, lachende Sonne',
     promptHint: 'Ein paar Wörter auf Deutsch oder Englisch.',
+    modelLabel: 'Modell',
+    modelStudent: 'Schüler (destilliert, wenige Schritte)',
+    modelTeacher: 'Lehrer (Original, viele Schritte)',
+    modelHintStudent: 'Hat vom Lehrer gelernt, in wenigen großen Schritten ans Ziel zu kommen: ein Modellaufruf pro Schritt.',
+    modelHintTeacher: 'Das ursprüngliche Modell: viele kleine Schritte, zwei Modellaufrufe pro Schritt (mit und ohne Prompt, „Classifier-free Guidance“).',
     seedLabel: 'Startwert (Seed)',
     seedHint: 'Gleicher Startwert und gleicher Prompt ergeben dasselbe Bild.',
-    randomSeed: 'Zufälliger Startwert',
+    newSeedLabel: 'Neuer Startwert: zufälligen Seed wählen und mit demselben Prompt gleich neu erzeugen',
     stepsLabel: 'Schritte',
-    stepsHint: 'Wie oft das Modell Rauschen entfernt (1 bis 100).',
+    stepsHint: 'Wie oft das Modell Rauschen entfernt ({min} bis {max}).',
+    guidanceLabel: 'Guidance (Prompt-Treue)',
+    guidanceHint: 'Wie stark das Bild dem Prompt folgt: 0 = gar nicht, {value} = Standard, höchstens {max}.',
+    guidanceHintStudent: 'Beim Schüler fest eingebaut: Die Guidance wurde beim Destillieren „eingebacken“, deshalb gibt es hier nichts einzustellen.',
     generate: 'Bild erzeugen',
     working: 'Läuft …',
+    cancel: 'Abbrechen',
+
+    timelineLabel: 'Die Schritte dieses Durchlaufs',
+    scrubLabel: 'Schritt ansehen',
+    play: 'Schritte als Animation abspielen',
+    pause: 'Animation anhalten',
+    reducedMotionHint: 'Dein System wünscht weniger Bewegung, deshalb läuft nichts von selbst ab. Mit dem Schieberegler kannst du durch die Schritte gehen.',
+    exportLabel: 'Speichern:',
+    savePng: 'Bild (PNG, 256 px)',
+    saveStrip: 'Alle Schritte (PNG-Streifen)',
 
     statusIdle: 'Bereit. Das Modell wird beim ersten Klick geladen.',
     statusLoading: 'Lade das Modell …',
@@ -22,6 +47,10 @@ export const messages = {
     statusStarting: 'Starte mit reinem Rauschen …',
     statusDone: 'Fertig: {steps} Schritte in {seconds} s ({backend}).',
     statusFailed: 'Das hat nicht geklappt. Die Meldung darunter erklärt, warum.',
+    statusCancelled: 'Abgebrochen nach {step} von {total} Schritten.',
+    statusSaved: 'Gespeichert als {file}.',
+    statusComparing: 'Vergleiche: erst der Schüler, dann der Lehrer …',
+    statusCompareDone: 'Vergleich fertig.',
 
     progressMb: '{loaded} / {total} MB',
     progressLabel: 'Download der Modelldateien',
@@ -36,38 +65,135 @@ export const messages = {
 
     mainCaption: 'Das Bild nach diesem Schritt (x_t)',
     mainAlt: 'Aktuelles Bild nach Schritt {step} von {total}',
+    mainAltStart: 'Reines Rauschen: das Bild, mit dem die Erzeugung beginnt',
     mainAltEmpty: 'Noch kein Bild. Starte mit „Bild erzeugen“.',
     epsCaption: 'Geschätztes Rauschen (ε̂)',
     epsAlt: 'Das Rauschen, das das Modell in diesem Schritt im Bild vermutet',
     x0Caption: 'Vorhersage des fertigen Bildes (x̂₀)',
     x0Alt: 'Wie das fertige Bild nach Meinung des Modells in diesem Schritt aussieht',
+    noEstimateAlt: 'Noch leer: Vor dem ersten Schritt hat das Modell noch nichts geschätzt',
     stepCounter: 'Schritt {step} / {total}',
+    stepCounterStart: 'Start: reines Rauschen (Schritt 0 / {total})',
     stepCounterEmpty: 'Schritt – / –',
     stepTime: 'Dieser Schritt: {ms} ms',
     stepTimestep: 'Zeitpunkt t = {t}',
+    stepTimestepStart: 'Noch kein Schritt gerechnet',
     explain: 'Links siehst du das Bild nach jedem Schritt. Rechts: was das Modell gerade für Rauschen hält und welches fertige Bild es daraus errät. Zuerst entstehen grobe Umrisse, dann Farben, zuletzt Details.',
+
+    forwardIntro: 'Beim Training läuft es andersherum: Man nimmt ein echtes Bild, mischt Rauschen hinein und fragt das Modell, welches Rauschen hinzugefügt wurde.',
+    fwdSourceLabel: 'Bild',
+    fwdSourceHint: 'Ein Beispiel aus den Trainingsdaten oder dein zuletzt erzeugtes Bild.',
+    fwdSourceLast: 'Dein zuletzt erzeugtes Bild',
+    fwdSourceLastNone: 'Dein zuletzt erzeugtes Bild (noch keins)',
+    fwdSourceExample: 'Beispiel: {label}',
+    fwdNoSource: 'Hier gibt es keine Beispielbilder. Erzeuge zuerst ein Bild (Reiter „Erzeugen“), dann kannst du es hier verrauschen.',
+    fwdPromptLabel: 'Was das Bild zeigt (für das Modell)',
+    fwdPromptHint: 'Leer lassen, um zu sehen, wie gut das Modell ohne Beschreibung schätzt.',
+    fwdTLabel: 'Rauschstärke t',
+    fwdTHint: '0 = fast kein Rauschen, 999 = nur noch Rauschen.',
+    fwdTValue: 't = {t} von 999',
+    fwdSeedLabel: 'Startwert des Rauschens',
+    fwdNewNoise: 'Neues Rauschen: zufälligen Startwert wählen',
+    fwdMix: 't = {t}: Das verrauschte Bild besteht zu {signal} % aus dem Bild und zu {noise} % aus Rauschen (√ᾱ = {signalFactor}, √(1−ᾱ) = {noiseFactor}).',
+    fwdWaiting: 'Rechne …',
+    fwdOriginal: 'Original (x₀)',
+    fwdXt: 'Mit Rauschen (x_t)',
+    fwdNoise: 'Hinzugefügtes Rauschen (ε)',
+    fwdEpsHat: 'Schätzung des Modells (ε̂)',
+    fwdX0Hat: 'Daraus rekonstruiert (x̂₀)',
+    fwdOriginalAlt: 'Das Originalbild: {label}',
+    fwdXtAlt: 'Das Bild mit Rauschen der Stärke t = {t}',
+    fwdNoiseAlt: 'Das zufällige Rauschen, das hinzugefügt wurde',
+    fwdEpsHatAlt: 'Das Rauschen, das das Modell im verrauschten Bild vermutet',
+    fwdX0HatAlt: 'Das Bild, das das Modell aus dem verrauschten Bild zurückgewinnt',
+    fwdEmptyAlt: 'Noch nichts berechnet',
+    fwdErrorLabel: 'Schätzfehler (mittlere quadratische Abweichung zwischen echtem und geschätztem Rauschen)',
+    fwdErrorScale: '0 = perfekt geschätzt; 1 = nicht besser, als gar kein Rauschen zu vermuten.',
+    fwdExplain: 'Das Modell lernt, zu schätzen, wie viel und welches Rauschen hinzugefügt wurde. Das Original sieht es dabei nie – nur das verrauschte Bild, die Rauschstärke t und die Beschreibung. Bei kleinem t ist das Rauschen schwach und schwer zu erkennen; bei großem t ist vom Bild fast nichts mehr übrig, und die Rekonstruktion wird zum Raten.',
+
+    compareIntro: 'Gleicher Prompt, gleicher Startwert, gleiches Anfangsrauschen: Der destillierte Schüler macht wenige große Schritte, der Lehrer viele kleine.',
+    cmpStepsLabel: 'Schritte für den Lehrer',
+    cmpStepsHint: 'Der Schüler nimmt immer seine {steps} Schritte. Lehrer: {min} bis {max}.',
+    cmpStepsHintTeacher: 'Von {min} bis {max}.',
+    cmpRun: 'Vergleichen',
+    cmpStudent: 'Schüler (destilliert)',
+    cmpTeacher: 'Lehrer (Original)',
+    cmpStepsTerm: 'Schritte',
+    cmpPassesTerm: 'Modellaufrufe',
+    cmpTimeTerm: 'Zeit',
+    cmpPasses: '{passes} ({steps} × {perStep})',
+    cmpSeconds: '{seconds} s',
+    cmpAlt: '{model}: Bild nach Schritt {step} von {total}',
+    cmpAltEmpty: '{model}: noch kein Bild',
+    cmpNoStudent: 'Diese Modelldateien enthalten keinen destillierten Schüler – es gibt nichts, womit sich der Lehrer vergleichen ließe. Den Lehrer allein findest du im Reiter „Erzeugen“.',
+    cmpSummary: 'Der Schüler brauchte {studentPasses} Modellaufrufe, der Lehrer {teacherPasses}. Der Schüler war {speedup}-mal so schnell.',
+    cmpExplain: 'Ein Modellaufruf ist ein Durchlauf des neuronalen Netzes. Der Lehrer braucht zwei pro Schritt (einmal mit und einmal ohne Prompt – „Classifier-free Guidance“), der Schüler einen: Beim Destillieren hat er gelernt, was der Lehrer in vielen Schritten erreicht, in wenigen nachzumachen.',
+
+    settingIgnored: 'Die Einstellung {name}="{value}" wird ignoriert: {why} Stattdessen gilt {fallback}.',
+    whyWhole: 'erlaubt sind ganze Zahlen von {min} bis {max}.',
+    whyNumber: 'erlaubt sind Zahlen von {min} bis {max}.',
+    whyOneOf: 'erlaubt sind {list}.',
+    whyNoStudent: 'diese Modelldateien enthalten keinen destillierten Schüler.',
 
     errEmptyPrompt: 'Bitte gib einen Prompt ein – zum Beispiel „Hund“ oder „roter Apfel“.',
     errPromptTooLong: 'Der Prompt ist zu lang: {length} Zeichen. Erlaubt sind höchstens {max}.',
     errSteps: 'Die Zahl der Schritte muss eine ganze Zahl von {min} bis {max} sein.',
     errSeed: 'Der Startwert (Seed) muss eine ganze Zahl von 0 bis {max} sein.',
-    errLoad: 'Das Modell konnte nicht geladen werden: {message}',
-    errGenerate: 'Das Bild konnte nicht erzeugt werden: {message}',
+    errGuidance: 'Die Guidance muss eine Zahl von {min} bis {max} sein.',
+    errDetail: '{lead} ({detail})',
+    errLoad_weights: 'Das Modell konnte nicht geladen werden: Seine Dateien fehlen, sind unvollständig oder beschädigt.',
+    errLoad_gpu: 'Das Modell konnte nicht geladen werden: Die Grafikkarte (WebGPU) hat versagt. Ein Neuladen der Seite kann helfen.',
+    errLoad_other: 'Das Modell konnte nicht geladen werden.',
+    errGenerate_input: 'Das Modell hat diese Eingabe nicht angenommen.',
+    errGenerate_weights: 'Die Modelldateien passen nicht zusammen.',
+    errGenerate_gpu: 'Die Grafikkarte (GPU) reagiert nicht mehr („device lost“). Lade die Seite neu, um weiterzumachen.',
+    errGenerate_busy: 'Das Modell ist noch mit einer anderen Aufgabe beschäftigt. Warte kurz und versuche es dann noch einmal.',
+    errGenerate_other: 'Das Bild konnte nicht erzeugt werden.',
+    errForward_input: 'Das Modell hat dieses Bild oder diese Einstellung nicht angenommen.',
+    errForward_gpu: 'Die Grafikkarte (GPU) reagiert nicht mehr („device lost“). Lade die Seite neu, um weiterzumachen.',
+    errForward_busy: 'Das Modell ist noch mit einer anderen Aufgabe beschäftigt. Warte kurz und versuche es dann noch einmal.',
+    errForward_unsupported: 'Diese Version des Modells kann den Vorwärtsprozess noch nicht zeigen.',
+    errForward_other: 'Das verrauschte Bild konnte nicht berechnet werden.',
+    errExample: 'Das Beispielbild konnte nicht geladen werden.',
     errWorker: 'Der Hintergrundprozess (Web Worker) ist ausgefallen: {message}',
     errWorkerStart: 'Der Hintergrundprozess konnte nicht starten. Fehlen die WebAssembly-Dateien in www/pkg?',
     errNoWorker: 'Dieser Browser kann keine Module-Worker starten. Bitte nutze einen aktuellen Browser.',
   },
   en: {
+    tabsLabel: 'What would you like to see?',
+    tabReverse: 'Generate (reverse)',
+    tabForward: 'Add noise (forward)',
+    tabCompare: 'Few or many steps',
+
+    reverseIntro: 'The model starts from pure noise and, guided by your prompt, removes noise step by step until a picture is left.',
     promptLabel: 'What should the picture show? (prompt)',
     promptPlaceholder: 'e.g. dog, red apple, smiling sun',
     promptHint: 'A few words in English or German.',
+    modelLabel: 'Model',
+    modelStudent: 'Student (distilled, few steps)',
+    modelTeacher: 'Teacher (original, many steps)',
+    modelHintStudent: 'Learned from the teacher to get there in a few big steps: one model call per step.',
+    modelHintTeacher: 'The original model: many small steps, two model calls per step (with and without your prompt, “classifier-free guidance”).',
     seedLabel: 'Seed',
     seedHint: 'The same seed and the same prompt give the same picture.',
-    randomSeed: 'Random seed',
+    newSeedLabel: 'New seed: pick a random seed and generate again with the same prompt',
     stepsLabel: 'Steps',
-    stepsHint: 'How many times the model removes noise (1 to 100).',
+    stepsHint: 'How many times the model removes noise ({min} to {max}).',
+    guidanceLabel: 'Guidance (how closely to follow the prompt)',
+    guidanceHint: 'How strongly the picture follows the prompt: 0 = not at all, {value} = standard, at most {max}.',
+    guidanceHintStudent: 'Built into the student: its guidance was “baked in” during distillation, so there is nothing to set here.',
     generate: 'Generate',
     working: 'Working …',
+    cancel: 'Cancel',
+
+    timelineLabel: 'The steps of this run',
+    scrubLabel: 'Show step',
+    play: 'Play the steps as an animation',
+    pause: 'Pause the animation',
+    reducedMotionHint: 'Your system asks for reduced motion, so nothing plays by itself. Use the slider to go through the steps.',
+    exportLabel: 'Save:',
+    savePng: 'Picture (PNG, 256 px)',
+    saveStrip: 'All steps (PNG strip)',
 
     statusIdle: 'Ready. The model is loaded on the first click.',
     statusLoading: 'Loading the model …',
@@ -77,6 +203,10 @@ export const messages = {
     statusStarting: 'Starting from pure noise …',
     statusDone: 'Done: {steps} steps in {seconds} s ({backend}).',
     statusFailed: 'That did not work. The message below explains why.',
+    statusCancelled: 'Cancelled after {step} of {total} steps.',
+    statusSaved: 'Saved as {file}.',
+    statusComparing: 'Comparing: first the student, then the teacher …',
+    statusCompareDone: 'Comparison done.',
 
     progressMb: '{loaded} / {total} MB',
     progressLabel: 'Downloading the model files',
@@ -91,23 +221,96 @@ export const messages = {
 
     mainCaption: 'The picture after this step (x_t)',
     mainAlt: 'Current picture after step {step} of {total}',
+    mainAltStart: 'Pure noise: the picture the run starts from',
     mainAltEmpty: 'No picture yet. Press “Generate” to start.',
     epsCaption: 'Predicted noise (ε̂)',
     epsAlt: 'The noise the model believes is in the picture at this step',
     x0Caption: 'Predicted final picture (x̂₀)',
     x0Alt: 'What the model thinks the finished picture looks like at this step',
+    noEstimateAlt: 'Empty: before the first step the model has not estimated anything yet',
     stepCounter: 'Step {step} / {total}',
+    stepCounterStart: 'Start: pure noise (step 0 / {total})',
     stepCounterEmpty: 'Step – / –',
     stepTime: 'This step: {ms} ms',
     stepTimestep: 'Timestep t = {t}',
+    stepTimestepStart: 'No step computed yet',
     explain: 'On the left you see the picture after every step. On the right: what the model currently takes for noise, and the finished picture it guesses from that. Rough outlines appear first, then colours, then details.',
+
+    forwardIntro: 'Training works the other way round: take a real picture, mix noise into it, and ask the model which noise was added.',
+    fwdSourceLabel: 'Picture',
+    fwdSourceHint: 'An example from the training data, or the last picture you generated.',
+    fwdSourceLast: 'The last picture you generated',
+    fwdSourceLastNone: 'The last picture you generated (none yet)',
+    fwdSourceExample: 'Example: {label}',
+    fwdNoSource: 'There are no example pictures here. Generate a picture first (tab “Generate”), then you can add noise to it here.',
+    fwdPromptLabel: 'What the picture shows (told to the model)',
+    fwdPromptHint: 'Leave it empty to see how well the model estimates without a description.',
+    fwdTLabel: 'Noise level t',
+    fwdTHint: '0 = almost no noise, 999 = nothing but noise.',
+    fwdTValue: 't = {t} of 999',
+    fwdSeedLabel: 'Seed of the noise',
+    fwdNewNoise: 'New noise: pick a random seed',
+    fwdMix: 't = {t}: the noisy picture is {signal} % picture and {noise} % noise (√ᾱ = {signalFactor}, √(1−ᾱ) = {noiseFactor}).',
+    fwdWaiting: 'Computing …',
+    fwdOriginal: 'Original (x₀)',
+    fwdXt: 'With noise (x_t)',
+    fwdNoise: 'The noise added (ε)',
+    fwdEpsHat: 'The model’s estimate (ε̂)',
+    fwdX0Hat: 'Reconstructed from it (x̂₀)',
+    fwdOriginalAlt: 'The original picture: {label}',
+    fwdXtAlt: 'The picture with noise of level t = {t}',
+    fwdNoiseAlt: 'The random noise that was added',
+    fwdEpsHatAlt: 'The noise the model believes is in the noisy picture',
+    fwdX0HatAlt: 'The picture the model recovers from the noisy one',
+    fwdEmptyAlt: 'Nothing computed yet',
+    fwdErrorLabel: 'Estimation error (mean squared difference between the true and the estimated noise)',
+    fwdErrorScale: '0 = a perfect estimate; 1 = no better than guessing “no noise at all”.',
+    fwdExplain: 'The model learns to estimate how much noise was added, and which. It never sees the original: only the noisy picture, the noise level t and the description. At small t the noise is faint and hard to spot; at large t almost nothing of the picture is left, and the reconstruction becomes a guess.',
+
+    compareIntro: 'Same prompt, same seed, same starting noise: the distilled student takes a few big steps, the teacher many small ones.',
+    cmpStepsLabel: 'Steps for the teacher',
+    cmpStepsHint: 'The student always takes its {steps} steps. Teacher: {min} to {max}.',
+    cmpStepsHintTeacher: 'From {min} to {max}.',
+    cmpRun: 'Compare',
+    cmpStudent: 'Student (distilled)',
+    cmpTeacher: 'Teacher (original)',
+    cmpStepsTerm: 'Steps',
+    cmpPassesTerm: 'Model calls',
+    cmpTimeTerm: 'Time',
+    cmpPasses: '{passes} ({steps} × {perStep})',
+    cmpSeconds: '{seconds} s',
+    cmpAlt: '{model}: picture after step {step} of {total}',
+    cmpAltEmpty: '{model}: no picture yet',
+    cmpNoStudent: 'These model files contain no distilled student, so there is nothing to compare the teacher with. The teacher alone is in the “Generate” tab.',
+    cmpSummary: 'The student needed {studentPasses} model calls, the teacher {teacherPasses}. The student was {speedup} times as fast.',
+    cmpExplain: 'A model call is one run of the neural network. The teacher needs two per step (once with and once without your prompt: “classifier-free guidance”), the student one: during distillation it learned to do in a few steps what the teacher does in many.',
+
+    settingIgnored: 'The setting {name}="{value}" is ignored: {why} Using {fallback} instead.',
+    whyWhole: 'it must be a whole number from {min} to {max}.',
+    whyNumber: 'it must be a number from {min} to {max}.',
+    whyOneOf: 'allowed are {list}.',
+    whyNoStudent: 'these model files contain no distilled student.',
 
     errEmptyPrompt: 'Please enter a prompt, for example “dog” or “red apple”.',
     errPromptTooLong: 'The prompt is too long: {length} characters. At most {max} are allowed.',
     errSteps: 'The number of steps must be a whole number from {min} to {max}.',
     errSeed: 'The seed must be a whole number from 0 to {max}.',
-    errLoad: 'The model could not be loaded: {message}',
-    errGenerate: 'The picture could not be generated: {message}',
+    errGuidance: 'The guidance must be a number from {min} to {max}.',
+    errDetail: '{lead} ({detail})',
+    errLoad_weights: 'The model could not be loaded: its files are missing, incomplete or damaged.',
+    errLoad_gpu: 'The model could not be loaded: the graphics card (WebGPU) failed. Reloading the page may help.',
+    errLoad_other: 'The model could not be loaded.',
+    errGenerate_input: 'The model did not accept this input.',
+    errGenerate_weights: 'The model files do not fit together.',
+    errGenerate_gpu: 'The graphics card (GPU) stopped responding (“device lost”). Reload the page to continue.',
+    errGenerate_busy: 'The model is still busy with another job. Wait a moment, then try again.',
+    errGenerate_other: 'The picture could not be generated.',
+    errForward_input: 'The model did not accept this picture or setting.',
+    errForward_gpu: 'The graphics card (GPU) stopped responding (“device lost”). Reload the page to continue.',
+    errForward_busy: 'The model is still busy with another job. Wait a moment, then try again.',
+    errForward_unsupported: 'This version of the model cannot show the forward process yet.',
+    errForward_other: 'The noisy picture could not be computed.',
+    errExample: 'The example picture could not be loaded.',
     errWorker: 'The background process (Web Worker) failed: {message}',
     errWorkerStart: 'The background process could not start. Are the WebAssembly files in www/pkg missing?',
     errNoWorker: 'This browser cannot start module workers. Please use a current browser.',
@@ -127,4 +330,58 @@ export function format(lang, key, params = {}) {
   const table = messages[lang] ?? messages.en;
   const template = table[key] ?? messages.en[key] ?? key;
   return template.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
+}
+
+/**
+ * Keeps localized texts on elements so that a language switch can redo them all:
+ *   loc.text(el, key, params)        el.textContent
+ *   loc.attr(el, name, key, params)  an attribute (aria-label, aria-valuetext, title, ...)
+ *   loc.clear(el)                    forget el's text (and empty it)
+ *   loc.render()                     apply every remembered text in the current language
+ */
+export class Localizer {
+  constructor(lang) {
+    this.lang = lang;             // () => "de" | "en"
+    this.bindings = new Map();    // element -> {text: [key, params] | null, attrs: Map(name -> [key, params])}
+  }
+
+  t(key, params) {
+    return format(this.lang(), key, params);
+  }
+
+  binding(el) {
+    let b = this.bindings.get(el);
+    if (!b) {
+      b = { text: null, attrs: new Map() };
+      this.bindings.set(el, b);
+    }
+    return b;
+  }
+
+  text(el, key, params = {}) {
+    this.binding(el).text = key ? [key, params] : null;
+    el.textContent = key ? this.t(key, params) : '';
+  }
+
+  attr(el, name, key, params = {}) {
+    const b = this.binding(el);
+    if (key) {
+      b.attrs.set(name, [key, params]);
+      el.setAttribute(name, this.t(key, params));
+    } else {
+      b.attrs.delete(name);
+      el.removeAttribute(name);
+    }
+  }
+
+  clear(el) {
+    this.text(el, null);
+  }
+
+  render() {
+    for (const [el, b] of this.bindings) {
+      if (b.text) el.textContent = this.t(b.text[0], b.text[1]);
+      for (const [name, [key, params]] of b.attrs) el.setAttribute(name, this.t(key, params));
+    }
+  }
 }

@@ -1,4 +1,5 @@
-// (a) The happy path on WebGPU (SwiftShader): prompt → 8 steps drawn one by one → a clean picture.
+// (a) The happy path on WebGPU (SwiftShader): prompt → 8 teacher steps drawn one by one → a clean
+// picture.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -20,11 +21,11 @@ const CASES = [
 ];
 
 for (const c of CASES) {
-  test(`"${c.prompt}": 8 steps on WebGPU, drawn one by one, end in a clean picture`, { timeout: TIMEOUTS.test }, async (t) => {
+  test(`"${c.prompt}": 8 teacher steps on WebGPU, drawn one by one, end in a clean picture`, { timeout: TIMEOUTS.test }, async (t) => {
     const { context, page, errors } = await newPage(env.browser, { locale: c.locale });
     try {
       await openLab(page, env.baseUrl);
-      const r = await runGenerate(page, { prompt: c.prompt, steps: 8, seed: 1 }, { keepPixels: true });
+      const r = await runGenerate(page, { model: 'teacher', prompt: c.prompt, steps: 8, seed: 1 }, { keepPixels: true });
       await screenshot(page, `generate-${c.slug}`);
       assert.equal(r.outcome, 'done', `generate failed: ${r.alert}`);
 
@@ -56,6 +57,8 @@ for (const c of CASES) {
 
       assert.equal(r.done.detail.backend, 'webgpu');
       assert.equal(r.done.detail.steps, 8);
+      assert.equal(r.done.detail.model, 'teacher');
+      assert.equal(r.done.detail.passes, 16, 'the teacher takes two passes per step (guidance)');
       assert.equal(await labText(page, 'counter'), c.counter);
       assert.equal(r.alert, '');
       assert.equal(await page.evaluate(() => document.querySelector('diffusion-lab').backend), 'webgpu');
@@ -79,13 +82,14 @@ test('works at 360 px width and from the keyboard', { timeout: TIMEOUTS.test }, 
     await waitIdle(page);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px at 360px width`);
+    assert.ok(await page.evaluate(() => document.scrollingElement.scrollWidth) <= 360);
     const labWidth = await page.locator('diffusion-lab').evaluate((el) => el.getBoundingClientRect().width);
     assert.ok(labWidth <= 360, `the element is ${labWidth}px wide`);
 
     // Every control has an accessible name.
     const unnamed = await page.evaluate(() => {
       const root = document.querySelector('diffusion-lab').shadowRoot;
-      return [...root.querySelectorAll('input, button')].filter((el) => {
+      return [...root.querySelectorAll('input, button:not(.thumb), select, meter')].filter((el) => {
         const byLabel = el.id && root.querySelector(`label[for="${el.id}"]`)?.textContent.trim();
         return !(byLabel || el.getAttribute('aria-label') || el.textContent.trim());
       }).map((el) => el.id);
@@ -96,13 +100,14 @@ test('works at 360 px width and from the keyboard', { timeout: TIMEOUTS.test }, 
     await page.locator('diffusion-lab #prompt').focus();
     await page.keyboard.press('Control+A');
     await page.keyboard.type('Katze');
-    await page.keyboard.press('Tab'); // seed
-    await page.keyboard.press('Control+A');
-    await page.keyboard.type('3');
-    await page.keyboard.press('Tab'); // dice
+    await page.keyboard.press('Tab'); // model
     await page.keyboard.press('Tab'); // steps
     await page.keyboard.press('Control+A');
     await page.keyboard.type('2');
+    await page.keyboard.press('Tab'); // seed
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('3');
+    assert.equal(await page.evaluate(() => document.querySelector('diffusion-lab').shadowRoot.activeElement?.id), 'seed');
     const mark = await page.evaluate(() => window.__lab.events.length);
     await page.keyboard.press('Enter');
     await page.waitForFunction((m) => window.__lab.events.slice(m).some((e) => e.type === 'done' || e.type === 'error'),

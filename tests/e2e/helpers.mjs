@@ -58,19 +58,19 @@ export async function launch({ webgpu = true } = {}) {
   });
 }
 
-export async function startTestServer() {
-  return startServer({ port: 0, host: '127.0.0.1', root: 'www' });
+export async function startTestServer(options = {}) {
+  return startServer({ port: 0, host: '127.0.0.1', root: 'www', ...options });
 }
 
 /**
  * One server and one browser for a test file: returns an object whose `browser` and `baseUrl`
  * are set before the first test and closed after the last.
  */
-export function useBrowser({ webgpu }) {
+export function useBrowser({ webgpu, server = {} }) {
   const env = { browser: null, baseUrl: '', server: null };
   before(async () => {
     checkBuilt();
-    ({ server: env.server, url: env.baseUrl } = await startTestServer());
+    ({ server: env.server, url: env.baseUrl } = await startTestServer(server));
     env.browser = await launch({ webgpu });
   });
   after(async () => {
@@ -88,9 +88,13 @@ export function loadManifest() {
 /**
  * A new page with error collection. Returns {context, page, errors}.
  * `errors` collects uncaught page errors and console errors from the page and its workers.
+ * Service workers are blocked unless `serviceWorkers: 'allow'`: requests a service worker makes
+ * are invisible to page.route(), which most tests rely on (sw.js is tested in offline.test.mjs).
  */
-export async function newPage(browser, { viewport = { width: 1000, height: 1200 }, locale = 'en-US' } = {}) {
-  const context = await browser.newContext({ viewport, locale });
+export async function newPage(browser, {
+  viewport = { width: 1000, height: 1200 }, locale = 'en-US', serviceWorkers = 'block', reducedMotion,
+} = {}) {
+  const context = await browser.newContext({ viewport, locale, serviceWorkers, reducedMotion, acceptDownloads: true });
   context.setDefaultTimeout(TIMEOUTS.action);
   const page = await context.newPage();
   const errors = [];
@@ -113,9 +117,10 @@ export function assertNoUnexpectedErrors(errors, allowed = []) {
 }
 
 /**
- * Opens the demo page and installs a recorder on <diffusion-lab> that keeps every step/done/error
- * event in window.__lab.events. Step and done records carry the main canvas's pixel statistics,
- * read right when the event fires (the element draws before it dispatches).
+ * Opens the demo page and installs a recorder on <diffusion-lab> that keeps every step, done,
+ * error, cancel, forward and compare event in window.__lab.events. Step (of the reverse panel) and
+ * done records carry the main canvas's pixel statistics, read right when the event fires (the
+ * element draws before it dispatches).
  */
 export async function openLab(page, baseUrl, pagePath = 'index.html') {
   await page.goto(new URL(pagePath, baseUrl).href);
@@ -144,10 +149,10 @@ export async function openLab(page, baseUrl, pagePath = 'index.html') {
       return { hf: sum / n, mean: mean / (w * h * 3), pixels: Array.from(d) };
     };
     window.__lab = { events: [] };
-    for (const type of ['step', 'done', 'error']) {
+    for (const type of ['step', 'done', 'error', 'cancel', 'forward', 'compare']) {
       el.addEventListener(type, (event) => {
         const record = { type, detail: { ...event.detail }, at: performance.now() };
-        if (type !== 'error') Object.assign(record, canvasStats());
+        if (type === 'done' || (type === 'step' && event.detail.panel !== 'compare')) Object.assign(record, canvasStats());
         window.__lab.events.push(record);
       });
     }
@@ -176,10 +181,12 @@ export async function waitIdle(page, timeout = TIMEOUTS.load) {
 /**
  * Fills the form like a user, presses the button, and waits for the `done` or `error` event that
  * follows. Returns {outcome, done, error, steps, alert}; pixel arrays are dropped unless `keepPixels`.
+ * `model` ("student" | "teacher") is picked in the model menu first.
  */
-export async function runGenerate(page, { prompt, steps, seed }, { keepPixels = false, timeout = TIMEOUTS.generate } = {}) {
+export async function runGenerate(page, { prompt, steps, seed, model }, { keepPixels = false, timeout = TIMEOUTS.generate } = {}) {
   await waitIdle(page);
   const mark = await page.evaluate(() => window.__lab.events.length);
+  if (model !== undefined) await page.locator('diffusion-lab #model').selectOption(model);
   if (prompt !== undefined) await page.locator('diffusion-lab #prompt').fill(String(prompt));
   if (steps !== undefined) await page.locator('diffusion-lab #steps').fill(String(steps));
   if (seed !== undefined) await page.locator('diffusion-lab #seed').fill(String(seed));
@@ -214,4 +221,62 @@ export async function screenshot(page, name) {
 export function writeResult(name, data) {
   mkdirSync(RESULTS, { recursive: true });
   writeFileSync(path.join(RESULTS, name), JSON.stringify(data, null, 2));
+}
+
+/** Waits for the first event of one of `types` after event number `mark`; returns it. */
+export async function waitEvent(page, mark, types, timeout = TIMEOUTS.generate) {
+  await page.waitForFunction(
+    ({ mark, types }) => window.__lab.events.slice(mark).some((e) => types.includes(e.type)),
+    { mark, types },
+    { timeout, polling: 200 },
+  );
+  return page.evaluate(({ mark, types }) => {
+    const e = window.__lab.events.slice(mark).find((x) => types.includes(x.type));
+    delete e.pixels;
+    return e;
+  }, { mark, types });
+}
+
+export function eventCount(page) {
+  return page.evaluate(() => window.__lab.events.length);
+}
+
+const STAND_IN = 'stand-in-student.safetensors';
+
+/**
+ * The manifest, with a stand-in student where it has none: the teacher's weights under another
+ * name (stand-in-student.safetensors), run as a student (few DDIM steps, one pass, no guidance).
+ * Its pictures mean little, but the panels that need a student can be driven with it.
+ */
+export function manifestWithStudent() {
+  const m = loadManifest();
+  if (m.student) return m;
+  const teacher = m.files.find((f) => f.name === m.denoiser.weights);
+  m.student = { config: m.denoiser.config, weights: STAND_IN };
+  m.files.push({ ...teacher, name: STAND_IN });
+  return m;
+}
+
+/** Serves manifestWithStudent() (and the stand-in's weights) to `target`, a page or a context. */
+export async function routeStudentManifest(target) {
+  const m = loadManifest();
+  if (m.student) return false;
+  await target.route('**/models/manifest.json', (route) => route.fulfill({
+    status: 200, contentType: 'application/json', body: JSON.stringify(manifestWithStudent()),
+  }));
+  const weights = readFileSync(path.join(WWW, 'models', m.denoiser.weights));
+  await target.route(`**/models/${STAND_IN}`, (route) => route.fulfill({
+    status: 200, contentType: 'application/octet-stream', body: weights,
+  }));
+  return true;
+}
+
+/** Width, height and the 8-byte signature check of a PNG file's bytes. */
+export function pngInfo(buffer) {
+  const signature = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+  return {
+    isPng: signature.every((b, i) => buffer[i] === b) && buffer.toString('latin1', 12, 16) === 'IHDR',
+    width: buffer.readUInt32BE(16),
+    height: buffer.readUInt32BE(20),
+  };
 }

@@ -1,0 +1,210 @@
+// The shadow DOM of the <diffusion-lab> element. Texts come from ../i18n.js:
+//   data-i18n="key"              the element's text
+//   data-i18n-placeholder="key"  its placeholder
+//   data-i18n-label="key"        its aria-label and title (icon buttons)
+//   data-i18n-aria="key"         its aria-label only
+
+const DICE = `<svg aria-hidden="true" focusable="false" width="20" height="20" viewBox="0 0 24 24">
+  <rect x="3" y="3" width="18" height="18" rx="4" fill="none" stroke="currentColor" stroke-width="2"/>
+  <circle cx="8" cy="8" r="1.7" fill="currentColor"/><circle cx="16" cy="8" r="1.7" fill="currentColor"/>
+  <circle cx="12" cy="12" r="1.7" fill="currentColor"/>
+  <circle cx="8" cy="16" r="1.7" fill="currentColor"/><circle cx="16" cy="16" r="1.7" fill="currentColor"/>
+</svg>`;
+
+const PLAY = `<svg id="icon-play" aria-hidden="true" focusable="false" width="22" height="22" viewBox="0 0 24 24">
+  <path d="M7 4.5v15l12.5-7.5z" fill="currentColor"/></svg>
+<svg id="icon-pause" hidden aria-hidden="true" focusable="false" width="22" height="22" viewBox="0 0 24 24">
+  <rect x="5.5" y="4.5" width="4.5" height="15" fill="currentColor"/><rect x="14" y="4.5" width="4.5" height="15" fill="currentColor"/></svg>`;
+
+const column = (who) => `
+  <section class="cmp-col" aria-labelledby="cmp-${who}-h">
+    <h3 id="cmp-${who}-h" data-i18n="cmp${who === 'student' ? 'Student' : 'Teacher'}"></h3>
+    <canvas id="cmp-${who}-canvas" class="big" width="32" height="32" role="img"></canvas>
+    <div class="strip" id="cmp-${who}-strip" aria-hidden="true"></div>
+    <dl>
+      <dt data-i18n="cmpStepsTerm"></dt><dd id="cmp-${who}-steps">–</dd>
+      <dt data-i18n="cmpPassesTerm"></dt><dd id="cmp-${who}-passes">–</dd>
+      <dt data-i18n="cmpTimeTerm"></dt><dd id="cmp-${who}-time">–</dd>
+    </dl>
+  </section>`;
+
+export const HTML = `
+<div class="lab" part="container">
+  <div class="tabs" role="tablist" id="tabs" data-i18n-aria="tabsLabel">
+    <button type="button" role="tab" id="tab-reverse" data-mode="reverse" aria-controls="panel-reverse" data-i18n="tabReverse"></button>
+    <button type="button" role="tab" id="tab-forward" data-mode="forward" aria-controls="panel-forward" data-i18n="tabForward"></button>
+    <button type="button" role="tab" id="tab-compare" data-mode="compare" aria-controls="panel-compare" data-i18n="tabCompare"></button>
+  </div>
+  <div class="progress" id="progress" hidden>
+    <progress id="progress-bar" data-i18n-label="progressLabel"></progress>
+    <span class="mb" id="progress-text" aria-hidden="true"></span>
+  </div>
+  <p class="notice" id="notice" hidden></p>
+  <p class="notice" id="settings" hidden></p>
+
+  <section role="tabpanel" id="panel-reverse" aria-labelledby="tab-reverse">
+    <p class="intro" data-i18n="reverseIntro"></p>
+    <form id="form" novalidate part="form">
+      <div class="field wide">
+        <label for="prompt" data-i18n="promptLabel"></label>
+        <input id="prompt" name="prompt" type="text" autocomplete="off" dir="auto"
+               aria-describedby="prompt-hint" data-i18n-placeholder="promptPlaceholder">
+        <p class="hint" id="prompt-hint" data-i18n="promptHint"></p>
+      </div>
+      <div class="field">
+        <label for="model" data-i18n="modelLabel"></label>
+        <select id="model" name="model" aria-describedby="model-hint">
+          <option value="student" data-i18n="modelStudent"></option>
+          <option value="teacher" data-i18n="modelTeacher"></option>
+        </select>
+        <p class="hint" id="model-hint"></p>
+      </div>
+      <div class="field">
+        <label for="steps" data-i18n="stepsLabel"></label>
+        <input id="steps" name="steps" type="number" inputmode="numeric" min="1" max="100" step="1"
+               aria-describedby="steps-hint">
+        <p class="hint" id="steps-hint"></p>
+      </div>
+      <div class="field">
+        <label for="seed" data-i18n="seedLabel"></label>
+        <div class="with-button">
+          <input id="seed" name="seed" type="number" inputmode="numeric" min="0" step="1"
+                 aria-describedby="seed-hint">
+          <button type="button" id="dice" data-i18n-label="newSeedLabel">${DICE}</button>
+        </div>
+        <p class="hint" id="seed-hint" data-i18n="seedHint"></p>
+      </div>
+      <div class="field">
+        <label for="guidance" data-i18n="guidanceLabel"></label>
+        <input id="guidance" name="guidance" type="number" inputmode="decimal" min="0" max="20" step="0.5"
+               aria-describedby="guidance-hint">
+        <p class="hint" id="guidance-hint"></p>
+      </div>
+      <div class="actions">
+        <button type="submit" class="primary" id="generate" part="button"></button>
+        <button type="button" class="secondary" id="cancel" disabled data-i18n="cancel"></button>
+      </div>
+    </form>
+    <div class="slot" data-slot="reverse"></div>
+    <div class="timeline" id="timeline" role="group" data-i18n-aria="timelineLabel">
+      <div class="scrubrow">
+        <button type="button" id="play" aria-pressed="false" disabled data-i18n-label="play">${PLAY}</button>
+        <div class="scrub">
+          <label for="scrubber" data-i18n="scrubLabel"></label>
+          <input type="range" id="scrubber" min="0" max="0" value="0" step="1" disabled>
+        </div>
+      </div>
+      <p class="hint" id="play-hint" hidden data-i18n="reducedMotionHint"></p>
+      <div class="strip" id="strip" aria-hidden="true"></div>
+    </div>
+    <div class="views" id="views">
+      <figure class="main">
+        <canvas id="xt" width="32" height="32" role="img" part="canvas"></canvas>
+        <figcaption data-i18n="mainCaption"></figcaption>
+      </figure>
+      <div class="side">
+        <figure>
+          <canvas id="eps" width="32" height="32" role="img"></canvas>
+          <figcaption data-i18n="epsCaption"></figcaption>
+        </figure>
+        <figure>
+          <canvas id="x0" width="32" height="32" role="img"></canvas>
+          <figcaption data-i18n="x0Caption"></figcaption>
+        </figure>
+        <p class="stepinfo">
+          <span class="counter" id="counter"></span>
+          <span id="timestep"></span>
+          <span id="steptime"></span>
+        </p>
+        <p class="explain" data-i18n="explain"></p>
+      </div>
+    </div>
+    <div class="export" role="group" aria-labelledby="export-label">
+      <span class="label" id="export-label" data-i18n="exportLabel"></span>
+      <button type="button" id="save-png" disabled data-i18n="savePng"></button>
+      <button type="button" id="save-strip" disabled data-i18n="saveStrip"></button>
+    </div>
+  </section>
+
+  <section role="tabpanel" id="panel-forward" aria-labelledby="tab-forward" hidden>
+    <p class="intro" data-i18n="forwardIntro"></p>
+    <form id="fwd-form" novalidate>
+      <div class="field">
+        <label for="fwd-source" data-i18n="fwdSourceLabel"></label>
+        <select id="fwd-source" name="source" aria-describedby="fwd-source-hint"></select>
+        <p class="hint" id="fwd-source-hint" data-i18n="fwdSourceHint"></p>
+      </div>
+      <div class="field">
+        <label for="fwd-prompt" data-i18n="fwdPromptLabel"></label>
+        <input id="fwd-prompt" name="prompt" type="text" autocomplete="off" dir="auto" aria-describedby="fwd-prompt-hint">
+        <p class="hint" id="fwd-prompt-hint" data-i18n="fwdPromptHint"></p>
+      </div>
+      <div class="field wide">
+        <label for="fwd-t" data-i18n="fwdTLabel"></label>
+        <input id="fwd-t" name="t" type="range" min="0" max="999" step="1" value="500" aria-describedby="fwd-t-hint">
+        <p class="hint" id="fwd-t-hint" data-i18n="fwdTHint"></p>
+      </div>
+      <div class="field">
+        <label for="fwd-seed" data-i18n="fwdSeedLabel"></label>
+        <div class="with-button">
+          <input id="fwd-seed" name="seed" type="number" inputmode="numeric" min="0" step="1" value="1">
+          <button type="button" id="fwd-newnoise" data-i18n-label="fwdNewNoise">${DICE}</button>
+        </div>
+      </div>
+    </form>
+    <p class="notice" id="fwd-nosource" hidden data-i18n="fwdNoSource"></p>
+    <div class="slot" data-slot="forward"></div>
+    <p class="fwd-mix" id="fwd-mix" aria-live="polite"></p>
+    <div class="fwd-views">
+      <figure><canvas id="fwd-x0" width="32" height="32" role="img"></canvas><figcaption data-i18n="fwdOriginal"></figcaption></figure>
+      <figure><canvas id="fwd-xt" width="32" height="32" role="img"></canvas><figcaption data-i18n="fwdXt"></figcaption></figure>
+      <figure><canvas id="fwd-noise" width="32" height="32" role="img"></canvas><figcaption data-i18n="fwdNoise"></figcaption></figure>
+      <figure><canvas id="fwd-epshat" width="32" height="32" role="img"></canvas><figcaption data-i18n="fwdEpsHat"></figcaption></figure>
+      <figure><canvas id="fwd-x0hat" width="32" height="32" role="img"></canvas><figcaption data-i18n="fwdX0Hat"></figcaption></figure>
+    </div>
+    <div class="meter">
+      <label for="fwd-meter" data-i18n="fwdErrorLabel"></label>
+      <div class="meter-row">
+        <output id="fwd-error-out" for="fwd-t">–</output>
+        <meter id="fwd-meter" min="0" max="1" low="0.2" high="0.6" optimum="0" value="0"></meter>
+      </div>
+      <p class="hint" data-i18n="fwdErrorScale"></p>
+    </div>
+    <p class="explain" data-i18n="fwdExplain"></p>
+  </section>
+
+  <section role="tabpanel" id="panel-compare" aria-labelledby="tab-compare" hidden>
+    <p class="intro" data-i18n="compareIntro"></p>
+    <form id="cmp-form" novalidate>
+      <div class="field wide">
+        <label for="cmp-prompt" data-i18n="promptLabel"></label>
+        <input id="cmp-prompt" name="prompt" type="text" autocomplete="off" dir="auto">
+      </div>
+      <div class="field">
+        <label for="cmp-seed" data-i18n="seedLabel"></label>
+        <input id="cmp-seed" name="seed" type="number" inputmode="numeric" min="0" step="1">
+      </div>
+      <div class="field">
+        <label for="cmp-steps" data-i18n="cmpStepsLabel"></label>
+        <input id="cmp-steps" name="steps" type="number" inputmode="numeric" min="1" max="100" step="1"
+               aria-describedby="cmp-steps-hint">
+        <p class="hint" id="cmp-steps-hint"></p>
+      </div>
+      <div class="actions">
+        <button type="submit" class="primary" id="cmp-run"></button>
+        <button type="button" class="secondary" id="cmp-cancel" disabled data-i18n="cancel"></button>
+      </div>
+    </form>
+    <p class="notice" id="cmp-nostudent" hidden data-i18n="cmpNoStudent"></p>
+    <div class="slot" data-slot="compare"></div>
+    <div class="cmp-cols">${column('student')}${column('teacher')}</div>
+    <p class="summary" id="cmp-summary"></p>
+    <p class="explain" data-i18n="cmpExplain"></p>
+  </section>
+
+  <div class="messages" id="messages">
+    <p class="status" id="status" role="status" aria-live="polite"></p>
+    <p class="alert" id="alert" role="alert" part="alert"></p>
+  </div>
+</div>
+`;
