@@ -126,7 +126,7 @@ export const messages = {
     cmpAlt: '{model}: Bild nach Schritt {step} von {total}',
     cmpAltEmpty: '{model}: noch kein Bild',
     cmpNoStudent: 'Diese Modelldateien enthalten keinen destillierten Schüler – es gibt nichts, womit sich der Lehrer vergleichen ließe. Den Lehrer allein findest du im Reiter „Erzeugen“.',
-    cmpSummary: 'Der Schüler brauchte {studentPasses} Modellaufrufe, der Lehrer {teacherPasses}. Der Schüler war {speedup}-mal so schnell.',
+    cmpSummary: 'Der Schüler brauchte {studentPasses} Modellaufrufe in {studentSeconds} s, der Lehrer {teacherPasses} in {teacherSeconds} s.',
     cmpExplain: 'Ein Modellaufruf ist ein Durchlauf des neuronalen Netzes. Der Lehrer braucht zwei pro Schritt (einmal mit und einmal ohne Prompt – „Classifier-free Guidance“), der Schüler einen: Beim Destillieren hat er gelernt, was der Lehrer in vielen Schritten erreicht, in wenigen nachzumachen.',
 
     settingIgnored: 'Die Einstellung {name}="{value}" wird ignoriert: {why} Stattdessen gilt {fallback}.',
@@ -282,7 +282,7 @@ export const messages = {
     cmpAlt: '{model}: picture after step {step} of {total}',
     cmpAltEmpty: '{model}: no picture yet',
     cmpNoStudent: 'These model files contain no distilled student, so there is nothing to compare the teacher with. The teacher alone is in the “Generate” tab.',
-    cmpSummary: 'The student needed {studentPasses} model calls, the teacher {teacherPasses}. The student was {speedup} times as fast.',
+    cmpSummary: 'The student needed {studentPasses} model calls in {studentSeconds} s, the teacher {teacherPasses} in {teacherSeconds} s.',
     cmpExplain: 'A model call is one run of the neural network. The teacher needs two per step (once with and once without your prompt: “classifier-free guidance”), the student one: during distillation it learned to do in a few steps what the teacher does in many.',
 
     settingIgnored: 'The setting {name}="{value}" is ignored: {why} Using {fallback} instead.',

@@ -167,11 +167,11 @@ export class ComparePanel {
       h.setStatus('statusComparing');
       const student = await this.runOne('student', prompt, { model: 'student', seed }, models.student);
       const teacher = await this.runOne('teacher', prompt, { model: 'teacher', steps, seed }, models.teacher);
-      const speedup = teacher.ms > 0 && student.ms > 0 ? teacher.ms / student.ms : NaN;
       h.loc.text(this.el.summary, 'cmpSummary', {
         studentPasses: student.passes,
+        studentSeconds: h.number(student.ms / 1000, 1),
         teacherPasses: teacher.passes,
-        speedup: h.number(speedup, 1),
+        teacherSeconds: h.number(teacher.ms / 1000, 1),
       });
       h.setStatus('statusCompareDone');
       const detail = { prompt, seed, student, teacher };
