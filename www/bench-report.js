@@ -1,0 +1,100 @@
+// Turns benchmark results (www/bench.js, scripts/bench.mjs) into markdown tables. Plain ES module
+// without browser or node APIs: the page and the node driver both import it.
+
+export const fmtMs = (ms) => (ms == null || Number.isNaN(ms) ? '—'
+  : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms < 10 ? 1 : 0)} ms`);
+export const fmtMB = (b) => (b == null ? '—' : `${(b / 1e6).toFixed(1)} MB`);
+const fmtRatio = (a, b) => (a && b ? `${(a / b).toFixed(2)}` : '—');
+const fmtErr = (e) => (e == null ? '—' : e.toExponential(1));
+
+const BACKEND_NAMES = { webgpu: 'ours, WebGPU (WGSL)', cpu: 'ours, candle CPU (wasm)' };
+const RUNTIMES = {
+  oursWebgpu: 'ours WebGPU',
+  oursCpu: 'ours CPU',
+  ortWebgpu: 'ort-web WebGPU',
+  ortWasm: 'ort-web wasm',
+};
+
+function table(header, rows) {
+  const line = (cells) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+export function generationTable(main) {
+  const rows = [];
+  for (const [key, b] of Object.entries(main)) {
+    if (b.error) {
+      rows.push([BACKEND_NAMES[key] ?? key, `error: ${b.error}`, '', '', '', '']);
+      continue;
+    }
+    const name = b.backend === key ? BACKEND_NAMES[key] : `${BACKEND_NAMES[key]} → fell back to ${b.backend}`;
+    for (const run of b.runs) {
+      rows.push([name, `${run.model}${run.standIn ? ' (stand-in)' : ''}, ${run.steps} steps`, run.passes,
+        fmtMs(run.perStepWarm), fmtMs(run.perImageWarm), fmtMs(run.perImageCold)]);
+    }
+  }
+  return table(['backend', 'model, steps', 'UNet passes', 'per step (warm)', 'per image (warm)', 'per image (cold)'], rows);
+}
+
+export function loadTable(r) {
+  const rows = [];
+  const d = r.download;
+  if (d) {
+    rows.push(['download: model files (manifest)', fmtMB(d.modelBytes)]);
+    rows.push(['download: www/pkg (wasm + js)', fmtMB(d.pkgBytes)]);
+    rows.push(['download: total', fmtMB(d.modelBytes + d.pkgBytes)]);
+  }
+  const ttfi = r.ttfi ?? {};
+  for (const [label, t] of [['cold cache (fresh profile)', ttfi.cold], ['warm cache (same profile, reload)', ttfi.warm], ['this page load', ttfi.this]]) {
+    if (!t) continue;
+    if (t.error) { rows.push([`time to first image, ${label}`, `error: ${t.error}`]); continue; }
+    rows.push([`time to first image, ${label}`,
+      `${fmtMs(t.msToFirstImage)} (${t.model}, ${t.steps} steps, ${t.backend}; load ${fmtMs(t.msLoad)}, `
+      + `image ${fmtMs(t.msGenerate)}; ${fmtMB(t.transferredBytes)} over the network)`]);
+  }
+  for (const [key, b] of Object.entries(r.main ?? {})) {
+    if (b.error) continue;
+    rows.push([`text encoder, one prompt (${key} lab)`, `${fmtMs(b.textEncoder.warm)} warm, ${fmtMs(b.textEncoder.cold)} cold`]);
+    rows.push([`Lab.load from cached files (${key})`, fmtMs(b.loadMs)]);
+    if (b.backend === 'webgpu') rows.push(['peak GPU buffers (ours, all plans, allocated at load)', fmtMB(b.gpuBufferBytes)]);
+  }
+  return rows.length ? table(['what', 'value'], rows) : '';
+}
+
+export function compareTable(c) {
+  if (c.error) return `compare: error: ${c.error}`;
+  const present = Object.keys(RUNTIMES).filter((k) => c.runtimes?.[k]);
+  const rows = [];
+  for (const b of Object.keys(c.batches).sort().reverse()) {
+    const batch = c.batches[b];
+    const cells = [`${b} (${batch.model}${batch.standIn ? ', stand-in' : ''})`];
+    for (const k of present) {
+      const t = batch.timing?.[k];
+      cells.push(t?.error ? 'error' : t ? fmtMs(t.mean) : '—');
+    }
+    const mean = (k) => batch.timing?.[k]?.mean;
+    cells.push(fmtRatio(mean('oursWebgpu'), mean('ortWebgpu')));
+    if (present.includes('ortWasm')) cells.push(fmtRatio(mean('oursWebgpu'), mean('ortWasm')));
+    if (present.includes('oursCpu') && present.includes('ortWasm')) cells.push(fmtRatio(mean('oursCpu'), mean('ortWasm')));
+    cells.push(fmtErr(batch.maxAbsDiff?.ortWebgpu));
+    rows.push(cells);
+  }
+  const header = ['batch (model)', ...present.map((k) => RUNTIMES[k]), 'ours WebGPU ÷ ort WebGPU'];
+  if (present.includes('ortWasm')) header.push('ours WebGPU ÷ ort wasm');
+  if (present.includes('oursCpu') && present.includes('ortWasm')) header.push('ours CPU ÷ ort wasm');
+  header.push('max abs diff ours vs ort (WebGPU)');
+  return table(header, rows);
+}
+
+/** All tables for whatever the results hold. */
+export function markdown(r) {
+  const parts = [];
+  if (r.main && Object.keys(r.main).length) parts.push('One image (time per step excludes the first step, which also encodes the prompt):\n\n' + generationTable(r.main));
+  const lt = loadTable(r);
+  if (lt) parts.push('Load, download, memory:\n\n' + lt);
+  if (r.compare) {
+    parts.push(`One denoiser pass, same input on each runtime (mean of ${r.compare.passes ?? '?'} after a warm-up; ratios are time ÷ time, below 1 = ours faster):\n\n`
+      + compareTable(r.compare));
+  }
+  return parts.join('\n\n');
+}
