@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // A small, dependency-free static file server for the diffusion-lab page (www/).
 //
-//   node scripts/serve.mjs [--port 8080] [--host 127.0.0.1] [--root www]
+//   node scripts/serve.mjs [--port 8080] [--host 127.0.0.1] [--root www] [--csp]
+//
+// --csp (or DLAB_CSP=1) sends the strict Content-Security-Policy below with every response, the
+// policy a course site can put in front of the page: the page and the widget work under it.
 //
 // Nothing is computed on the server: it only hands out files. It sends the MIME types browsers
 // insist on (application/wasm for WebAssembly streaming compilation, text/javascript for module
@@ -42,6 +45,20 @@ export const MIME_TYPES = {
   '.safetensors': 'application/octet-stream',
   '.bin': 'application/octet-stream',
 };
+
+/**
+ * The Content-Security-Policy the page is built to work under: nothing from other origins, no
+ * inline scripts or styles, WebAssembly allowed ('wasm-unsafe-eval'), embeddable anywhere.
+ */
+export const CSP = [
+  "default-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
+  "worker-src 'self'",
+  "connect-src 'self'",
+  "img-src 'self' data: blob:",
+  "style-src 'self'",
+  'frame-ancestors *',
+].join('; ');
 
 export function mimeType(filePath) {
   return MIME_TYPES[path.extname(filePath).toLowerCase()] ?? 'application/octet-stream';
@@ -98,15 +115,21 @@ async function resolveFile(root, rawUrl) {
 
 /**
  * Starts the static server.
- * @param {{port?: number, host?: string, root?: string, quiet?: boolean}} options
- *   port 0 picks a random free port; root is relative to the repository (default "www").
+ * @param {{port?: number, host?: string, root?: string, quiet?: boolean, csp?: boolean | string}} options
+ *   port 0 picks a random free port; root is relative to the repository (default "www");
+ *   csp: true sends CSP (above) with every response, a string sends that policy instead;
+ *   the default is true when the environment has DLAB_CSP=1.
  * @returns {Promise<{server: import('node:http').Server, url: string, root: string}>}
  */
-export async function startServer({ port = 8080, host = '127.0.0.1', root = 'www', quiet = true } = {}) {
+export async function startServer({
+  port = 8080, host = '127.0.0.1', root = 'www', quiet = true, csp = process.env.DLAB_CSP === '1',
+} = {}) {
   const rootAbs = await realpath(path.resolve(REPO_ROOT, root));
+  const policy = csp === true ? CSP : (typeof csp === 'string' && csp ? csp : null);
 
   const server = createServer(async (req, res) => {
     const started = Date.now();
+    if (policy) res.setHeader('Content-Security-Policy', policy);
     const done = (status) => {
       if (!quiet) console.log(`${req.method} ${req.url} ${status} ${Date.now() - started} ms`);
     };
@@ -166,7 +189,7 @@ export async function startServer({ port = 8080, host = '127.0.0.1', root = 'www
   });
   const addr = server.address();
   const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  return { server, url: `http://${shownHost}:${addr.port}/`, root: rootAbs };
+  return { server, url: `http://${shownHost}:${addr.port}/`, root: rootAbs, csp: policy };
 }
 
 function parseArgs(argv) {
@@ -179,8 +202,9 @@ function parseArgs(argv) {
     else if (key === '--host') opts.host = value();
     else if (key === '--root') opts.root = value();
     else if (key === '--verbose' || key === '-v') opts.quiet = false;
+    else if (key === '--csp') opts.csp = true;
     else if (key === '--help' || key === '-h') {
-      console.log('usage: node scripts/serve.mjs [--port 8080] [--host 127.0.0.1] [--root www] [--verbose]');
+      console.log('usage: node scripts/serve.mjs [--port 8080] [--host 127.0.0.1] [--root www] [--csp] [--verbose]');
       process.exit(0);
     } else {
       console.error(`serve.mjs: unknown argument ${arg} (try --help)`);
@@ -199,8 +223,8 @@ const isMain = process.argv[1] && import.meta.url === pathToFileURL(path.resolve
 if (isMain) {
   const opts = parseArgs(process.argv.slice(2));
   try {
-    const { url } = await startServer(opts);
-    console.log(`Serving ${opts.root} on ${url}`);
+    const { url, csp } = await startServer(opts);
+    console.log(`Serving ${opts.root} on ${url}${csp ? ' (with Content-Security-Policy)' : ''}`);
   } catch (err) {
     const why = err.code === 'EADDRINUSE' ? `port ${opts.port} is already in use (try --port 0)`
       : err.code === 'ENOENT' ? `folder ${opts.root} does not exist`

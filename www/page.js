@@ -1,8 +1,9 @@
 // The demo page's language switch (German / English). The page holds both texts; this shows
 // one of them and tells <diffusion-lab> to speak the same language. Without JavaScript, both
-// languages stay visible.
+// languages stay visible. It also registers the service worker.
 
 import { pickLang } from './i18n.js';
+import { registerServiceWorker } from './sw-register.js';
 
 function storedLang() {
   try {
@@ -35,3 +36,7 @@ setLang(pickLang(fromQuery || storedLang() || navigator.language), false);
 for (const button of document.querySelectorAll('[data-set-lang]')) {
   button.addEventListener('click', () => setLang(button.dataset.setLang, true));
 }
+
+// A second visit works offline: the page files are kept by the service worker (sw.js), the
+// model files by the model loader (Cache API store "diffusion-lab-models").
+registerServiceWorker();
