@@ -531,7 +531,7 @@ export class DiffusionLabElement extends HTMLElement {
         ms: res.ms, backend, model, steps: res.steps, passes,
         width: res.width, height: res.height, prompt: values.prompt, seed: values.seed,
       };
-      this.setStatus('statusDone', {
+      this.setStatus(res.steps === 1 ? 'statusDoneOne' : 'statusDone', {
         steps: res.steps,
         seconds: this.number(res.ms / 1000, 1),
         backend: this.t(backend === 'cpu' ? 'backendShortCpu' : 'backendShortWebgpu'),

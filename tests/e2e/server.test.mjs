@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { startServer } from '../../scripts/serve.mjs';
+import { startServer, CSP } from '../../scripts/serve.mjs';
 import { REPO } from './helpers.mjs';
 
 let server;
@@ -37,6 +37,9 @@ test('serves the page files with the right MIME types', async () => {
     ['/worker.js', 'text/javascript'],
     ['/i18n.js', 'text/javascript'],
     ['/style.css', 'text/css'],
+    ['/embed.css', 'text/css'],
+    ['/sw.js', 'text/javascript'],
+    ['/lab/timeline.js', 'text/javascript'],
     ['/models/denoiser.json', 'application/json'],
   ];
   for (const [p, type] of cases) {
@@ -82,6 +85,29 @@ test('revalidates with ETag and If-Modified-Since', async () => {
   assert.equal((await request('/style.css', { headers: { 'If-Modified-Since': first.headers['last-modified'] } })).status, 304);
 });
 
+test('sends the Content-Security-Policy when asked (csp: true, a policy string, or DLAB_CSP=1)', async () => {
+  if (process.env.DLAB_CSP !== '1') {
+    assert.equal((await request('/index.html')).headers['content-security-policy'], undefined, 'no CSP by default');
+  }
+  assert.match(CSP, /script-src 'self' 'wasm-unsafe-eval'/);
+  assert.match(CSP, /style-src 'self'(;|$)/);
+  assert.match(CSP, /frame-ancestors \*/);
+  for (const [csp, expected] of [[true, CSP], ["default-src 'none'", "default-src 'none'"]]) {
+    const other = await startServer({ port: 0, csp });
+    try {
+      const { port } = new URL(other.url);
+      for (const p of ['/', '/pkg/diffusion_lab.js', '/nope.js']) {
+        const res = await new Promise((resolve, reject) => {
+          http.get({ hostname: '127.0.0.1', port, path: p }, (r) => { r.resume(); r.on('end', () => resolve(r)); }).on('error', reject);
+        });
+        assert.equal(res.headers['content-security-policy'], expected, p);
+      }
+    } finally {
+      other.server.close();
+    }
+  }
+});
+
 test('the CLI prints where it serves', async () => {
   const child = spawn(process.execPath, [path.join(REPO, 'scripts/serve.mjs'), '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   try {
@@ -98,5 +124,19 @@ test('the CLI prints where it serves', async () => {
     assert.match(line, /^Serving www on http:\/\/127\.0\.0\.1:\d+\/$/);
   } finally {
     child.kill();
+  }
+  const csp = spawn(process.execPath, [path.join(REPO, 'scripts/serve.mjs'), '--port', '0', '--csp'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const line = await new Promise((resolve, reject) => {
+      let out = '';
+      csp.stdout.on('data', (d) => {
+        out += d;
+        if (out.includes('\n')) resolve(out.trim());
+      });
+      csp.on('exit', (code) => reject(new Error(`exited with ${code}`)));
+    });
+    assert.match(line, /\(with Content-Security-Policy\)$/);
+  } finally {
+    csp.kill();
   }
 });
