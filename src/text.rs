@@ -5,8 +5,7 @@
 //! The encoder is English-trained: "Hund" and "dog" do not land close together. The denoiser is
 //! trained on German *and* English captions, so it learns both embeddings for the same image.
 
-use candle_core::{DType, Device, Tensor};
-use candle_nn::VarBuilder;
+use candle_core::{Device, Tensor};
 use candle_transformers::models::bert::{BertModel, Config};
 use tokenizers::{Tokenizer, TruncationParams};
 
@@ -41,8 +40,7 @@ impl TextEncoder {
         let config: Config = serde_json::from_slice(config_json)
             .map_err(|e| Error::Weights(format!("text_encoder.json: {e}")))?;
         let dim = config.hidden_size;
-        let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &Device::Cpu)
-            .map_err(|e| Error::Weights(format!("text_encoder.safetensors: {e}")))?;
+        let vb = crate::weights::var_builder("text_encoder.safetensors", &weights)?;
         let bert = BertModel::load(vb, &config).map_err(|e| Error::Weights(format!("text_encoder.safetensors: {e}")))?;
         let mut tokenizer =
             Tokenizer::from_bytes(tokenizer_json).map_err(|e| Error::Weights(format!("tokenizer.json: {e}")))?;

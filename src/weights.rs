@@ -97,6 +97,9 @@ pub fn read_safetensors(name: &str, bytes: &[u8]) -> Result<WeightMap> {
         .map_err(|e| Error::Weights(format!("{name} is not a valid safetensors file: {e}")))?;
     let mut out = HashMap::new();
     for (key, view) in st.tensors() {
+        if key.ends_with(SCALE_SUFFIX) {
+            continue; // read with its int8 tensor
+        }
         let raw = view.data();
         let data: Vec<f32> = match view.dtype() {
             safetensors::Dtype::F32 => raw
@@ -111,6 +114,7 @@ pub fn read_safetensors(name: &str, bytes: &[u8]) -> Result<WeightMap> {
                 .chunks_exact(2)
                 .map(|c| half::bf16::from_le_bytes([c[0], c[1]]).to_f32())
                 .collect(),
+            safetensors::Dtype::I8 => dequantize(name, &st, &key, view.shape(), raw)?,
             other => {
                 return Err(Error::Weights(format!("{name}: tensor {key} has unsupported dtype {other:?}")))
             }
@@ -118,6 +122,34 @@ pub fn read_safetensors(name: &str, bytes: &[u8]) -> Result<WeightMap> {
         out.insert(key, HostTensor { shape: view.shape().to_vec(), data });
     }
     Ok(out)
+}
+
+/// int8 tensors carry one f16 scale per row (first dimension) in `NAME.qscale`:
+/// value = q * scale, as scripts/train/diffusion_lab/quantize.py writes them.
+pub const SCALE_SUFFIX: &str = ".qscale";
+
+fn dequantize(name: &str, st: &safetensors::SafeTensors, key: &str, shape: &[usize], raw: &[u8]) -> Result<Vec<f32>> {
+    let scale_key = format!("{key}{SCALE_SUFFIX}");
+    let scale = st
+        .tensor(&scale_key)
+        .map_err(|_| Error::Weights(format!("{name}: int8 tensor {key} has no {scale_key}")))?;
+    let rows = shape.first().copied().unwrap_or(1).max(1);
+    if scale.dtype() != safetensors::Dtype::F16 || scale.shape() != [rows] {
+        return Err(Error::Weights(format!("{name}: {scale_key} must be f16 with {rows} values")));
+    }
+    let scales: Vec<f32> = scale.data().chunks_exact(2).map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32()).collect();
+    let per_row = raw.len() / rows;
+    Ok(raw.iter().enumerate().map(|(i, &q)| q as i8 as f32 * scales[i / per_row]).collect())
+}
+
+/// A candle VarBuilder over the f32 tensors of a safetensors file (f16, f32 or int8 + scales).
+pub fn var_builder(name: &str, bytes: &[u8]) -> Result<candle_nn::VarBuilder<'static>> {
+    let dev = candle_core::Device::Cpu;
+    let tensors = read_safetensors(name, bytes)?
+        .into_iter()
+        .map(|(k, t)| Ok((k, candle_core::Tensor::from_vec(t.data, t.shape, &dev)?)))
+        .collect::<Result<HashMap<_, _>>>()?;
+    Ok(candle_nn::VarBuilder::from_tensors(tensors, candle_core::DType::F32, &dev))
 }
 
 /// The tensor `key` with exactly `shape`, or an error naming the file, the key and both shapes.
@@ -132,4 +164,39 @@ pub fn expect<'a>(w: &'a WeightMap, file: &str, key: &str, shape: &[usize]) -> R
         )));
     }
     Ok(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use safetensors::tensor::TensorView;
+    use safetensors::Dtype;
+
+    fn file(tensors: &[(&str, Dtype, Vec<usize>, Vec<u8>)]) -> Vec<u8> {
+        let views: Vec<(String, TensorView)> = tensors
+            .iter()
+            .map(|(k, d, s, b)| (k.to_string(), TensorView::new(*d, s.clone(), b).unwrap()))
+            .collect();
+        safetensors::serialize(views, None).unwrap()
+    }
+
+    fn f16_bytes(v: &[f32]) -> Vec<u8> {
+        v.iter().flat_map(|x| half::f16::from_f32(*x).to_le_bytes()).collect()
+    }
+
+    #[test]
+    fn int8_tensors_are_scaled_per_row() {
+        let q: Vec<u8> = [1i8, -2, 127, 0, 3, -127].iter().map(|&v| v as u8).collect();
+        let bytes = file(&[
+            ("w", Dtype::I8, vec![2, 3], q),
+            ("w.qscale", Dtype::F16, vec![2], f16_bytes(&[0.5, 0.25])),
+            ("b", Dtype::F16, vec![2], f16_bytes(&[1.5, -2.0])),
+        ]);
+        let map = read_safetensors("x", &bytes).unwrap();
+        assert_eq!(map["w"].data, vec![0.5, -1.0, 63.5, 0.0, 0.75, -31.75]);
+        assert_eq!(map["b"].data, vec![1.5, -2.0]);
+        assert!(!map.contains_key("w.qscale"));
+        let no_scale = file(&[("w", Dtype::I8, vec![2, 3], vec![0; 6])]);
+        assert!(read_safetensors("x", &no_scale).unwrap_err().to_string().contains("has no w.qscale"));
+    }
 }

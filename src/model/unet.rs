@@ -2,7 +2,7 @@
 //! by module; the weight names are the PyTorch module names. The WGSL plan (src/gpu/plan.rs) is
 //! tested against this, and this against a fixture saved by PyTorch.
 
-use candle_core::{DType, Device, Module, Tensor, D};
+use candle_core::{DType, Module, Tensor, D};
 use candle_nn::{conv2d, group_norm, linear, Conv2d, Conv2dConfig, GroupNorm, Linear, VarBuilder};
 
 use super::UNetConfig;
@@ -169,7 +169,7 @@ impl UNet {
 
     /// Loads f16/f32 safetensors bytes as f32 on the CPU.
     pub fn from_safetensors(cfg: &UNetConfig, bytes: Vec<u8>) -> Result<Self> {
-        let vb = VarBuilder::from_buffered_safetensors(bytes, DType::F32, &Device::Cpu)?;
+        let vb = crate::weights::var_builder("denoiser weights", &bytes)?;
         Self::load(cfg, vb)
     }
 

@@ -1,6 +1,6 @@
 """all-MiniLM-L6-v2 sentence embeddings (BERT, mean pooling, L2 norm) in plain PyTorch.
 
-Reads the converted www/models/text_encoder.safetensors (f16, the file the browser loads) so that
+Reads the converted www/models/text_encoder.safetensors (int8 + f16, the file the browser loads) so that
 training sees exactly the embeddings the candle encoder (src/text.rs) computes; a fixture test
 binds the two.
 """
@@ -9,15 +9,17 @@ import math
 
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file
+from safetensors.numpy import load_file
 from tokenizers import Tokenizer
+
+from .quantize import dequantize
 
 MAX_TOKENS = 64  # the same limit as src/text.rs
 
 
 class TextEncoder:
     def __init__(self, weights_path, tokenizer_path, config_path):
-        self.w = {k: v.float() for k, v in load_file(weights_path).items()}
+        self.w = {k: torch.from_numpy(v) for k, v in dequantize(load_file(weights_path)).items()}
         with open(config_path) as f:
             self.cfg = json.load(f)
         self.tok = Tokenizer.from_file(tokenizer_path)
