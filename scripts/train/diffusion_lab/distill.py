@@ -27,8 +27,8 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file
 
+from .quantize import load_torch
 from .schedule import alphas_cumprod
 from .train import PREVIEW, Data, export, save_grid
 from .unet import UNet, load_config
@@ -112,7 +112,7 @@ def main():
     data = Data(a.data)
     ab_np = alphas_cumprod(cfg["train_timesteps"])
     ab = torch.from_numpy(ab_np).float()
-    weights = {k: v.float() for k, v in load_file(a.teacher).items()}
+    weights = load_torch(a.teacher)
     teacher = UNet(cfg)
     teacher.load_state_dict(weights)
     teacher.eval()

@@ -18,14 +18,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import load_file
 
+from .quantize import load_torch
 from .unet import UNet, load_config
 
 
 def load_unet(config, weights):
     model = UNet(load_config(config))
-    model.load_state_dict({k: v.float() for k, v in load_file(weights).items()})
+    model.load_state_dict(load_torch(weights))
     return model.eval()
 
 

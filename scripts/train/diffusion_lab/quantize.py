@@ -40,3 +40,25 @@ def dequantize(tensors):
         else:
             out[name] = v.astype(np.float32)
     return out
+
+
+def load_torch(path):
+    """A weights file (int8 + scales, or f16) as f32 torch tensors, for --init / --teacher."""
+    import torch
+    from safetensors.numpy import load_file
+
+    return {k: torch.from_numpy(v) for k, v in dequantize(load_file(path)).items()}
+
+
+def main():
+    """python -m diffusion_lab.quantize IN.safetensors OUT.safetensors: re-export an f16/f32 file."""
+    import sys
+
+    from safetensors.numpy import load_file, save_file
+
+    src, dst = sys.argv[1:3]
+    save_file(quantize(dequantize(load_file(src))), dst)
+
+
+if __name__ == "__main__":
+    main()

@@ -15,8 +15,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
-from safetensors.torch import load_file, save_file
+from safetensors.numpy import save_file
 
+from .quantize import load_torch, quantize
 from .schedule import alphas_cumprod
 from .unet import UNet, load_config
 
@@ -83,9 +84,9 @@ def save_grid(x, path):
 
 
 def export(model, path):
-    """f16 safetensors with the module names as weight names (the one naming scheme)."""
-    sd = {k: v.detach().to(torch.float16).contiguous() for k, v in model.state_dict().items()}
-    save_file(dict(sorted(sd.items())), path)
+    """The shipped weights: module names as weight names (the one naming scheme), int8 matrices
+    with per-row scales and f16 for the rest (quantize.py; src/weights.rs reads them)."""
+    save_file(quantize({k: v.detach().float().numpy() for k, v in model.state_dict().items()}), path)
 
 
 def main():
@@ -125,7 +126,7 @@ def main():
         step = s["step"]
         print(f"resumed at step {step}")
     elif a.init:
-        weights = {k: v.float() for k, v in load_file(a.init).items()}
+        weights = load_torch(a.init)
         model.load_state_dict(weights)
         ema.load_state_dict(weights)
         print(f"initialised from {a.init}")
