@@ -32,6 +32,7 @@
 //   compare  {prompt, seed, student: {steps, passes, ms, model}, teacher: {…}}
 //   forward  {t, seed, prompt, alphaBar, noiseError}
 //   cancel   {kind, step, total}                     a run stopped by cancel()
+//   modechange {mode}                               the learner picked another tab
 //   error    {message, kind, code}   kind: "input" | "load" | "generate" | "forward" | "worker";
 //                                    code: "input" | "weights" | "gpu" | "busy" | "other" | …
 //
