@@ -8,6 +8,7 @@
 //!   lab eval [--every 4] [--seeds 4] [--wording held-out|seen] [--backend cpu|gpu]
 //!            [--node-modules node_modules]         (prompt fidelity, FID-style, diversity)
 //!   lab data                                           (runs scripts/data.sh: the training set)
+//!   lab stability [--runs 1000] [--model student] [--backend gpu]   (memory and step times over many runs)
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -178,6 +179,62 @@ fn bench(a: &Args) -> Result<()> {
     Ok(())
 }
 
+/// Resident memory of this process in MB (Linux), the host side of GPU buffers included.
+fn resident_mb() -> f64 {
+    let pages = std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1).and_then(|v| v.parse::<f64>().ok()))
+        .unwrap_or(0.0);
+    pages * 4096.0 / 1e6
+}
+
+/// Many generations in one process: the GPU buffers are allocated once (their total must not
+/// change), resident memory must level off, and no step may be much slower than the warm ones.
+fn stability(a: &Args) -> Result<()> {
+    let runs = a.num("runs", 1000.0)? as usize;
+    let lab = load(&a.models(), a.get("backend").unwrap_or("gpu") == "gpu")?;
+    let opts = GenerateOptions { model: a.get("model").map(str::to_string), ..GenerateOptions::default() };
+    let (buffers, mut first_warm, mut total_steps) = (lab.gpu_buffer_bytes(), 0.0f64, 0usize);
+    let mut warm_steps = Vec::new();
+    let mut rss = Vec::new();
+    for run in 0..runs {
+        let mut last = Instant::now();
+        pollster::block_on(lab.generate("a dog", &GenerateOptions { seed: run as f64, ..opts.clone() }, |_| {
+            let ms = last.elapsed().as_secs_f64() * 1e3;
+            last = Instant::now();
+            if run == 1 && first_warm == 0.0 {
+                first_warm = ms;
+            }
+            if run >= 1 {
+                warm_steps.push(ms);
+            }
+            total_steps += 1;
+            Ok(())
+        }))?;
+        if lab.gpu_buffer_bytes() != buffers {
+            return Err(Error::Other(format!("GPU buffer bytes changed after run {run}")));
+        }
+        if run == 0 || (run + 1) % (runs / 4).max(1) == 0 {
+            rss.push((run + 1, resident_mb()));
+        }
+    }
+    println!("backend {} {}, {runs} generations, {total_steps} steps", lab.backend().name(), lab.adapter);
+    println!("GPU buffer bytes: {buffers} before and after");
+    for (run, mb) in &rss {
+        println!("resident memory after run {run}: {mb:.1} MB");
+    }
+    warm_steps.sort_by(f64::total_cmp);
+    let pick = |q: f64| warm_steps.get(((warm_steps.len() as f64 - 1.0) * q) as usize).copied().unwrap_or(0.0);
+    println!(
+        "step ms after warm-up: first {first_warm:.1}, median {:.1}, p99 {:.1}, slowest {:.1} ({:.2}x the first warm step)",
+        pick(0.5),
+        pick(0.99),
+        pick(1.0),
+        pick(1.0) / first_warm
+    );
+    Ok(())
+}
+
 /// The training data set is built by the PyTorch package (it embeds every caption with the
 /// same text encoder); this runs the documented script.
 fn data() -> Result<()> {
@@ -197,6 +254,7 @@ fn main() {
         "manifest" => manifest(&a),
         "bench" => bench(&a),
         "eval" => evaluate::run(&a),
+        "stability" => stability(&a),
         "data" => data(),
         _ => {
             eprintln!("usage: lab sample|manifest|bench|eval|data [--flags]; see src/bin/lab.rs");
