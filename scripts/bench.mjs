@@ -79,6 +79,7 @@ async function main() {
       cpuModel: os.cpus()[0]?.model,
       memoryGiB: Math.round(os.totalmem() / 2 ** 30),
       platform: `${os.platform()} ${os.release()}`,
+      loadAverageAtStart: os.loadavg()[0],
     },
     browser: `Chromium ${browser.version()}, headless, WebGPU on SwiftShader`,
     quick: opts.quick,
@@ -110,9 +111,11 @@ async function main() {
     server.close();
   }
   results.wallSeconds = Math.round((Date.now() - started) / 1000);
+  results.machine.loadAverageAtEnd = os.loadavg()[0];
   writeFileSync(opts.out, JSON.stringify(results, null, 2) + '\n');
   console.log(`\n## diffusion-lab browser benchmark (${results.date.slice(0, 10)}; ${results.browser}; `
-    + `${results.machine.cpus} cores${opts.quick ? '; --quick' : ''})\n`);
+    + `${results.machine.cpus} cores, load average ${results.machine.loadAverageAtStart.toFixed(1)} → `
+    + `${results.machine.loadAverageAtEnd.toFixed(1)}${opts.quick ? '; --quick' : ''})\n`);
   if (cfg.studentStandIn) console.log('The student is a stand-in (the teacher\'s weights, same config and cost): www/models has no student yet.\n');
   console.log(markdown(results));
   console.log(`\n[bench] ${results.wallSeconds} s; results in ${path.relative(process.cwd(), opts.out) || opts.out}`);

@@ -64,6 +64,8 @@ export function loadTable(r) {
 export function compareTable(c) {
   if (c.error) return `compare: error: ${c.error}`;
   const present = Object.keys(RUNTIMES).filter((k) => c.runtimes?.[k]);
+  const pairs = ['oursWebgpu', 'oursCpu'].flatMap((o) => ['ortWebgpu', 'ortWasm'].map((t) => [o, t]))
+    .filter(([o, t]) => present.includes(o) && present.includes(t));
   const rows = [];
   for (const b of Object.keys(c.batches).sort().reverse()) {
     const batch = c.batches[b];
@@ -73,16 +75,14 @@ export function compareTable(c) {
       cells.push(t?.error ? 'error' : t ? fmtMs(t.mean) : '—');
     }
     const mean = (k) => batch.timing?.[k]?.mean;
-    cells.push(fmtRatio(mean('oursWebgpu'), mean('ortWebgpu')));
-    if (present.includes('ortWasm')) cells.push(fmtRatio(mean('oursWebgpu'), mean('ortWasm')));
-    if (present.includes('oursCpu') && present.includes('ortWasm')) cells.push(fmtRatio(mean('oursCpu'), mean('ortWasm')));
+    for (const [ours, theirs] of pairs) cells.push(fmtRatio(mean(ours), mean(theirs)));
     cells.push(fmtErr(batch.maxAbsDiff?.ortWebgpu));
+    if (present.includes('oursCpu') && present.includes('ortWasm')) cells.push(fmtErr(batch.maxAbsDiffCpu));
     rows.push(cells);
   }
-  const header = ['batch (model)', ...present.map((k) => RUNTIMES[k]), 'ours WebGPU ÷ ort WebGPU'];
-  if (present.includes('ortWasm')) header.push('ours WebGPU ÷ ort wasm');
-  if (present.includes('oursCpu') && present.includes('ortWasm')) header.push('ours CPU ÷ ort wasm');
-  header.push('max abs diff ours vs ort (WebGPU)');
+  const header = ['batch (model)', ...present.map((k) => RUNTIMES[k]),
+    ...pairs.map(([o, t]) => `${RUNTIMES[o]} ÷ ${RUNTIMES[t]}`), 'max abs diff, WebGPU: ours vs ort'];
+  if (present.includes('oursCpu') && present.includes('ortWasm')) header.push('max abs diff, CPU: ours vs ort');
   return table(header, rows);
 }
 

@@ -273,6 +273,8 @@ async function suiteCompare(cfg, manifestUrl, { timing, runtimes }) {
     for (const v of ref ?? []) scale = Math.max(scale, Math.abs(v));
     batch.outputMaxAbs = scale;
     for (const rt of Object.keys(batch.outputs)) if (rt !== 'oursWebgpu') batch.maxAbsDiff[rt] = maxAbsDiff(ref, batch.outputs[rt]);
+    // the two CPU paths against each other
+    if (batch.outputs.oursCpu && batch.outputs.ortWasm) batch.maxAbsDiffCpu = maxAbsDiff(batch.outputs.oursCpu, batch.outputs.ortWasm);
     const d = batch.maxAbsDiff.ortWebgpu;
     batch.parityOk = d != null && d <= TOLERANCE;
     ok &&= batch.parityOk;
@@ -288,16 +290,20 @@ async function suiteCompare(cfg, manifestUrl, { timing, runtimes }) {
     if (!ok) log('compare: parity failed: no timing');
     for (const b of ok ? [2, 1] : []) {
       const { x, t, text } = inputs[b];
-      for (const rt of Object.keys(run)) {
-        if (out.batches[b].timing[rt]?.error) continue;
-        const ms = [];
-        for (let i = 0; i < PASSES; i++) {
+      const rts = Object.keys(run).filter((rt) => !out.batches[b].timing[rt]?.error);
+      const ms = Object.fromEntries(rts.map((rt) => [rt, []]));
+      // round robin, so that a busy moment on the machine falls on every runtime alike
+      for (let i = 0; i < PASSES; i++) {
+        for (const rt of rts) {
           const s = performance.now();
           await run[rt](b, x, t, text);
-          ms.push(performance.now() - s);
+          ms[rt].push(performance.now() - s);
         }
-        out.batches[b].timing[rt] = { mean: mean(ms), median: median(ms), min: Math.min(...ms), runs: ms };
-        log(`compare: batch ${b} ${rt}: ${mean(ms).toFixed(1)} ms/pass (min ${Math.min(...ms).toFixed(1)})`);
+      }
+      for (const rt of rts) {
+        const m = ms[rt];
+        out.batches[b].timing[rt] = { mean: mean(m), median: median(m), min: Math.min(...m), runs: m };
+        log(`compare: batch ${b} ${rt}: ${mean(m).toFixed(1)} ms/pass (min ${Math.min(...m).toFixed(1)})`);
       }
     }
   }
