@@ -2,10 +2,11 @@
 // sw-register.js): it keeps the page files (HTML, JS, CSS, the WebAssembly module, the example
 // pictures) so that a second visit works offline.
 //
-// Network first: every request goes to the network while there is one (so an update shows up on
-// the next reload) and the answer is kept; without a network the kept copy answers.
-// The model files (models/) are left alone: the model loader keeps them itself, verified by
-// sha256, in the Cache API store "diffusion-lab-models", and falls back to it when offline.
+// Network first: a request for one of these files goes to the network while there is one (so an
+// update shows up on the next reload) and the answer is kept; without a network the kept copy
+// answers. Every other request (other pages on the site, the model files) is left alone: the
+// model loader keeps the model files itself, verified by sha256, in the Cache API store
+// "diffusion-lab-models", and falls back to it when offline.
 //
 // Bump VERSION when the list below changes; an old version's cache is deleted on activation.
 
@@ -38,7 +39,9 @@ const PAGE_FILES = [
 const EXAMPLES = 'examples/examples.json';
 
 const scope = () => new URL(self.registration.scope);
-const isModelFile = (url) => url.pathname.startsWith(new URL('models/', scope()).pathname);
+const kept = () => new Set(PAGE_FILES.map((f) => new URL(f, scope()).pathname));
+/** One of the page files or an example picture (a page's query string does not matter). */
+const isKept = (url) => kept().has(url.pathname) || url.pathname.startsWith(new URL('examples/', scope()).pathname);
 
 /** The example pictures listed in examples.json, if the site has them. */
 async function exampleFiles() {
@@ -72,16 +75,17 @@ self.addEventListener('activate', (event) => {
 
 async function networkFirst(request) {
   const cache = await caches.open(CACHE);
+  // A page address carries its settings in the query (embed.html?lang=de&...): keep one copy.
+  const navigate = request.mode === 'navigate';
+  const url = new URL(request.url);
+  const key = navigate ? url.origin + url.pathname : request;
   try {
     const response = await fetch(request);
-    if (response.ok && response.type === 'basic') await cache.put(request, response.clone());
+    if (response.ok && response.type === 'basic') await cache.put(key, response.clone());
     return response;
   } catch (err) {
-    const navigate = request.mode === 'navigate';
-    // A page address carries its settings in the query (embed.html?lang=de&...): any copy will do.
-    const kept = await cache.match(request, { ignoreSearch: navigate })
-      ?? (navigate ? await cache.match(new URL('index.html', scope())) : undefined);
-    if (kept) return kept;
+    const copy = await cache.match(key, { ignoreSearch: navigate });
+    if (copy) return copy;
     throw err;
   }
 }
@@ -90,6 +94,6 @@ self.addEventListener('fetch', (event) => {
   const { request } = event;
   if (request.method !== 'GET') return;
   const url = new URL(request.url);
-  if (url.origin !== self.location.origin || !url.href.startsWith(scope().href) || isModelFile(url)) return;
+  if (url.origin !== self.location.origin || !isKept(url)) return;
   event.respondWith(networkFirst(request));
 });
