@@ -109,7 +109,7 @@ export const messages = {
     fwdX0HatAlt: 'Das Bild, das das Modell aus dem verrauschten Bild zurückgewinnt',
     fwdEmptyAlt: 'Noch nichts berechnet',
     fwdErrorLabel: 'Schätzfehler (mittlere quadratische Abweichung zwischen echtem und geschätztem Rauschen)',
-    fwdErrorScale: '0 = perfekt geschätzt; 1 = nicht besser, als gar kein Rauschen zu vermuten.',
+    fwdErrorScale: '0 = perfekt geschätzt; 1 = nicht besser, als gar kein Rauschen zu vermuten. Der Balken ist logarithmisch: 0,001 ganz links, 0,01 bei einem Drittel, 1 ganz rechts.',
     fwdExplain: 'Das Modell lernt, zu schätzen, wie viel und welches Rauschen hinzugefügt wurde. Das Original sieht es dabei nie – nur das verrauschte Bild, die Rauschstärke t und die Beschreibung. Bei kleinem t ist das Rauschen schwach und schwer zu erkennen; bei großem t ist vom Bild fast nichts mehr übrig, und die Rekonstruktion wird zum Raten.',
 
     compareIntro: 'Gleicher Prompt, gleicher Startwert, gleiches Anfangsrauschen: Der destillierte Schüler macht wenige große Schritte, der Lehrer viele kleine.',
@@ -266,7 +266,7 @@ export const messages = {
     fwdX0HatAlt: 'The picture the model recovers from the noisy one',
     fwdEmptyAlt: 'Nothing computed yet',
     fwdErrorLabel: 'Estimation error (mean squared difference between the true and the estimated noise)',
-    fwdErrorScale: '0 = a perfect estimate; 1 = no better than guessing “no noise at all”.',
+    fwdErrorScale: '0 = a perfect estimate; 1 = no better than guessing “no noise at all”. The bar is logarithmic: 0.001 at the left end, 0.01 at one third, 1 at the right end.',
     fwdExplain: 'The model learns to estimate how much noise was added, and which. It never sees the original: only the noisy picture, the noise level t and the description. At small t the noise is faint and hard to spot; at large t almost nothing of the picture is left, and the reconstruction becomes a guess.',
 
     compareIntro: 'Same prompt, same seed, same starting noise: the distilled student takes a few big steps, the teacher many small ones.',

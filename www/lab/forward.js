@@ -238,7 +238,9 @@ export class ForwardPanel {
     loc.attr(x0Hat, 'aria-label', 'fwdX0HatAlt');
     const err = Number(r.noiseError);
     errorOut.textContent = this.host.number(err, 3);
-    meter.value = Number.isFinite(err) ? Math.min(err, 1) : 0;
+    // logarithmic: typical errors run from ~0.003 (much noise) to ~0.3 (almost none), which a
+    // linear 0..1 bar would not show; 0.001 sits at the left end, 1 at the right
+    meter.value = Number.isFinite(err) && err > 0 ? Math.min(1, Math.max(0, (Math.log10(err) + 3) / 3)) : 0;
     this.showMix(r.t, r.alphaBar);
     this.last = { t: r.t, alphaBar: r.alphaBar, noiseError: err };
     this.host.emit('forward', { t: r.t, seed: wish.seed, prompt: wish.prompt, alphaBar: r.alphaBar, noiseError: err });

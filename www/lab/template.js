@@ -166,7 +166,7 @@ export const HTML = `
       <label for="fwd-meter" data-i18n="fwdErrorLabel"></label>
       <div class="meter-row">
         <output id="fwd-error-out" for="fwd-t">–</output>
-        <meter id="fwd-meter" min="0" max="1" low="0.2" high="0.6" optimum="0" value="0"></meter>
+        <meter id="fwd-meter" min="0" max="1" low="0.5" high="0.8" optimum="0" value="0"></meter>
       </div>
       <p class="hint" data-i18n="fwdErrorScale"></p>
     </div>
