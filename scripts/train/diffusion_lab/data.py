@@ -1,12 +1,18 @@
 """Build the bilingual emoji data set from the npm packages in node_modules/.
 
-Images: emoji-datasource-google (Noto Emoji, Apache-2.0), 64x64 PNG, alpha composited on white,
+Images: emoji-datasource-google (Noto Emoji, Apache-2.0) and, with --sources google,twitter,
+emoji-datasource-twitter (Twemoji, CC-BY 4.0); 64x64 PNG, alpha composited on white,
 box-downsampled to the model's resolution. Captions: emojibase-data de/ and en/ labels (and a few
-templates), so every image has German and English captions. Skin-tone variants are left out on
-purpose: they share their base emoji's caption and would only teach colour noise.
+templates), so every image has German and English captions; with more than one source every
+image also gets captions naming its style ("im Twemoji-Stil", "in Twemoji style"), so the style
+can be asked for. Skin-tone variants are left out on purpose: they share their base emoji's
+caption and would only teach colour noise.
+Validation split: every VAL_EVERY-th emoji in hexcode order (`val` in the output, the same split
+`lab eval` uses); train.py --exclude-val leaves those images out.
 Every caption is embedded once with the text encoder; training samples (image, caption embedding).
+The output records each source's licence and attribution (`sources`, JSON).
 
-Usage: python -m diffusion_lab.data NODE_MODULES MODELS_DIR OUT.npz [--groups 0,3,4]
+Usage: python -m diffusion_lab.data NODE_MODULES MODELS_DIR OUT.npz [--groups 0,3,4] [--sources google]
 """
 import argparse
 import json
@@ -22,16 +28,26 @@ TEMPLATES = {
     "en": ["{}", "an emoji of {}", "a picture of {}"],
     "de": ["{}", "ein Emoji: {}", "ein Bild von {}"],
 }
+SOURCES = {
+    "google": {"package": "emoji-datasource-google", "style": {"en": "Noto", "de": "Noto"},
+               "licence": "Apache-2.0", "attribution": "Noto Emoji by Google (Apache License 2.0)"},
+    "twitter": {"package": "emoji-datasource-twitter", "style": {"en": "Twemoji", "de": "Twemoji"},
+                "licence": "CC-BY-4.0", "attribution": "Twemoji by Twitter, Inc. and contributors (CC BY 4.0)"},
+}
+STYLE_TEMPLATES = {"en": "{} in {} style", "de": "{} im {}-Stil"}
+VAL_EVERY = 4  # src/bin/lab/evaluate.rs uses the same split
 # emojibase groups: 0 smileys & emotion, 3 animals & nature, 4 food & drink, 5 travel & places,
 # 6 activities, 7 objects. The vertical slice trains on a subset so a CPU run converges.
 DEFAULT_GROUPS = "0,3,4"
 
 
-def captions_for(labels):
+def captions_for(labels, style=None):
     out = []
     for lang, label in labels.items():
         label = label.strip()
         out += [t.format(label) for t in TEMPLATES[lang]]
+        if style:
+            out.append(STYLE_TEMPLATES[lang].format(label, style[lang]))
     return out
 
 
@@ -44,26 +60,33 @@ def load_image(path, size):
     return np.asarray(img, dtype=np.uint8)
 
 
-def build(node_modules, models_dir, out, groups, size):
+def find_image(nm, source, hexcode):
+    # emoji-datasource names files by the fully-qualified code points, lower case
+    img_dir = nm / SOURCES[source]["package"] / "img" / source / "64"
+    candidates = [img_dir / f"{hexcode.lower()}.png", img_dir / f"{hexcode.lower()}-fe0f.png"]
+    return next((p for p in candidates if p.exists()), None)
+
+
+def build(node_modules, models_dir, out, groups, size, sources=("google",)):
     nm, md = Path(node_modules), Path(models_dir)
     labels = {}
     for lang in ("en", "de"):
         for e in json.loads((nm / "emojibase-data" / lang / "data.json").read_text()):
             if e.get("group") in groups:
                 labels.setdefault(e["hexcode"], {})[lang] = e["label"]
-    img_dir = nm / "emoji-datasource-google" / "img" / "google" / "64"
-    images, caps, hexcodes = [], [], []
-    for hexcode in sorted(labels):
-        if len(labels[hexcode]) != 2:
-            continue
-        # emoji-datasource names files by the fully-qualified code points, lower case
-        candidates = [img_dir / f"{hexcode.lower()}.png", img_dir / f"{hexcode.lower()}-fe0f.png"]
-        path = next((p for p in candidates if p.exists()), None)
-        if path is None:
-            continue
-        images.append(load_image(path, size))
-        caps.append(captions_for(labels[hexcode]))
-        hexcodes.append(hexcode)
+    images, caps, hexcodes, styles, val = [], [], [], [], []
+    # the emoji (not the image) decides the split, so every style of a validation emoji is held out
+    emoji = [h for h in sorted(labels) if len(labels[h]) == 2 and find_image(nm, sources[0], h)]
+    for k, hexcode in enumerate(emoji):
+        for source in sources:
+            path = find_image(nm, source, hexcode)
+            if path is None:
+                continue
+            images.append(load_image(path, size))
+            caps.append(captions_for(labels[hexcode], SOURCES[source]["style"] if len(sources) > 1 else None))
+            hexcodes.append(hexcode)
+            styles.append(source)
+            val.append(k % VAL_EVERY == 0)
     te = TextEncoder(str(md / "text_encoder.safetensors"), str(md / "tokenizer.json"), str(md / "text_encoder.json"))
     unique = sorted({c for cs in caps for c in cs})
     emb = torch.stack([te.encode(c) for c in unique]).numpy().astype(np.float32)
@@ -79,8 +102,11 @@ def build(node_modules, models_dir, out, groups, size):
         caption_offsets=offsets.astype(np.int32),
         captions=np.array(unique),
         hexcodes=np.array(hexcodes),
+        styles=np.array(styles),
+        val=np.array(val),
+        sources=np.array(json.dumps({s: SOURCES[s] for s in sources})),
     )
-    print(f"{len(images)} images, {len(unique)} captions -> {out}")
+    print(f"{len(images)} images ({sum(val)} in the validation split), {len(unique)} captions -> {out}")
 
 
 def main():
@@ -90,8 +116,13 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--groups", default=DEFAULT_GROUPS)
     ap.add_argument("--size", type=int, default=32)
+    ap.add_argument("--sources", default="google", help="google (the shipped model) or google,twitter")
     a = ap.parse_args()
-    build(a.node_modules, a.models_dir, a.out, {int(g) for g in a.groups.split(",")}, a.size)
+    sources = tuple(a.sources.split(","))
+    unknown = [s for s in sources if s not in SOURCES]
+    if unknown:
+        ap.error(f"unknown source(s) {unknown}; choose from {sorted(SOURCES)}")
+    build(a.node_modules, a.models_dir, a.out, {int(g) for g in a.groups.split(",")}, a.size, sources)
 
 
 if __name__ == "__main__":

@@ -28,16 +28,19 @@ PREVIEW = ["dog", "Hund", "cat face", "Katzengesicht", "pizza", "Pizza", "red ap
 
 
 class Data:
-    def __init__(self, path):
+    def __init__(self, path, exclude_val=False):
         d = np.load(path)
         self.images = torch.from_numpy(d["images"]).permute(0, 3, 1, 2).float() / 127.5 - 1.0
         self.emb = torch.from_numpy(d["embeddings"])
         self.ids = d["caption_ids"]
         self.off = d["caption_offsets"]
         self.captions = d["captions"]
+        # the images batches draw from (older data files have no validation split)
+        val = d["val"] if "val" in d else np.zeros(len(self.images), bool)
+        self.train_idx = torch.from_numpy(np.flatnonzero(~val if exclude_val else np.ones_like(val)))
 
     def batch(self, n, gen):
-        idx = torch.randint(0, len(self.images), (n,), generator=gen).numpy()
+        idx = self.train_idx[torch.randint(0, len(self.train_idx), (n,), generator=gen)].numpy()
         cap = [self.ids[self.off[i] + torch.randint(0, self.off[i + 1] - self.off[i], (1,), generator=gen).item()] for i in idx]
         text = self.emb[cap].clone()
         drop = torch.rand(n, generator=gen) < CFG_DROP
@@ -102,12 +105,13 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--export", help="write the EMA weights here (f16 safetensors) at every checkpoint")
     ap.add_argument("--init", help="start a new run from these weights (e.g. the shipped www/models/denoiser.safetensors)")
+    ap.add_argument("--exclude-val", action="store_true", help="leave the validation split's images out")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     run = Path(a.run)
     run.mkdir(parents=True, exist_ok=True)
     cfg = load_config(a.config)
-    data = Data(a.data)
+    data = Data(a.data, a.exclude_val)
     ab_np = alphas_cumprod(cfg["train_timesteps"])
     ab = torch.from_numpy(ab_np).float()
     torch.manual_seed(0)
