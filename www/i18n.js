@@ -159,6 +159,11 @@ export const messages = {
     errWorker: 'Der Hintergrundprozess (Web Worker) ist ausgefallen: {message}',
     errWorkerStart: 'Der Hintergrundprozess konnte nicht starten. Fehlen die WebAssembly-Dateien in www/pkg?',
     errNoWorker: 'Dieser Browser kann keine Module-Worker starten. Bitte nutze einen aktuellen Browser.',
+    creditsTitle: 'Herkunft und Lizenzen',
+    creditsImages: 'Trainings- und Beispielbilder: Noto Emoji © Google, Apache License 2.0 (npm-Paket emoji-datasource-google, MIT).',
+    creditsCaptions: 'Bildbeschreibungen: Emoji-Namen aus emojibase-data (MIT).',
+    creditsText: 'Text-Encoder: all-MiniLM-L6-v2 (sentence-transformers, auf Basis von Microsoft MiniLM), Apache License 2.0; von diesem Projekt verkleinert.',
+    creditsModel: 'Entrauschungsmodelle (Lehrer und Schüler): von diesem Projekt trainiert. Alles läuft in deinem Browser; nichts wird hochgeladen.',
   },
   en: {
     tabsLabel: 'What would you like to see?',
@@ -316,6 +321,11 @@ export const messages = {
     errWorker: 'The background process (Web Worker) failed: {message}',
     errWorkerStart: 'The background process could not start. Are the WebAssembly files in www/pkg missing?',
     errNoWorker: 'This browser cannot start module workers. Please use a current browser.',
+    creditsTitle: 'Credits and licences',
+    creditsImages: 'Training and example images: Noto Emoji © Google, Apache License 2.0 (npm package emoji-datasource-google, MIT).',
+    creditsCaptions: 'Picture captions: emoji names from emojibase-data (MIT).',
+    creditsText: 'Text encoder: all-MiniLM-L6-v2 (sentence-transformers, based on Microsoft MiniLM), Apache License 2.0; reduced by this project.',
+    creditsModel: 'Denoisers (teacher and student): trained by this project. Everything runs in your browser; nothing is uploaded.',
   },
 };
 

@@ -75,6 +75,10 @@ test('a course page on another origin embeds the widget; every request stays on 
     };
     const a = await frameOf(/lang=de/);
     const b = await frameOf(/lang=en/);
+    // the attributions travel with the widget into the course page, in its language
+    const credits = (frame) => frame.evaluate(() => document.querySelector('diffusion-lab').shadowRoot.querySelector('.credits').textContent);
+    assert.match(await credits(a), /Herkunft und Lizenzen[\s\S]*Noto Emoji © Google, Apache License 2\.0[\s\S]*all-MiniLM-L6-v2/);
+    assert.match(await credits(b), /Credits and licences[\s\S]*Noto Emoji © Google, Apache License 2\.0/);
     const embedResponse = await page.request.get(first);
     assert.equal(embedResponse.headers()['content-security-policy'], CSP);
 

@@ -149,6 +149,9 @@ canvas {
 .stepinfo { grid-column: 1 / -1; margin: 0; display: grid; gap: 0.1rem; font-variant-numeric: tabular-nums; }
 .stepinfo .counter { font-size: 1.25em; font-weight: 700; }
 .explain { margin: 0; font-size: 0.9em; color: var(--dl-muted); }
+.credits { font-size: 0.85em; color: var(--dl-muted); }
+.credits summary { cursor: pointer; min-height: 1.5rem; }
+.credits ul { margin: 0.3rem 0 0; padding-left: 1.2rem; }
 .side .explain { grid-column: 1 / -1; }
 button svg { display: block; margin: auto; }
 

@@ -206,5 +206,14 @@ export const HTML = `
     <p class="status" id="status" role="status" aria-live="polite"></p>
     <p class="alert" id="alert" role="alert" part="alert"></p>
   </div>
+  <details class="credits" part="credits">
+    <summary data-i18n="creditsTitle"></summary>
+    <ul>
+      <li data-i18n="creditsImages"></li>
+      <li data-i18n="creditsCaptions"></li>
+      <li data-i18n="creditsText"></li>
+      <li data-i18n="creditsModel"></li>
+    </ul>
+  </details>
 </div>
 `;
