@@ -283,6 +283,19 @@ impl Lab {
         }
     }
 
+    /// Test hook: loses the GPU device (destroys it, as a driver reset or a crashed GPU process
+    /// would lose it) and returns once the loss is recorded: every later GPU call then fails at
+    /// once with `Error::Gpu`. False on the CPU, where there is no device to lose.
+    pub async fn lose_gpu_device_for_test(&self) -> bool {
+        match &self.gpu {
+            Some(ctx) => {
+                ctx.lose_device_for_test().await;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// The raw output of one model for a batch (x: n images, t: n timesteps, text: n embeddings;
     /// n = 2 for the teacher and 1 for the student on the GPU, any n on the CPU).
     pub async fn denoise_batch(&self, model: ModelKind, x: &[f32], t: &[f32], text: &[f32]) -> Result<Vec<f32>> {

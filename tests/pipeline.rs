@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
+use diffusion_lab::gpu::GpuContext;
 use diffusion_lab::pipeline::{read_model_dir, Backend, GenerateOptions, Lab};
 use diffusion_lab::weights::{sha256_hex, Manifest};
 use diffusion_lab::Error;
@@ -107,6 +109,51 @@ fn a_cancelled_run_stops_at_once_and_the_next_one_works() {
     assert!(matches!(err, Error::Cancelled), "{err}");
     assert_eq!((seen, err.code()), (2, "cancelled"));
     generate(&lab, "Hund", 1.0, 0.0).unwrap();
+}
+
+/// A lost GPU device (a driver reset or a crashed GPU process; simulated by destroying it): every
+/// later run fails at once with `Error::Gpu` that says so, instead of hanging on a read-back or
+/// drawing garbage, and a newly loaded Lab (a new device) works.
+#[test]
+fn after_the_gpu_device_is_lost_runs_fail_fast_and_a_new_lab_works() {
+    let (manifest, files) = model_files();
+    let lab = load(&files, &manifest, true).unwrap();
+    assert_eq!(lab.backend(), Backend::WebGpu, "no GPU adapter ({}); install mesa-vulkan-drivers", lab.fallback_reason);
+    generate(&lab, "Hund", 1.0, 0.0).unwrap();
+    assert!(pollster::block_on(lab.lose_gpu_device_for_test()));
+    for model in models(&lab) {
+        let start = Instant::now();
+        let opts = GenerateOptions { model: Some(model.into()), steps: Some(2.0), ..Default::default() };
+        let err = pollster::block_on(lab.generate("Hund", &opts, |_| Ok(()))).unwrap_err();
+        let elapsed = start.elapsed();
+        println!("{model} after the device loss: {err} ({elapsed:?})");
+        assert!(matches!(err, Error::Gpu(_)), "{err}");
+        let message = err.to_string();
+        assert!(message.contains("the GPU device was lost (Destroyed") && message.ends_with("; reload to continue"), "{message}");
+        assert!(elapsed < Duration::from_secs(5), "{model}: took {elapsed:?}");
+    }
+    let x0 = vec![0.0; lab.cfg.image_len()];
+    let err = pollster::block_on(lab.forward_process(&x0, "Hund", 500.0, 0.0)).err().unwrap();
+    assert_eq!(err.code(), "gpu", "{err}");
+    drop(lab);
+
+    let fresh = load(&files, &manifest, true).unwrap();
+    assert_eq!(fresh.backend(), Backend::WebGpu);
+    generate(&fresh, "Hund", 1.0, 0.0).unwrap();
+}
+
+/// A read-back in flight when the device is lost stops waiting (its map_async may never finish).
+#[test]
+fn a_wait_on_the_gpu_ends_when_the_device_is_lost() {
+    let ctx = pollster::block_on(GpuContext::new()).unwrap();
+    let err = std::thread::scope(|s| {
+        s.spawn(|| {
+            std::thread::sleep(Duration::from_millis(200));
+            pollster::block_on(ctx.lose_device_for_test());
+        });
+        pollster::block_on(ctx.unless_lost(std::future::pending::<()>())).unwrap_err()
+    });
+    assert!(err.to_string().contains("the GPU device was lost (Destroyed)"), "{err}");
 }
 
 /// The forward process: x_t = sqrt(alpha_bar) x0 + sqrt(1 - alpha_bar) noise with the seed's

@@ -1,8 +1,15 @@
 //! The WebGPU device: adapter selection (Vulkan natively, the browser's WebGPU in wasm), the
 //! limits we ask for, and an error sink so that a lost device or a failed GPU operation turns into
-//! an `Error::Gpu` on the next call instead of a panic.
+//! an `Error::Gpu` on the next call instead of a panic. A lost device (driver reset, GPU process
+//! crash, `destroy()`) is recorded with its reason: every later call fails at once, and a read-back
+//! in flight stops waiting, since its map_async may never finish.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::Poll;
+
+use futures_channel::oneshot;
 
 use crate::{Error, Result};
 
@@ -10,8 +17,18 @@ pub struct GpuContext {
     pub device: wgpu::Device,
     pub queue: wgpu::Queue,
     pub adapter_name: String,
-    /// The first uncaptured error or device-lost message, written by wgpu's callbacks.
+    /// The first uncaptured error, written by wgpu's error callback.
     failure: Arc<Mutex<Option<String>>>,
+    /// Whether and why the device was lost, written by wgpu's device-lost callback.
+    lost: Arc<Mutex<Lost>>,
+}
+
+#[derive(Default)]
+struct Lost {
+    /// wgpu's reason and message, once the device is lost.
+    reason: Option<String>,
+    /// Who waits to hear of it (read-backs in flight).
+    waiters: Vec<oneshot::Sender<()>>,
 }
 
 /// Natively we test on Mesa's lavapipe through Vulkan; in the browser (a Web Worker) only
@@ -67,17 +84,30 @@ impl GpuContext {
         device.on_uncaptured_error(Arc::new(move |error: wgpu::Error| {
             record_failure(&sink, format!("GPU error: {error}"));
         }));
-        let sink = failure.clone();
+        let lost = Arc::new(Mutex::new(Lost::default()));
+        let sink = lost.clone();
         device.set_device_lost_callback(move |reason, message| {
-            record_failure(&sink, format!("the GPU device was lost ({reason:?}): {message}"));
+            let reason = match message.trim() {
+                "" => format!("{reason:?}"),
+                message => format!("{reason:?}: {message}"),
+            };
+            if let Ok(mut lost) = sink.lock() {
+                lost.reason.get_or_insert(reason);
+                for waiter in lost.waiters.drain(..) {
+                    let _ = waiter.send(());
+                }
+            }
         });
 
-        Ok(GpuContext { device, queue, adapter_name, failure })
+        Ok(GpuContext { device, queue, adapter_name, failure, lost })
     }
 
-    /// `Err(Error::Gpu)` with the first recorded GPU failure, if any. Every plan call checks it:
-    /// after a device loss all further work would silently produce garbage.
+    /// `Err(Error::Gpu)` if the device was lost or a GPU failure was recorded. Every plan call
+    /// checks it: after a device loss all further work would silently produce garbage.
     pub fn check(&self) -> Result<()> {
+        if let Some(reason) = self.lost_reason() {
+            return Err(lost_error(&reason));
+        }
         match self.failure.lock() {
             Ok(failure) => match failure.as_ref() {
                 Some(message) => Err(Error::Gpu(message.clone())),
@@ -96,6 +126,57 @@ impl GpuContext {
             .map_err(|e| Error::Gpu(format!("waiting for the GPU failed: {e}")))?;
         Ok(())
     }
+
+    /// Awaits `work` unless the device is lost first; then `Err(Error::Gpu)` saying so. A
+    /// read-back on a lost device may never complete.
+    pub async fn unless_lost<T>(&self, work: impl Future<Output = T>) -> Result<T> {
+        let mut work = std::pin::pin!(work);
+        let mut lost = self.lost_signal();
+        std::future::poll_fn(|cx| {
+            if let Poll::Ready(value) = work.as_mut().poll(cx) {
+                return Poll::Ready(Ok(value));
+            }
+            match Pin::new(&mut lost).poll(cx) {
+                Poll::Ready(_) => Poll::Ready(Err(lost_error(&self.lost_reason().unwrap_or_default()))),
+                Poll::Pending => Poll::Pending,
+            }
+        })
+        .await
+    }
+
+    /// wgpu's reason and message, once the device is lost.
+    pub fn lost_reason(&self) -> Option<String> {
+        self.lost.lock().ok().and_then(|lost| lost.reason.clone())
+    }
+
+    /// Resolves once the device is lost (at once if it already is).
+    fn lost_signal(&self) -> oneshot::Receiver<()> {
+        let (sender, receiver) = oneshot::channel();
+        if let Ok(mut lost) = self.lost.lock() {
+            if lost.reason.is_some() {
+                let _ = sender.send(());
+            } else {
+                // forget the waiters of read-backs that have finished
+                lost.waiters.retain(|waiter| !waiter.is_canceled());
+                lost.waiters.push(sender);
+            }
+        }
+        receiver
+    }
+
+    /// Test hook: destroys the device, as a driver reset or a crashed GPU process would lose it,
+    /// and returns once the loss is recorded.
+    pub async fn lose_device_for_test(&self) {
+        self.device.destroy();
+        // Natively wgpu reports the loss from its next poll; the browser resolves `device.lost`.
+        #[cfg(not(target_arch = "wasm32"))]
+        let _ = self.device.poll(wgpu::PollType::Poll);
+        let _ = self.lost_signal().await;
+    }
+}
+
+fn lost_error(reason: &str) -> Error {
+    Error::Gpu(format!("the GPU device was lost ({reason}); reload to continue"))
 }
 
 fn record_failure(sink: &Mutex<Option<String>>, message: String) {

@@ -727,7 +727,10 @@ pub async fn submit_and_read(
         let _ = sender.send(result);
     });
     ctx.wait_for_submissions()?;
-    let mapped = receiver.await.map_err(|_| Error::Gpu("the GPU dropped the read-back request".into()))?;
+    let mapped = ctx
+        .unless_lost(receiver)
+        .await?
+        .map_err(|_| Error::Gpu("the GPU dropped the read-back request".into()))?;
     if let Err(e) = mapped {
         ctx.check()?;
         return Err(Error::Gpu(format!("reading the result back failed: {e}")));
