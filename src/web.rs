@@ -3,6 +3,7 @@
 //! ```js
 //! const lab = await Lab.load(manifestUrl, (p) => {/* {loaded, total, file} */}, { forceCpu: false });
 //! lab.backend; lab.adapter; lab.fallbackReason;
+//! lab.cacheWarning; // "" or why the files could not be kept for offline use ("QuotaExceededError: …")
 //! lab.models;   // { default, student?, teacher }: steps, maxSteps, passesPerStep, guidance, sampler
 //! const res = await lab.generate(prompt, { model, steps, seed, guidance, sampler }, (step) => {
 //!   // return false to cancel: the promise rejects with code "cancelled"
@@ -138,17 +139,25 @@ async fn cache_get(cache: &web_sys::Cache, url: &str) -> Option<Vec<u8>> {
     Some(Uint8Array::new(&buf).to_vec())
 }
 
-/// Stores a verified file. A full quota or a refused write only costs the next visit a download.
-async fn cache_put(cache: &web_sys::Cache, url: &str, bytes: &mut [u8]) {
-    let Ok(resp) = web_sys::Response::new_with_opt_u8_array(Some(bytes)) else { return };
-    if let Err(e) = JsFuture::from(cache.put_with_str(url, &resp)).await {
-        web_sys::console::warn_1(&format!("could not keep {url} in the browser cache: {}", describe(&e)).into());
-    }
+/// Stores a verified file. A full quota or a refused write only costs the next visit a download;
+/// the error says why the browser refused it (the DOMException's name and message, e.g.
+/// "QuotaExceededError: …"), for the load to report.
+async fn cache_put(cache: &web_sys::Cache, url: &str, bytes: &mut [u8]) -> Result<(), String> {
+    let why = |e: JsValue| e.dyn_ref::<js_sys::Error>().map_or_else(|| describe(&e), |e| format!("{}: {}", e.name(), e.message()));
+    let resp = web_sys::Response::new_with_opt_u8_array(Some(bytes)).map_err(why)?;
+    JsFuture::from(cache.put_with_str(url, &resp)).await.map(|_| ()).map_err(why)
 }
 
 /// A model file, from the cache when a copy there matches the manifest's size and sha256,
 /// else downloaded (and then verified and cached). A tampered or stale cached copy is replaced.
-async fn model_file(cache: Option<&web_sys::Cache>, url: &str, entry: &FileEntry, on_bytes: impl FnMut(usize)) -> Result<Vec<u8>, JsValue> {
+/// Why the cache refused the file, if it did, goes to `cache_warning` (the first reason stays).
+async fn model_file(
+    cache: Option<&web_sys::Cache>,
+    url: &str,
+    entry: &FileEntry,
+    cache_warning: &mut Option<String>,
+    on_bytes: impl FnMut(usize),
+) -> Result<Vec<u8>, JsValue> {
     let mut on_bytes = on_bytes;
     if let Some(cache) = cache {
         if let Some(bytes) = cache_get(cache, url).await {
@@ -161,7 +170,9 @@ async fn model_file(cache: Option<&web_sys::Cache>, url: &str, entry: &FileEntry
     let mut bytes = download(url, on_bytes).await?;
     weights::verify(entry, &bytes).map_err(js_error)?;
     if let Some(cache) = cache {
-        cache_put(cache, url, &mut bytes).await;
+        if let Err(why) = cache_put(cache, url, &mut bytes).await {
+            cache_warning.get_or_insert(why);
+        }
     }
     Ok(bytes)
 }
@@ -180,6 +191,8 @@ struct LoadOptions {
 pub struct Lab {
     inner: Rc<pipeline::Lab>,
     busy: Rc<Cell<bool>>,
+    /// Why the model files could not be kept in the browser cache ("" when they were).
+    cache_warning: String,
 }
 
 #[wasm_bindgen]
@@ -187,7 +200,8 @@ impl Lab {
     /// Downloads the manifest and every file it lists (progress: `{loaded, total, file}`, bytes
     /// across all files), or takes them from the browser's Cache API where a copy there matches
     /// the manifest; checks each file's size and sha256, and builds the model on WebGPU or,
-    /// without it, the CPU.
+    /// without it, the CPU. A file the cache refuses (a full storage quota) does not fail the
+    /// load: `cacheWarning` says why.
     pub async fn load(manifest_url: String, progress: Function, options: JsValue) -> Result<Lab, JsValue> {
         let opts: LoadOptions = if options.is_undefined() || options.is_null() {
             LoadOptions::default()
@@ -204,10 +218,13 @@ impl Lab {
         // The manifest comes from the network when it can (it names the current files), else from
         // the cache: a second visit works offline.
         let cache = open_cache().await;
+        let mut cache_warning = None;
         let manifest_bytes = match (download(&base, |_| {}).await, &cache) {
             (Ok(mut bytes), Some(cache)) => {
                 if Manifest::from_json(&String::from_utf8_lossy(&bytes)).is_ok() {
-                    cache_put(cache, &base, &mut bytes).await;
+                    if let Err(why) = cache_put(cache, &base, &mut bytes).await {
+                        cache_warning = Some(why);
+                    }
                 }
                 bytes
             }
@@ -222,7 +239,7 @@ impl Lab {
         for entry in &manifest.files {
             let name = &entry.name;
             let url = resolve(&base, name)?;
-            let bytes = model_file(cache.as_ref(), &url, entry, |n| {
+            let bytes = model_file(cache.as_ref(), &url, entry, &mut cache_warning, |n| {
                 loaded += n as f64;
                 let p = Object::new();
                 set(&p, "loaded", loaded);
@@ -234,7 +251,7 @@ impl Lab {
             files.insert(name.clone(), bytes);
         }
         let lab = pipeline::Lab::from_verified(&manifest, files, !opts.force_cpu).await.map_err(lab_error)?;
-        Ok(Lab { inner: Rc::new(lab), busy: Rc::new(Cell::new(false)) })
+        Ok(Lab { inner: Rc::new(lab), busy: Rc::new(Cell::new(false)), cache_warning: cache_warning.unwrap_or_default() })
     }
 
     #[wasm_bindgen(getter)]
@@ -250,6 +267,13 @@ impl Lab {
     #[wasm_bindgen(getter, js_name = fallbackReason)]
     pub fn fallback_reason(&self) -> String {
         self.inner.fallback_reason.clone()
+    }
+
+    /// "" when every file is kept in the browser cache for the next visit; else why the cache
+    /// refused one (e.g. "QuotaExceededError: …": the storage is full). The model works either way.
+    #[wasm_bindgen(getter, js_name = cacheWarning)]
+    pub fn cache_warning(&self) -> String {
+        self.cache_warning.clone()
     }
 
     /// The models the files hold and how each is sampled:

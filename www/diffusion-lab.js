@@ -128,6 +128,7 @@ export class DiffusionLabElement extends HTMLElement {
       progressText: byId('progress-text'),
       status: byId('status'),
       notice: byId('notice'),
+      cacheNotice: byId('cache-notice'),
       settings: byId('settings'),
       alert: byId('alert'),
       messages: byId('messages'),
@@ -423,6 +424,7 @@ export class DiffusionLabElement extends HTMLElement {
     if (!this._models) this._setModels(this._info.models);
     this._showBackend();
     this._renderNotice();
+    this._renderCacheNotice();
     return this._info;
   }
 
@@ -802,6 +804,7 @@ export class DiffusionLabElement extends HTMLElement {
     this._applyGuidanceAttr(); // its hint formats a number in the language
     this._renderNotes();
     this._renderNotice();
+    this._renderCacheNotice();
     this._renderProgress();
     this._renderAlert();
     this._renderButtons();
@@ -841,6 +844,16 @@ export class DiffusionLabElement extends HTMLElement {
     }
     const reason = info.fallbackReason ? ` ${this.t('cpuNoticeReason', { reason: info.fallbackReason })}` : '';
     notice.textContent = this.t('cpuNotice') + reason;
+  }
+
+  /** The model works, but its files could not be kept for the next visit (e.g. the storage is full). */
+  _renderCacheNotice() {
+    const warning = this._info?.cacheWarning ?? '';
+    const { cacheNotice } = this.el;
+    cacheNotice.hidden = !warning;
+    cacheNotice.textContent = !warning ? ''
+      : /QuotaExceeded/i.test(warning) ? this.t('cacheNoticeFull')
+        : this.t('cacheNotice', { reason: warning });
   }
 }
 

@@ -63,6 +63,8 @@ export const messages = {
     backendShortCpu: 'CPU',
     cpuNotice: 'WebGPU ist hier nicht verfügbar. Das Bild wird deshalb auf dem langsameren Weg über den Prozessor (CPU) berechnet – das funktioniert, dauert aber länger.',
     cpuNoticeReason: 'Grund: {reason}',
+    cacheNoticeFull: 'Die Modelldateien konnten nicht für die Offline-Nutzung gespeichert werden: Der Speicher des Browsers ist voll. Alles funktioniert, aber beim nächsten Besuch werden sie noch einmal heruntergeladen.',
+    cacheNotice: 'Die Modelldateien konnten nicht für die Offline-Nutzung gespeichert werden ({reason}). Alles funktioniert, aber beim nächsten Besuch werden sie noch einmal heruntergeladen.',
 
     mainCaption: 'Das Bild nach diesem Schritt (x_t)',
     mainAlt: 'Aktuelles Bild nach Schritt {step} von {total}',
@@ -225,6 +227,8 @@ export const messages = {
     backendShortCpu: 'CPU',
     cpuNotice: 'WebGPU is not available here, so the picture is computed on the slower path through the processor (CPU). It works, it just takes longer.',
     cpuNoticeReason: 'Reason: {reason}',
+    cacheNoticeFull: 'Could not keep the model files for offline use: the browser’s storage is full. Everything works, but the next visit downloads them again.',
+    cacheNotice: 'Could not keep the model files for offline use ({reason}). Everything works, but the next visit downloads them again.',
 
     mainCaption: 'The picture after this step (x_t)',
     mainAlt: 'Current picture after step {step} of {total}',

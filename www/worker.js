@@ -9,8 +9,10 @@
 //   { type: 'cancel', id }                     stop job `id` (handled at once, not queued)
 // Messages out (worker → page):
 //   { type: 'progress', id?, loaded, total, file }             while the files download
-//   { type: 'ready', id?, backend, adapter, fallbackReason, models }   the model is ready;
-//        models = { default, student?, teacher } or null (a Lab without the `models` getter)
+//   { type: 'ready', id?, backend, adapter, fallbackReason, cacheWarning, models }   the model is
+//        ready; models = { default, student?, teacher } or null (a Lab without the `models`
+//        getter); cacheWarning = '' or why the browser cache refused the model files (e.g.
+//        'QuotaExceededError: …': the storage is full, the next visit downloads them again)
 //   { type: 'step', id, index, total, t, ms, width, height, x_t, eps, x0, x_start? }  after every
 //        step; x_start (the pure starting noise) on index 0 only
 //   { type: 'done', id, ms, backend, model, steps, passes, width, height, image }
@@ -134,6 +136,7 @@ function readyMessage(id) {
     backend: String(lab.backend ?? ''),
     adapter: String(lab.adapter ?? ''),
     fallbackReason: String(lab.fallbackReason ?? ''),
+    cacheWarning: String(lab.cacheWarning ?? ''),
     models: readModels(),
   };
 }

@@ -1,9 +1,12 @@
 // The model files are kept in the browser's Cache API after the first visit: a second visit loads
 // them without the network, and a cached copy that no longer matches the manifest is replaced.
+// When the storage is full, the model still loads and works, with a notice that its files are not
+// kept for the next visit.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   TIMEOUTS, useBrowser, newPage, openLab, runGenerate, assertNoUnexpectedErrors, loadManifest,
+  labText, isHidden, screenshot,
 } from './helpers.mjs';
 
 const env = useBrowser({ webgpu: true });
@@ -68,6 +71,38 @@ test('a cached copy that does not match the manifest is downloaded again and rep
     const run = await runGenerate(page, { prompt: 'a dog', steps: 2, seed: 3 });
     assert.equal(run.outcome, 'done', run.alert);
     assert.equal((await cachedFiles(page))[weights.name], weights.bytes, 'the bad cached copy was not replaced');
+    assertNoUnexpectedErrors(errors);
+  } finally {
+    await context.close();
+  }
+});
+
+test('a full storage quota: the picture is made, and a notice says the files are not kept', { timeout: TIMEOUTS.test }, async (t) => {
+  const { context, page, errors } = await newPage(env.browser);
+  try {
+    // 1 MB for this origin: the manifest and the tokenizer fit, the text encoder does not
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(env.baseUrl).origin, quotaSize: 1024 * 1024 });
+    await openLab(page, env.baseUrl);
+    const run = await runGenerate(page, { prompt: 'Hund', steps: 2, seed: 1 });
+    assert.equal(run.outcome, 'done', run.alert);
+    assert.ok(run.done.mean > 5 && run.done.mean < 250, `the picture is blank (mean ${run.done.mean})`);
+    assert.equal(run.alert, '');
+
+    assert.equal(await isHidden(page, 'cache-notice'), false, 'no notice about the full storage');
+    const english = await labText(page, 'cache-notice');
+    t.diagnostic(english);
+    assert.match(english, /^Could not keep the model files for offline use: the browser’s storage is full\. .*the next visit downloads them again\.$/);
+    const warning = await page.evaluate(() => document.querySelector('diffusion-lab')._info.cacheWarning);
+    assert.match(warning, /^QuotaExceededError/);
+    const cached = await cachedFiles(page);
+    const encoder = manifest.text_encoder.weights;
+    assert.notEqual(cached[encoder], manifest.files.find((f) => f.name === encoder).bytes, 'the text encoder was kept after all');
+    await screenshot(page, 'cache-quota-full');
+
+    await page.evaluate(() => document.querySelector('diffusion-lab').setAttribute('lang', 'de'));
+    assert.match(await labText(page, 'cache-notice'), /^Die Modelldateien konnten nicht für die Offline-Nutzung gespeichert werden: Der Speicher des Browsers ist voll\./);
+    await screenshot(page, 'cache-quota-full-de');
     assertNoUnexpectedErrors(errors);
   } finally {
     await context.close();

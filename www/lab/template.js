@@ -40,6 +40,7 @@ export const HTML = `
     <span class="mb" id="progress-text" aria-hidden="true"></span>
   </div>
   <p class="notice" id="notice" hidden></p>
+  <p class="notice" id="cache-notice" hidden></p>
   <p class="notice" id="settings" hidden></p>
 
   <section role="tabpanel" id="panel-reverse" aria-labelledby="tab-reverse">
