@@ -9,9 +9,12 @@
 //!   // return false to cancel: the promise rejects with code "cancelled"
 //! });
 //! const view = await lab.forwardProcess(rgba, prompt, { t, seed });
+//! await lab.loseGpuDeviceForTest();   // test hook: the GPU device is lost, as in a driver reset
 //! ```
 //! Every failure reaches JS as an `Error` whose message says what went wrong and whose `code` is
 //! "input" | "weights" | "gpu" | "cancelled" | "busy" | "other" (the page localizes by code).
+//! After a "gpu" error (the device was lost, or a GPU operation failed) the Lab stays broken:
+//! free it and load a new one (a fresh device, or the CPU path where none is left).
 
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -348,9 +351,18 @@ impl Lab {
     }
 }
 
-/// For benchmarks and parity checks against other runtimes (www/bench.html).
+/// For benchmarks, parity checks against other runtimes (www/bench.html) and tests.
 #[wasm_bindgen]
 impl Lab {
+    /// Test hook: loses the GPU device (destroys it, as a driver reset or a crashed GPU process
+    /// would lose it). Resolves once the loss is recorded, with false on the CPU path (no device).
+    /// Every later model call then rejects at once with code "gpu".
+    #[wasm_bindgen(js_name = loseGpuDeviceForTest)]
+    pub fn lose_gpu_device_for_test(&self) -> js_sys::Promise {
+        let lab = self.inner.clone();
+        future_to_promise(async move { Ok(lab.lose_gpu_device_for_test().await.into()) })
+    }
+
     /// Bytes of all GPU buffers the model holds (0 on the CPU path); allocated once at load.
     #[wasm_bindgen(getter, js_name = gpuBufferBytes)]
     pub fn gpu_buffer_bytes(&self) -> f64 {

@@ -129,7 +129,7 @@ fn after_the_gpu_device_is_lost_runs_fail_fast_and_a_new_lab_works() {
         println!("{model} after the device loss: {err} ({elapsed:?})");
         assert!(matches!(err, Error::Gpu(_)), "{err}");
         let message = err.to_string();
-        assert!(message.contains("the GPU device was lost (Destroyed") && message.ends_with("; reload to continue"), "{message}");
+        assert!(message.contains("the GPU device was lost (Destroyed") && message.ends_with("; reload the model to continue"), "{message}");
         assert!(elapsed < Duration::from_secs(5), "{model}: took {elapsed:?}");
     }
     let x0 = vec![0.0; lab.cfg.image_len()];

@@ -7,6 +7,8 @@
 //   { type: 'forward', id, rgba, prompt, options }  the forward process on a 32×32 RGBA picture;
 //                                              options = { t, seed }
 //   { type: 'cancel', id }                     stop job `id` (handled at once, not queued)
+//   { type: 'debug-lose-device', id }          test hook: the Lab's GPU device is lost, as in a
+//                                              driver reset (tests/e2e/device-lost.test.mjs)
 // Messages out (worker → page):
 //   { type: 'progress', id?, loaded, total, file }             while the files download
 //   { type: 'ready', id?, backend, adapter, fallbackReason, cacheWarning, models }   the model is
@@ -17,9 +19,14 @@
 //        step; x_start (the pure starting noise) on index 0 only
 //   { type: 'done', id, ms, backend, model, steps, passes, width, height, image }
 //   { type: 'forward', id, t, alphaBar, x_t, noise, epsHat, x0Hat, noiseError, width, height }
-//   { type: 'error', id, op, code, message, fatal }   op = 'load' | 'generate' | 'forward' | 'message';
+//   { type: 'debug', id, lost }                the answer to 'debug-lose-device' (lost: false
+//                                              without a model or on the CPU path)
+//   { type: 'error', id, op, code, message, fatal, dropped }   op = 'load' | 'generate' |
+//        'forward' | 'debug-lose-device' | 'message';
 //        code = 'input' | 'weights' | 'gpu' | 'cancelled' | 'busy' | 'unsupported' | 'other';
-//        fatal: the wasm trapped, start a new worker
+//        fatal: the wasm trapped, start a new worker;
+//        dropped: no Lab is left (a failed load, a trap, or a 'gpu' error such as a lost
+//        device): the next job needs a 'load' first, which gets a fresh GPU device (or the CPU)
 // The pixel arrays are RGBA Uint8ClampedArrays: copied once out of the Lab's arrays, then
 // transferred (not cloned again) to the page.
 //
@@ -33,7 +40,9 @@
 //
 // ERRORS: everything is caught and answered with an 'error' message; the worker stays alive. A
 // failed 'load' leaves no model behind and may be retried with a new 'load'. A rejected
-// 'generate' (bad input, ...) does not harm the Lab: the next valid 'generate' works.
+// 'generate' (bad input, ...) does not harm the Lab: the next valid 'generate' works. A 'gpu'
+// error does: the GPU device is lost or broken for good, so the Lab is dropped ('dropped': true)
+// and the next 'load' builds a new one.
 
 let wasm = null;          // the imported module ./pkg/diffusion_lab.js after init()
 let initPromise = null;   // shared while init() runs; reset on failure so a retry can try again
@@ -272,7 +281,12 @@ async function handleForward(msg) {
   }, arrays);
 }
 
-const OPS = { load: handleLoad, generate: handleGenerate, forward: handleForward };
+async function handleLoseDevice(msg) {
+  const lost = Boolean(await lab?.loseGpuDeviceForTest?.());
+  post({ type: 'debug', id: msg.id ?? null, lost });
+}
+
+const OPS = { load: handleLoad, generate: handleGenerate, forward: handleForward, 'debug-lose-device': handleLoseDevice };
 
 async function handle(msg) {
   const op = msg?.type;
@@ -284,14 +298,18 @@ async function handle(msg) {
     // A trap inside the wasm (a Rust panic) may leave its memory inconsistent: say so, so that
     // the page replaces this worker and loads the model afresh.
     const fatal = typeof WebAssembly !== 'undefined' && err instanceof WebAssembly.RuntimeError;
-    if (op === 'load' || fatal) freeLab();
+    const code = errorCode(err, op);
+    // A lost GPU device does not come back: drop the Lab, the next 'load' gets a new device.
+    const dropped = op === 'load' || fatal || code === 'gpu';
+    if (dropped) freeLab();
     post({
       type: 'error',
       id: msg?.id ?? null,
       op: Object.hasOwn(OPS, op) ? op : 'message',
-      code: errorCode(err, op),
+      code,
       message: errorMessage(err),
       fatal,
+      dropped,
     });
   }
 }

@@ -176,7 +176,7 @@ impl GpuContext {
 }
 
 fn lost_error(reason: &str) -> Error {
-    Error::Gpu(format!("the GPU device was lost ({reason}); reload to continue"))
+    Error::Gpu(format!("the GPU device was lost ({reason}); reload the model to continue"))
 }
 
 fn record_failure(sink: &Mutex<Option<String>>, message: String) {

@@ -132,8 +132,8 @@ test('every error code has a localized explanation; "cancelled" is no error', { 
     }, [lang, kind, code, detail]);
 
     const cases = [
-      ['en', 'generate', 'gpu', 'WebGPU: device lost', /^The graphics card \(GPU\) stopped responding \(“device lost”\)\. Reload the page to continue\. \(WebGPU: device lost\)$/],
-      ['de', 'generate', 'gpu', 'WebGPU: device lost', /^Die Grafikkarte \(GPU\) reagiert nicht mehr \(„device lost“\)\. Lade die Seite neu, um weiterzumachen\. \(WebGPU: device lost\)$/],
+      ['en', 'generate', 'gpu', 'WebGPU: device lost', /^The connection to the graphics card \(GPU\) was lost \(“device lost”\)\. The next click loads the model again\. \(WebGPU: device lost\)$/],
+      ['de', 'generate', 'gpu', 'WebGPU: device lost', /^Die Verbindung zur Grafikkarte \(GPU\) ist verloren gegangen \(„device lost“\)\. Beim nächsten Klick wird das Modell neu geladen\. \(WebGPU: device lost\)$/],
       ['en', 'generate', 'busy', 'the model is busy', /^The model is still busy with another job\. Wait a moment, then try again\. \(the model is busy\)$/],
       ['de', 'forward', 'busy', 'the model is busy', /^Das Modell ist noch mit einer anderen Aufgabe beschäftigt/],
       ['en', 'load', 'weights', 'sha256 mismatch', /^The model could not be loaded: its files are missing, incomplete or damaged\. \(sha256 mismatch\)$/],
@@ -155,7 +155,7 @@ test('every error code has a localized explanation; "cancelled" is no error', { 
     // The alert follows a language switch.
     await show('en', 'generate', 'gpu', 'WebGPU: device lost');
     await page.evaluate(() => document.querySelector('diffusion-lab').setAttribute('lang', 'de'));
-    assert.match(await labText(page, 'alert'), /^Die Grafikkarte/);
+    assert.match(await labText(page, 'alert'), /^Die Verbindung zur Grafikkarte/);
 
     const c = await show('en', 'generate', 'cancelled', 'cancelled');
     assert.equal(c.code, 'cancelled');

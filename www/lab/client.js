@@ -6,7 +6,10 @@
 //   const job = client.start('generate', {prompt, options}, onStep);
 //   job.cancel();                                      // asks the worker to stop after this step
 //   const result = await job.promise;                  // rejects with a LabError
+//   await client.loseGpuDeviceForTest();               // test hook: {lost}, see the method
 //
+// A job that fails with code "gpu" (e.g. the GPU device was lost) leaves no model in the worker:
+// `info` is reset, so the next load() loads the model again on a fresh device (or the CPU).
 // Every failure is a LabError: `kind` says what was running ("input" | "load" | "generate" |
 // "forward" | "worker"), `code` why ("input" | "weights" | "gpu" | "cancelled" | "busy" |
 // "unsupported" | "other"), `detail` the English message from the worker or the wasm, and `key`
@@ -132,6 +135,15 @@ export class LabClient {
     return { id, promise, cancel: () => this.cancel(id) };
   }
 
+  /**
+   * Test hook (tests/e2e/device-lost.test.mjs): the worker's Lab loses its GPU device, as in a
+   * driver reset or a crashed GPU process. Resolves with {lost} (false without a model or on
+   * the CPU path); the next job then fails with code "gpu".
+   */
+  loseGpuDeviceForTest() {
+    return this.start('debug-lose-device', {}).promise;
+  }
+
   /** Asks the worker to stop job `id`: it answers with an error whose code is "cancelled". */
   cancel(id) {
     if (this.pending.has(id)) this.worker?.postMessage({ type: 'cancel', id });
@@ -171,7 +183,8 @@ export class LabClient {
         break;
       }
       case 'done':
-      case 'forward': {
+      case 'forward':
+      case 'debug': {
         const p = this.pending.get(msg.id);
         this.pending.delete(msg.id);
         p?.resolve(msg);
@@ -190,6 +203,8 @@ export class LabClient {
         } else {
           console.warn(`diffusion-lab worker: ${detail}`);
         }
+        // The worker dropped its model (e.g. the GPU device was lost): the next load() reloads it.
+        if (msg.dropped) this.info = null;
         if (msg.fatal) {
           // The wasm trapped: replace the worker; the next call loads the model again.
           this.crash(new LabError({ kind: 'worker', key: 'errWorker', params: { message: detail }, detail }));
