@@ -160,7 +160,8 @@ fn bench(a: &Args) -> Result<()> {
         let models: &[&str] = if lab.has_student() { &["student", "teacher"] } else { &["teacher"] };
         for &model in models {
             let opts = GenerateOptions { model: Some(model.into()), ..GenerateOptions::default() };
-            let steps = opts.validate(lab.has_student())?.steps;
+            let valid = opts.validate(lab.has_student())?;
+            let (steps, passes) = (valid.steps, valid.steps * valid.model.defaults().passes_per_step);
             // warm-up run, then timed runs
             pollster::block_on(lab.generate("a dog", &opts, |_| Ok(())))?;
             let t0 = Instant::now();
@@ -168,13 +169,17 @@ fn bench(a: &Args) -> Result<()> {
                 pollster::block_on(lab.generate("a dog", &opts, |_| Ok(())))?;
             }
             let per_image = t0.elapsed().as_secs_f64() * 1e3 / runs as f64;
-            rows.push((lab.backend().name(), lab.adapter.clone(), model, steps, load_ms, per_image));
+            rows.push((lab.backend().name(), lab.adapter.clone(), model, steps, passes, load_ms, per_image));
         }
     }
-    println!("| backend | adapter | model | steps | load ms | ms / image | ms / step |");
-    println!("|---|---|---|---|---|---|---|");
-    for (b, ad, m, steps, l, img) in &rows {
-        println!("| {b} | {ad} | {m} | {steps} | {l:.0} | {img:.1} | {:.1} |", img / *steps as f64);
+    let cfg = load(&a.models(), false)?.cfg;
+    let gflop = cfg.flops_per_image() as f64 / 1e9;
+    println!("one denoiser pass for one image: {gflop:.3} GFLOP (UNetConfig::flops_per_image)");
+    println!("| backend | adapter | model | steps | passes | load ms | ms / image | ms / step | GFLOP/s |");
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for (b, ad, m, steps, passes, l, img) in &rows {
+        let rate = gflop * *passes as f64 / (img / 1e3);
+        println!("| {b} | {ad} | {m} | {steps} | {passes} | {l:.0} | {img:.1} | {:.1} | {rate:.2} |", img / *steps as f64);
     }
     Ok(())
 }
