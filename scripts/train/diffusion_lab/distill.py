@@ -19,8 +19,6 @@ Usage (from scripts/train):
 Re-running resumes: the pairs file and the checkpoint are kept in RUN.
 """
 import argparse
-import copy
-import json
 import time
 from pathlib import Path
 
@@ -30,7 +28,7 @@ import torch.nn.functional as F
 
 from .quantize import load_torch
 from .schedule import alphas_cumprod
-from .train import PREVIEW, Data, export, save_grid
+from .train import Data, Run, preview_texts
 from .unet import UNet, load_config
 
 GUIDANCE = 3.0
@@ -106,8 +104,8 @@ def main():
     ap.add_argument("--export")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    run = Path(a.run)
-    run.mkdir(parents=True, exist_ok=True)
+    run_dir = Path(a.run)
+    run_dir.mkdir(parents=True, exist_ok=True)
     cfg = load_config(a.config)
     data = Data(a.data)
     ab_np = alphas_cumprod(cfg["train_timesteps"])
@@ -116,36 +114,20 @@ def main():
     teacher = UNet(cfg)
     teacher.load_state_dict(weights)
     teacher.eval()
-    pairs_path = run / "pairs.npz"
+    pairs_path = run_dir / "pairs.npz"
     if not pairs_path.exists():
         make_pairs(teacher, data, ab_np, a.seeds, 64, pairs_path)
     pairs = np.load(pairs_path)
     z, x0_all, cap = (torch.from_numpy(pairs[k]) for k in ("z", "x0", "caption"))
     print(f"{len(z)} teacher pairs")
 
-    torch.manual_seed(0)
-    model = UNet(cfg)
-    model.load_state_dict(weights)
-    ema = copy.deepcopy(model).requires_grad_(False)
-    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.0)
-    gen = torch.Generator().manual_seed(4321)
-    step = 0
-    ckpt = run / "checkpoint.pt"
-    if ckpt.exists():
-        s = torch.load(ckpt, weights_only=False)
-        model.load_state_dict(s["model"])
-        ema.load_state_dict(s["ema"])
-        opt.load_state_dict(s["opt"])
-        gen.set_state(s["gen"])
-        step = s["step"]
-        print(f"resumed at step {step}")
+    run = Run(cfg, a.run, a.lr, a.ema, 4321, init=weights)
+    model, gen = run.model, run.gen
     ts = torch.tensor(student_timesteps())
     a_T = float(ab[ts[0]]) ** 0.5
     s_T = (1 - float(ab[ts[0]])) ** 0.5
-    names = [c for c in PREVIEW if c in set(data.captions.tolist())][:16]
-    preview = torch.stack([data.emb[int(np.where(data.captions == c)[0][0])] for c in names])
-    t0, seen, loss_avg = time.time(), 0, None
-    while step < a.steps:
+    names, preview = preview_texts(data)
+    while run.step < a.steps:
         idx = torch.randint(0, len(z), (a.batch,), generator=gen)
         t = ts[torch.randint(0, len(ts), (a.batch,), generator=gen)]
         x0 = x0_all[idx]
@@ -153,31 +135,9 @@ def main():
         abt = ab[t][:, None, None, None]
         xt = abt.sqrt() * x0 + (1 - abt).sqrt() * z_line
         v = model(xt, t.float(), data.emb[cap[idx]])
-        loss = F.mse_loss(abt.sqrt() * xt - (1 - abt).sqrt() * v, x0)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        with torch.no_grad():
-            for pe, pm in zip(ema.parameters(), model.parameters()):
-                pe.lerp_(pm, 1 - a.ema)
-        step += 1
-        seen += a.batch
-        loss_avg = loss.item() if loss_avg is None else 0.98 * loss_avg + 0.02 * loss.item()
-        if step % 50 == 0:
-            print(f"step {step}/{a.steps} x0 loss {loss_avg:.4f} {seen / (time.time() - t0):.1f} samples/s", flush=True)
-        if step % a.every == 0 or step == a.steps:
-            torch.save({"model": model.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(),
-                        "gen": gen.get_state(), "step": step}, run / "checkpoint.tmp")
-            (run / "checkpoint.tmp").replace(ckpt)
-            ema.eval()
-            save_grid(student_sample(ema, preview, ab_np, MAX_STUDENT_STEPS), run / f"samples_{step:06d}.png")
-            (run / "samples.txt").write_text("\n".join(names) + "\n")
-            if a.export:
-                export(ema, a.export)
-            with open(run / "log.jsonl", "a") as f:
-                f.write(json.dumps({"step": step, "loss": loss_avg, "time": time.time()}) + "\n")
-
+        run.update(F.mse_loss(abt.sqrt() * xt - (1 - abt).sqrt() * v, x0), a.batch, a.steps, "x0 loss")
+        if run.step % a.every == 0 or run.step == a.steps:
+            run.checkpoint(lambda ema: student_sample(ema, preview, ab_np, MAX_STUDENT_STEPS), names, a.export)
 
 @torch.no_grad()
 def student_sample(model, text, ab, steps, seed=0):

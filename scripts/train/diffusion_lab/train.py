@@ -92,6 +92,69 @@ def export(model, path):
     save_file(quantize({k: v.detach().float().numpy() for k, v in model.state_dict().items()}), path)
 
 
+class Run:
+    """A resumable training run: model, EMA copy, AdamW, the batch generator and the step count,
+    kept in RUN/checkpoint.pt; a checkpoint also writes a sample grid, the exported EMA weights
+    and a log line. Shared by the teacher (this file) and the student (distill.py)."""
+
+    def __init__(self, cfg, run, lr, ema, seed, init=None):
+        self.dir = Path(run)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        torch.manual_seed(0)
+        self.model = UNet(cfg)
+        if init is not None:
+            self.model.load_state_dict(init)
+        self.ema = copy.deepcopy(self.model).requires_grad_(False)
+        self.ema_decay = ema
+        self.opt = torch.optim.AdamW(self.model.parameters(), lr=lr, weight_decay=0.0)
+        self.gen = torch.Generator().manual_seed(seed)
+        self.step, self.seen, self.loss_avg, self.t0 = 0, 0, None, time.time()
+        ckpt = self.dir / "checkpoint.pt"
+        if ckpt.exists():
+            s = torch.load(ckpt, weights_only=False)
+            self.model.load_state_dict(s["model"])
+            self.ema.load_state_dict(s["ema"])
+            self.opt.load_state_dict(s["opt"])
+            self.gen.set_state(s["gen"])
+            self.step = s["step"]
+            print(f"resumed at step {self.step}")
+
+    def update(self, loss, batch, total, what="loss"):
+        """One optimizer step (gradient clipped to 1), the EMA, and a progress line every 50 steps."""
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+        self.opt.step()
+        with torch.no_grad():
+            for pe, pm in zip(self.ema.parameters(), self.model.parameters()):
+                pe.lerp_(pm, 1 - self.ema_decay)
+        self.step += 1
+        self.seen += batch
+        self.loss_avg = loss.item() if self.loss_avg is None else 0.98 * self.loss_avg + 0.02 * loss.item()
+        if self.step % 50 == 0:
+            rate = self.seen / (time.time() - self.t0)
+            print(f"step {self.step}/{total} {what} {self.loss_avg:.4f} {rate:.1f} samples/s", flush=True)
+
+    def checkpoint(self, samples, names, export_path=None):
+        """Saves the state, a grid of `samples(ema)` (labelled by `names`) and the EMA weights."""
+        torch.save({"model": self.model.state_dict(), "ema": self.ema.state_dict(), "opt": self.opt.state_dict(),
+                    "gen": self.gen.get_state(), "step": self.step}, self.dir / "checkpoint.tmp")
+        (self.dir / "checkpoint.tmp").replace(self.dir / "checkpoint.pt")
+        self.ema.eval()
+        save_grid(samples(self.ema), self.dir / f"samples_{self.step:06d}.png")
+        (self.dir / "samples.txt").write_text("\n".join(names) + "\n")
+        if export_path:
+            export(self.ema, export_path)
+        with open(self.dir / "log.jsonl", "a") as f:
+            f.write(json.dumps({"step": self.step, "loss": self.loss_avg, "time": time.time()}) + "\n")
+
+
+def preview_texts(data):
+    """The captions of PREVIEW that the data set has, and their embeddings."""
+    names = [c for c in PREVIEW if c in set(data.captions.tolist())][:16]
+    return names, torch.stack([data.emb[int(np.where(data.captions == c)[0][0])] for c in names])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", required=True)
@@ -108,69 +171,27 @@ def main():
     ap.add_argument("--exclude-val", action="store_true", help="leave the validation split's images out")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    run = Path(a.run)
-    run.mkdir(parents=True, exist_ok=True)
     cfg = load_config(a.config)
     data = Data(a.data, a.exclude_val)
     ab_np = alphas_cumprod(cfg["train_timesteps"])
     ab = torch.from_numpy(ab_np).float()
-    torch.manual_seed(0)
-    model = UNet(cfg)
-    ema = copy.deepcopy(model).requires_grad_(False)
-    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.0)
-    gen = torch.Generator().manual_seed(1234)
-    step = 0
-    ckpt = run / "checkpoint.pt"
-    if ckpt.exists():
-        s = torch.load(ckpt, weights_only=False)
-        model.load_state_dict(s["model"])
-        ema.load_state_dict(s["ema"])
-        opt.load_state_dict(s["opt"])
-        gen.set_state(s["gen"])
-        step = s["step"]
-        print(f"resumed at step {step}")
-    elif a.init:
-        weights = load_torch(a.init)
-        model.load_state_dict(weights)
-        ema.load_state_dict(weights)
+    ckpt_exists = (Path(a.run) / "checkpoint.pt").exists()
+    run = Run(cfg, a.run, a.lr, a.ema, 1234, load_torch(a.init) if a.init and not ckpt_exists else None)
+    if a.init and not ckpt_exists:
         print(f"initialised from {a.init}")
+    model, gen = run.model, run.gen
     nparams = sum(p.numel() for p in model.parameters())
-    print(f"{nparams/1e6:.2f} M parameters, {len(data.images)} images")
-    names = [c for c in PREVIEW if c in set(data.captions.tolist())][:16]
-    preview = torch.stack([data.emb[int(np.where(data.captions == c)[0][0])] for c in names])
-    t0, seen, loss_avg = time.time(), 0, None
-    while step < a.steps:
+    print(f"{nparams/1e6:.2f} M parameters, {len(data.train_idx)} of {len(data.images)} images")
+    names, preview = preview_texts(data)
+    while run.step < a.steps:
         x0, text = data.batch(a.batch, gen)
         t = torch.randint(0, cfg["train_timesteps"], (a.batch,), generator=gen)
         eps = torch.randn(x0.shape, generator=gen)
         abt = ab[t][:, None, None, None]
         xt = abt.sqrt() * x0 + (1 - abt).sqrt() * eps
-        loss = F.mse_loss(model(xt, t.float(), text), v_target(x0, eps, abt))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        with torch.no_grad():
-            for pe, pm in zip(ema.parameters(), model.parameters()):
-                pe.lerp_(pm, 1 - a.ema)
-        step += 1
-        seen += a.batch
-        loss_avg = loss.item() if loss_avg is None else 0.98 * loss_avg + 0.02 * loss.item()
-        if step % 50 == 0:
-            rate = seen / (time.time() - t0)
-            print(f"step {step}/{a.steps} loss {loss_avg:.4f} {rate:.1f} samples/s", flush=True)
-        if step % a.every == 0 or step == a.steps:
-            torch.save({"model": model.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(),
-                        "gen": gen.get_state(), "step": step}, run / "checkpoint.tmp")
-            (run / "checkpoint.tmp").replace(ckpt)
-            ema.eval()
-            save_grid(sample_ddim(ema, preview, 20, ab_np), run / f"samples_{step:06d}.png")
-            (run / "samples.txt").write_text("\n".join(names) + "\n")
-            if a.export:
-                export(ema, a.export)
-            with open(run / "log.jsonl", "a") as f:
-                f.write(json.dumps({"step": step, "loss": loss_avg, "time": time.time()}) + "\n")
-
+        run.update(F.mse_loss(model(xt, t.float(), text), v_target(x0, eps, abt)), a.batch, a.steps)
+        if run.step % a.every == 0 or run.step == a.steps:
+            run.checkpoint(lambda ema: sample_ddim(ema, preview, 20, ab_np), names, a.export)
 
 if __name__ == "__main__":
     main()
