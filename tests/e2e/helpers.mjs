@@ -271,6 +271,17 @@ export async function routeStudentManifest(target) {
   return true;
 }
 
+/** Serves the bundled manifest without its student (a model folder from before distillation). */
+export async function routeManifestWithoutStudent(target) {
+  const m = loadManifest();
+  const studentFile = m.student?.weights;
+  delete m.student;
+  m.files = m.files.filter((f) => f.name !== studentFile);
+  await target.route('**/models/manifest.json', (route) => route.fulfill({
+    status: 200, contentType: 'application/json', body: JSON.stringify(m),
+  }));
+}
+
 /** Width, height and the 8-byte signature check of a PNG file's bytes. */
 export function pngInfo(buffer) {
   const signature = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
