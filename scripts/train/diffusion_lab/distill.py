@@ -121,7 +121,7 @@ def main():
     z, x0_all, cap = (torch.from_numpy(pairs[k]) for k in ("z", "x0", "caption"))
     print(f"{len(z)} teacher pairs")
 
-    run = Run(cfg, a.run, a.lr, a.ema, 4321, init=weights)
+    run = Run(cfg, a.run, a.lr, a.ema, 4321, init=weights, init_name=f"the teacher {a.teacher}")
     model, gen = run.model, run.gen
     ts = torch.tensor(student_timesteps())
     a_T = float(ab[ts[0]]) ** 0.5

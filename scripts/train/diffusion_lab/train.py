@@ -97,7 +97,8 @@ class Run:
     kept in RUN/checkpoint.pt; a checkpoint also writes a sample grid, the exported EMA weights
     and a log line. Shared by the teacher (this file) and the student (distill.py)."""
 
-    def __init__(self, cfg, run, lr, ema, seed, init=None):
+    def __init__(self, cfg, run, lr, ema, seed, init=None, init_name="the given weights"):
+        """`init`: start weights for a new run (a state dict); a checkpoint in RUN wins over them."""
         self.dir = Path(run)
         self.dir.mkdir(parents=True, exist_ok=True)
         torch.manual_seed(0)
@@ -118,6 +119,8 @@ class Run:
             self.gen.set_state(s["gen"])
             self.step = s["step"]
             print(f"resumed at step {self.step}")
+        elif init is not None:
+            print(f"initialised from {init_name}")
 
     def update(self, loss, batch, total, what="loss"):
         """One optimizer step (gradient clipped to 1), the EMA, and a progress line every 50 steps."""
@@ -175,10 +178,7 @@ def main():
     data = Data(a.data, a.exclude_val)
     ab_np = alphas_cumprod(cfg["train_timesteps"])
     ab = torch.from_numpy(ab_np).float()
-    ckpt_exists = (Path(a.run) / "checkpoint.pt").exists()
-    run = Run(cfg, a.run, a.lr, a.ema, 1234, load_torch(a.init) if a.init and not ckpt_exists else None)
-    if a.init and not ckpt_exists:
-        print(f"initialised from {a.init}")
+    run = Run(cfg, a.run, a.lr, a.ema, 1234, load_torch(a.init) if a.init else None, a.init)
     model, gen = run.model, run.gen
     nparams = sum(p.numel() for p in model.parameters())
     print(f"{nparams/1e6:.2f} M parameters, {len(data.train_idx)} of {len(data.images)} images")
