@@ -97,8 +97,8 @@ pub fn read_safetensors(name: &str, bytes: &[u8]) -> Result<WeightMap> {
         .map_err(|e| Error::Weights(format!("{name} is not a valid safetensors file: {e}")))?;
     let mut out = HashMap::new();
     for (key, view) in st.tensors() {
-        if key.ends_with(SCALE_SUFFIX) {
-            continue; // read with its int8 tensor
+        if key.ends_with(SCALE_SUFFIX) || key.ends_with(NF4_SCALE_SUFFIX) {
+            continue; // read with its int8 / NF4 tensor
         }
         let raw = view.data();
         let data: Vec<f32> = match view.dtype() {
@@ -115,6 +115,11 @@ pub fn read_safetensors(name: &str, bytes: &[u8]) -> Result<WeightMap> {
                 .map(|c| half::bf16::from_le_bytes([c[0], c[1]]).to_f32())
                 .collect(),
             safetensors::Dtype::I8 => dequantize(name, &st, &key, view.shape(), raw)?,
+            safetensors::Dtype::U8 => {
+                let (shape, data) = dequantize_nf4(name, &st, &key, view.shape(), raw)?;
+                out.insert(key, HostTensor { shape, data });
+                continue;
+            }
             other => {
                 return Err(Error::Weights(format!("{name}: tensor {key} has unsupported dtype {other:?}")))
             }
@@ -140,6 +145,47 @@ fn dequantize(name: &str, st: &safetensors::SafeTensors, key: &str, shape: &[usi
     let scales: Vec<f32> = scale.data().chunks_exact(2).map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32()).collect();
     let per_row = raw.len() / rows;
     Ok(raw.iter().enumerate().map(|(i, &q)| q as i8 as f32 * scales[i / per_row]).collect())
+}
+
+/// NF4 matrices: uint8 [rows, cols / 2] codes (the even column in the low nibble) and
+/// `NAME.nf4scale`, f16 [rows, groups], one scale per cols / groups values of a row:
+/// value = NF4_LEVELS[code] * scale, as quantize.py writes them.
+pub const NF4_SCALE_SUFFIX: &str = ".nf4scale";
+/// The 16 NF4 levels (QLoRA's normal quantiles in [-1, 1]), the same table as quantize.py.
+const NF4_LEVELS: [f32; 16] = [
+    -1.0, -0.696_192_8, -0.525_073_05, -0.394_917_5, -0.284_441_38, -0.184_773_43, -0.091_050_036, 0.0,
+    0.079_580_3, 0.160_930_2, 0.246_112_3, 0.337_915_24, 0.440_709_83, 0.562_617, 0.722_956_84, 1.0,
+];
+
+fn dequantize_nf4(
+    name: &str,
+    st: &safetensors::SafeTensors,
+    key: &str,
+    shape: &[usize],
+    raw: &[u8],
+) -> Result<(Vec<usize>, Vec<f32>)> {
+    let scale_key = format!("{key}{NF4_SCALE_SUFFIX}");
+    let scale = st
+        .tensor(&scale_key)
+        .map_err(|_| Error::Weights(format!("{name}: NF4 tensor {key} has no {scale_key}")))?;
+    let &[rows, half_cols] = shape else {
+        return Err(Error::Weights(format!("{name}: NF4 tensor {key} must be 2-D, has shape {shape:?}")));
+    };
+    let cols = 2 * half_cols;
+    let groups = scale.shape().get(1).copied().unwrap_or(0);
+    if scale.dtype() != safetensors::Dtype::F16 || scale.shape().len() != 2 || scale.shape()[0] != rows || groups == 0 || cols % groups != 0 {
+        return Err(Error::Weights(format!("{name}: {scale_key} must be f16 [{rows}, groups] with groups dividing {cols}")));
+    }
+    let scales: Vec<f32> = scale.data().chunks_exact(2).map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32()).collect();
+    let group = cols / groups;
+    let mut data = Vec::with_capacity(rows * cols);
+    for (i, byte) in raw.iter().enumerate() {
+        let (row, col) = (i / half_cols, 2 * (i % half_cols));
+        let s = |c: usize| scales[row * groups + c / group];
+        data.push(NF4_LEVELS[(byte & 15) as usize] * s(col));
+        data.push(NF4_LEVELS[(byte >> 4) as usize] * s(col + 1));
+    }
+    Ok((vec![rows, cols], data))
 }
 
 /// A candle VarBuilder over the f32 tensors of a safetensors file (f16, f32 or int8 + scales).
@@ -198,5 +244,23 @@ mod tests {
         assert!(!map.contains_key("w.qscale"));
         let no_scale = file(&[("w", Dtype::I8, vec![2, 3], vec![0; 6])]);
         assert!(read_safetensors("x", &no_scale).unwrap_err().to_string().contains("has no w.qscale"));
+    }
+
+    #[test]
+    fn nf4_tensors_unpack_two_codes_per_byte_with_group_scales() {
+        // one row of 4 values in 2 groups: codes 0, 15 (scale 2) and 7, 14 (scale 0.5)
+        let bytes = file(&[
+            ("w", Dtype::U8, vec![1, 2], vec![0xF0, 0xE7]),
+            ("w.nf4scale", Dtype::F16, vec![1, 2], f16_bytes(&[2.0, 0.5])),
+        ]);
+        let map = read_safetensors("x", &bytes).unwrap();
+        assert_eq!(map["w"].shape, vec![1, 4]);
+        assert_eq!(map["w"].data, vec![-2.0, 2.0, 0.0, NF4_LEVELS[14] * 0.5]);
+        assert!(!map.contains_key("w.nf4scale"));
+        let bad_groups = file(&[
+            ("w", Dtype::U8, vec![1, 2], vec![0, 0]),
+            ("w.nf4scale", Dtype::F16, vec![1, 3], f16_bytes(&[1.0, 1.0, 1.0])),
+        ]);
+        assert!(read_safetensors("x", &bad_groups).unwrap_err().to_string().contains("groups dividing 4"));
     }
 }

@@ -140,3 +140,33 @@ test('the CLI prints where it serves', async () => {
     csp.kill();
   }
 });
+
+test('sends wasm, scripts and weights gzip-compressed when asked, images and refusals as they are', async () => {
+  const { gunzipSync } = await import('node:zlib');
+  const { readFile } = await import('node:fs/promises');
+  for (const p of ['/pkg/diffusion_lab_bg.wasm', '/diffusion-lab.js', '/models/denoiser.safetensors']) {
+    const plain = await readFile(path.join(REPO, 'www', p));
+    const res = await request(p, { headers: { 'Accept-Encoding': 'gzip, deflate, br' } });
+    assert.equal(res.status, 200, p);
+    assert.equal(res.headers['content-encoding'], 'gzip', p);
+    assert.equal(res.headers.vary, 'Accept-Encoding', p);
+    assert.equal(Number(res.headers['content-length']), res.body.length, p);
+    assert.ok(res.body.length < plain.length, `${p}: ${res.body.length} >= ${plain.length}`);
+    assert.ok(gunzipSync(res.body).equals(plain), `${p}: the gzip body decodes to the file`);
+    // the compressed variant has its own validator, so a cache never mixes the two
+    const again = await request(p, { headers: { 'Accept-Encoding': 'gzip', 'If-None-Match': res.headers.etag } });
+    assert.equal(again.status, 304, p);
+    const plainRes = await request(p, { headers: { 'If-None-Match': res.headers.etag } });
+    assert.equal(plainRes.status, 200, p);
+    assert.equal(plainRes.headers['content-encoding'], undefined, p);
+    assert.ok(plainRes.body.equals(plain), p);
+  }
+  for (const enc of ['gzip;q=0', 'identity', 'br']) {
+    const res = await request('/diffusion-lab.js', { headers: { 'Accept-Encoding': enc } });
+    assert.equal(res.headers['content-encoding'], undefined, enc);
+  }
+  const png = await request('/examples/' + JSON.parse(await readFile(path.join(REPO, 'www/examples/examples.json'), 'utf8'))[0].file,
+    { headers: { 'Accept-Encoding': 'gzip' } });
+  assert.equal(png.status, 200);
+  assert.equal(png.headers['content-encoding'], undefined);
+});
