@@ -172,6 +172,9 @@ def main():
     ap.add_argument("--export", help="write the EMA weights here (f16 safetensors) at every checkpoint")
     ap.add_argument("--init", help="start a new run from these weights (e.g. the shipped www/models/denoiser.safetensors)")
     ap.add_argument("--exclude-val", action="store_true", help="leave the validation split's images out")
+    ap.add_argument("--bf16", action="store_true",
+                    help="bf16 autocast for the forward pass (weights, optimizer and loss stay f32); "
+                         "1.45x the samples/s on a CPU with AVX512-BF16")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     cfg = load_config(a.config)
@@ -189,7 +192,9 @@ def main():
         eps = torch.randn(x0.shape, generator=gen)
         abt = ab[t][:, None, None, None]
         xt = abt.sqrt() * x0 + (1 - abt).sqrt() * eps
-        run.update(F.mse_loss(model(xt, t.float(), text), v_target(x0, eps, abt)), a.batch, a.steps)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.bf16):
+            v = model(xt, t.float(), text)
+        run.update(F.mse_loss(v.float(), v_target(x0, eps, abt)), a.batch, a.steps)
         if run.step % a.every == 0 or run.step == a.steps:
             run.checkpoint(lambda ema: sample_ddim(ema, preview, 20, ab_np), names, a.export)
 
