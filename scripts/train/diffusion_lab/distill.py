@@ -46,7 +46,7 @@ def student_timesteps():
 
 
 @torch.no_grad()
-def teacher_solve(model, text, z, ab, steps=TEACHER_STEPS, guidance=GUIDANCE):
+def teacher_solve(model, text, z, ab, steps=TEACHER_STEPS, guidance=GUIDANCE, bf16=False):
     """DPM-Solver++(2M) with CFG, as src/sampler.rs does it (x0 clipped to [-1, 1])."""
     ts = trailing(steps)
     lam = lambda a: 0.5 * np.log(a / (1 - a))
@@ -56,7 +56,8 @@ def teacher_solve(model, text, z, ab, steps=TEACHER_STEPS, guidance=GUIDANCE):
         a = float(ab[t])
         n = x.shape[0]
         tt = torch.full((2 * n,), float(t))
-        v = model(torch.cat([x, x]), tt, torch.cat([text, uncond]))
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            v = model(torch.cat([x, x]), tt, torch.cat([text, uncond])).float()
         vc, vu = v.chunk(2)
         v = vu + guidance * (vc - vu)
         x0 = (a ** 0.5 * x - (1 - a) ** 0.5 * v).clamp(-1, 1)
@@ -69,7 +70,7 @@ def teacher_solve(model, text, z, ab, steps=TEACHER_STEPS, guidance=GUIDANCE):
         prev_x0, h_prev = x0, h
 
 
-def make_pairs(model, data, ab, seeds, batch, path):
+def make_pairs(model, data, ab, seeds, batch, path, bf16=False):
     n_cap = len(data.emb)
     size = model.cfg["image_size"]
     zs, x0s, caps = [], [], []
@@ -79,7 +80,7 @@ def make_pairs(model, data, ab, seeds, batch, path):
         z_all = torch.randn(n_cap, 3, size, size, generator=g)
         for s in range(0, n_cap, batch):
             ids = torch.arange(s, min(s + batch, n_cap))
-            x0 = teacher_solve(model, data.emb[ids], z_all[ids], ab)
+            x0 = teacher_solve(model, data.emb[ids], z_all[ids], ab, bf16=bf16)
             zs.append(z_all[ids])
             x0s.append(x0)
             caps.append(ids)
@@ -102,6 +103,7 @@ def main():
     ap.add_argument("--every", type=int, default=500)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--export")
+    ap.add_argument("--bf16", action="store_true", help="bf16 autocast for the forward passes, as in train.py")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     run_dir = Path(a.run)
@@ -116,7 +118,7 @@ def main():
     teacher.eval()
     pairs_path = run_dir / "pairs.npz"
     if not pairs_path.exists():
-        make_pairs(teacher, data, ab_np, a.seeds, 64, pairs_path)
+        make_pairs(teacher, data, ab_np, a.seeds, 64, pairs_path, a.bf16)
     pairs = np.load(pairs_path)
     z, x0_all, cap = (torch.from_numpy(pairs[k]) for k in ("z", "x0", "caption"))
     print(f"{len(z)} teacher pairs")
@@ -134,7 +136,8 @@ def main():
         z_line = (z[idx] - a_T * x0) / s_T
         abt = ab[t][:, None, None, None]
         xt = abt.sqrt() * x0 + (1 - abt).sqrt() * z_line
-        v = model(xt, t.float(), data.emb[cap[idx]])
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.bf16):
+            v = model(xt, t.float(), data.emb[cap[idx]]).float()
         run.update(F.mse_loss(abt.sqrt() * xt - (1 - abt).sqrt() * v, x0), a.batch, a.steps, "x0 loss")
         if run.step % a.every == 0 or run.step == a.steps:
             run.checkpoint(lambda ema: student_sample(ema, preview, ab_np, MAX_STUDENT_STEPS), names, a.export)
