@@ -40,9 +40,9 @@ export function loadTable(r) {
   const rows = [];
   const d = r.download;
   if (d) {
-    rows.push(['download: model files (manifest)', fmtMB(d.modelBytes)]);
-    rows.push(['download: www/pkg (wasm + js)', fmtMB(d.pkgBytes)]);
-    rows.push(['download: total', fmtMB(d.modelBytes + d.pkgBytes)]);
+    rows.push(['download: model files (manifest, uncompressed)', fmtMB(d.modelBytes)]);
+    rows.push(['download: www/pkg (wasm + js, uncompressed)', fmtMB(d.pkgBytes)]);
+    rows.push(['download: total, uncompressed (the network carries less where the server gzips)', fmtMB(d.modelBytes + d.pkgBytes)]);
   }
   const ttfi = r.ttfi ?? {};
   for (const [label, t] of [['cold cache (fresh profile)', ttfi.cold], ['warm cache (same profile, reload)', ttfi.warm], ['this page load', ttfi.this]]) {

@@ -54,12 +54,14 @@ async function benchConfig() {
   return null;
 }
 
+/** A file's size as stored (a HEAD's Content-Length would be the gzip size where the server compresses). */
 async function sizeOf(url) {
-  const r = await fetch(url, { method: 'HEAD', cache: 'no-store' });
-  return r.ok ? Number(r.headers.get('content-length')) : null;
+  const r = await fetch(url, { cache: 'no-store' });
+  return r.ok ? (await r.arrayBuffer()).byteLength : null;
 }
 
-/** What a first visit downloads: the manifest's files and www/pkg. */
+/** What a first visit downloads, as files (uncompressed): the manifest's files and www/pkg; the
+ * time-to-first-image rows give the bytes that really went over the network. */
 async function downloadSizes(manifestUrl) {
   const m = await (await fetch(manifestUrl, { cache: 'no-store' })).json();
   const pkg = {};
