@@ -91,7 +91,8 @@ pub struct HostTensor {
 
 pub type WeightMap = HashMap<String, HostTensor>;
 
-/// Reads every tensor of a safetensors file (f16, bf16 or f32) into f32 host memory.
+/// Reads every tensor of a safetensors file (f16, bf16, f32, int8 + row scales or NF4 + group
+/// scales) into f32 host memory.
 pub fn read_safetensors(name: &str, bytes: &[u8]) -> Result<WeightMap> {
     let st = safetensors::SafeTensors::deserialize(bytes)
         .map_err(|e| Error::Weights(format!("{name} is not a valid safetensors file: {e}")))?;
@@ -188,7 +189,7 @@ fn dequantize_nf4(
     Ok((vec![rows, cols], data))
 }
 
-/// A candle VarBuilder over the f32 tensors of a safetensors file (f16, f32 or int8 + scales).
+/// A candle VarBuilder over the f32 tensors of a safetensors file (any format `read_safetensors` reads).
 pub fn var_builder(name: &str, bytes: &[u8]) -> Result<candle_nn::VarBuilder<'static>> {
     let dev = candle_core::Device::Cpu;
     let tensors = read_safetensors(name, bytes)?
