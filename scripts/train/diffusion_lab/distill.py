@@ -28,7 +28,7 @@ import torch.nn.functional as F
 
 from .quantize import load_torch
 from .schedule import alphas_cumprod
-from .train import Data, Run, preview_texts
+from .train import Data, Run, forward_precision, preview_texts
 from .unet import UNet, load_config
 
 GUIDANCE = 3.0
@@ -56,7 +56,7 @@ def teacher_solve(model, text, z, ab, steps=TEACHER_STEPS, guidance=GUIDANCE, bf
         a = float(ab[t])
         n = x.shape[0]
         tt = torch.full((2 * n,), float(t))
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        with forward_precision(bf16):
             v = model(torch.cat([x, x]), tt, torch.cat([text, uncond])).float()
         vc, vu = v.chunk(2)
         v = vu + guidance * (vc - vu)
@@ -136,7 +136,7 @@ def main():
         z_line = (z[idx] - a_T * x0) / s_T
         abt = ab[t][:, None, None, None]
         xt = abt.sqrt() * x0 + (1 - abt).sqrt() * z_line
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.bf16):
+        with forward_precision(a.bf16):
             v = model(xt, t.float(), data.emb[cap[idx]]).float()
         run.update(F.mse_loss(abt.sqrt() * xt - (1 - abt).sqrt() * v, x0), a.batch, a.steps, "x0 loss")
         if run.step % a.every == 0 or run.step == a.steps:

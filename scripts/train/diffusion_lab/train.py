@@ -48,6 +48,12 @@ class Data:
         return self.images[idx], text
 
 
+def forward_precision(bf16):
+    """The context for a forward pass: bf16 autocast on the CPU with --bf16 (weights, optimizer
+    and loss stay f32), plain f32 otherwise. Shared by train.py and distill.py."""
+    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16)
+
+
 def v_target(x0, eps, ab):
     return ab.sqrt() * eps - (1 - ab).sqrt() * x0
 
@@ -192,7 +198,7 @@ def main():
         eps = torch.randn(x0.shape, generator=gen)
         abt = ab[t][:, None, None, None]
         xt = abt.sqrt() * x0 + (1 - abt).sqrt() * eps
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.bf16):
+        with forward_precision(a.bf16):
             v = model(xt, t.float(), text)
         run.update(F.mse_loss(v.float(), v_target(x0, eps, abt)), a.batch, a.steps)
         if run.step % a.every == 0 or run.step == a.steps:
