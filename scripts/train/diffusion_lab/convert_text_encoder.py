@@ -5,8 +5,8 @@ Writes text_encoder.safetensors (the keys candle-transformers' BertModel reads),
 - the vocabulary keeps the special tokens, every single character and "##" character (so any
   word can still be spelled out), the FREQUENT_TOKENS most frequent word pieces (BERT's
   vocabulary is ordered by frequency after the single characters) and every piece that the
-  German and English emojibase-data labels and tags need, so every training caption tokenizes
-  exactly as with the full vocabulary;
+  German and English emojibase-data labels and tags and the caption templates (captions.py)
+  need, so every training caption tokenizes exactly as with the full vocabulary;
 - position embeddings for the MAX_TOKENS positions src/text.rs uses;
 - NF4 matrices (4 bits per weight plus one f16 scale per 32, quantize.py) for the word
   embeddings and every layer matrix except the attention values, which stay int8 with per-row
@@ -25,16 +25,17 @@ import numpy as np
 from safetensors.numpy import load_file, save_file
 from tokenizers import Tokenizer
 
+from .captions import template_words
 from .quantize import MIN_VALUES, quantize
 
 FREQUENT_TOKENS = 6000
 MAX_TOKENS = 64  # src/text.rs MAX_TOKENS
-# words of the caption templates (data.py) and of the held-out eval wordings (src/bin/lab/evaluate.rs)
-TEMPLATE_WORDS = "an emoji of a picture drawing show me ein emoji : bild von eine zeichnung zeig mir"
+# the words of the held-out eval wordings (src/bin/lab/evaluate.rs), kept like the template words
+HELD_OUT_WORDS = "a drawing of show me eine zeichnung von zeig mir"
 
 
 def emojibase_texts(node_modules):
-    texts = [TEMPLATE_WORDS]
+    texts = [template_words(), HELD_OUT_WORDS]
     for lang in ("de", "en"):
         for e in json.loads((Path(node_modules) / "emojibase-data" / lang / "data.json").read_text()):
             texts.append(e["label"])

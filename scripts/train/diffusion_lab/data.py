@@ -2,8 +2,8 @@
 
 Images: emoji-datasource-google (Noto Emoji, Apache-2.0) and, with --sources google,twitter,
 emoji-datasource-twitter (Twemoji, CC-BY 4.0); 64x64 PNG, alpha composited on white,
-box-downsampled to the model's resolution. Captions: emojibase-data de/ and en/ labels (and a few
-templates), so every image has German and English captions; with more than one source every
+box-downsampled to the model's resolution. Captions: emojibase-data de/ and en/ labels in 25 templates
+per language (captions.py), so every image has German and English captions; with more than one source every
 image also gets captions naming its style ("im Twemoji-Stil", "in Twemoji style"), so the style
 can be asked for. Skin-tone variants are left out on purpose: they share their base emoji's
 caption and would only teach colour noise.
@@ -22,33 +22,19 @@ import numpy as np
 import torch
 from PIL import Image
 
+from .captions import captions_for
 from .text_encoder import TextEncoder
 
-TEMPLATES = {
-    "en": ["{}", "an emoji of {}", "a picture of {}"],
-    "de": ["{}", "ein Emoji: {}", "ein Bild von {}"],
-}
 SOURCES = {
     "google": {"package": "emoji-datasource-google", "style": {"en": "Noto", "de": "Noto"},
                "licence": "Apache-2.0", "attribution": "Noto Emoji by Google (Apache License 2.0)"},
     "twitter": {"package": "emoji-datasource-twitter", "style": {"en": "Twemoji", "de": "Twemoji"},
                 "licence": "CC-BY-4.0", "attribution": "Twemoji by Twitter, Inc. and contributors (CC BY 4.0)"},
 }
-STYLE_TEMPLATES = {"en": "{} in {} style", "de": "{} im {}-Stil"}
 VAL_EVERY = 4  # src/bin/lab/evaluate.rs uses the same split
 # emojibase groups: 0 smileys & emotion, 3 animals & nature, 4 food & drink, 5 travel & places,
 # 6 activities, 7 objects. The vertical slice trains on a subset so a CPU run converges.
 DEFAULT_GROUPS = "0,3,4"
-
-
-def captions_for(labels, style=None):
-    out = []
-    for lang, label in labels.items():
-        label = label.strip()
-        out += [t.format(label) for t in TEMPLATES[lang]]
-        if style:
-            out.append(STYLE_TEMPLATES[lang].format(label, style[lang]))
-    return out
 
 
 def load_image(path, size):

@@ -2,13 +2,16 @@
 
 Method (reflow-style trajectory distillation; Liu et al. 2022 "Flow Straight and Fast", Luhman &
 Luhman 2021 "Knowledge Distillation in Iterative Generative Models"):
-1. The teacher solves the sampling ODE from noise z to an image x0 for every training caption and a
-   few seeds: DPM-Solver++(2M), 16 steps, classifier-free guidance 3 (batch 2 per step). That gives
-   deterministic pairs (z, x0, caption), with guidance already in x0.
+1. The teacher solves the sampling ODE from noise z to an image x0 for every image and a few seeds,
+   each with one of the image's captions drawn at random: DPM-Solver++(2M), 16 steps,
+   classifier-free guidance 3 (batch 2 per step). That gives deterministic pairs (z, x0, image),
+   with guidance already in x0.
 2. The student (same UNet, initialised from the teacher) learns to predict x0 from the point on the
    straight DDIM line between the pair, x_t = alpha_t x0 + sigma_t z', z' = (z - alpha_T x0) / sigma_T,
-   at the timesteps a 1-4 step trailing DDIM schedule visits. A DDIM step with a perfect x0 stays
-   on that line, so 1-4 student passes land where 32 teacher passes did, with one pass per step.
+   at the timesteps a 1-4 step trailing DDIM schedule visits, conditioned on any wording of the
+   pair's image (a blend of two of its 50 captions, train.py `Data.text_for`: the same noise
+   should give the same emoji whatever the wording). A DDIM step with a perfect x0 stays on that line, so 1-4 student passes land where
+   32 teacher passes did, with one pass per step.
 This needs one teacher sampling sweep (inference only) instead of the many teacher calls per
 training step of progressive or consistency distillation: that is what a 2-core CPU affords.
 
@@ -71,22 +74,24 @@ def teacher_solve(model, text, z, ab, steps=TEACHER_STEPS, guidance=GUIDANCE, bf
 
 
 def make_pairs(model, data, ab, seeds, batch, path, bf16=False):
-    n_cap = len(data.emb)
+    """`seeds` teacher samples per image, each from its own noise and a caption of that image drawn
+    at random (so the pairs cover all wordings without solving the ODE for every caption)."""
+    n_img = len(data.images)
     size = model.cfg["image_size"]
-    zs, x0s, caps = [], [], []
+    zs, x0s, imgs = [], [], []
     t0 = time.time()
     for seed in range(seeds):
         g = torch.Generator().manual_seed(10_000 + seed)
-        z_all = torch.randn(n_cap, 3, size, size, generator=g)
-        for s in range(0, n_cap, batch):
-            ids = torch.arange(s, min(s + batch, n_cap))
-            x0 = teacher_solve(model, data.emb[ids], z_all[ids], ab, bf16=bf16)
+        z_all = torch.randn(n_img, 3, size, size, generator=g)
+        caps = data.random_captions(range(n_img), g)
+        for s in range(0, n_img, batch):
+            ids = torch.arange(s, min(s + batch, n_img))
+            x0s.append(teacher_solve(model, data.emb[caps[ids]], z_all[ids], ab, bf16=bf16))
             zs.append(z_all[ids])
-            x0s.append(x0)
-            caps.append(ids)
-            done = seed * n_cap + s + len(ids)
-            print(f"pairs {done}/{seeds * n_cap} {done / (time.time() - t0):.1f} pairs/s", flush=True)
-    np.savez(path, z=torch.cat(zs).numpy(), x0=torch.cat(x0s).numpy(), caption=torch.cat(caps).numpy())
+            imgs.append(ids)
+            done = seed * n_img + s + len(ids)
+            print(f"pairs {done}/{seeds * n_img} {done / (time.time() - t0):.1f} pairs/s", flush=True)
+    np.savez(path, z=torch.cat(zs).numpy(), x0=torch.cat(x0s).numpy(), image=torch.cat(imgs).numpy())
 
 
 def main():
@@ -95,7 +100,7 @@ def main():
     ap.add_argument("--config", required=True)
     ap.add_argument("--teacher", required=True)
     ap.add_argument("--run", required=True)
-    ap.add_argument("--seeds", type=int, default=2, help="teacher samples per caption")
+    ap.add_argument("--seeds", type=int, default=8, help="teacher samples per image")
     ap.add_argument("--steps", type=int, default=4000)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=1e-4)
@@ -120,7 +125,7 @@ def main():
     if not pairs_path.exists():
         make_pairs(teacher, data, ab_np, a.seeds, 64, pairs_path, a.bf16)
     pairs = np.load(pairs_path)
-    z, x0_all, cap = (torch.from_numpy(pairs[k]) for k in ("z", "x0", "caption"))
+    z, x0_all, image = (torch.from_numpy(pairs[k]) for k in ("z", "x0", "image"))
     print(f"{len(z)} teacher pairs")
 
     run = Run(cfg, a.run, a.lr, a.ema, 4321, init=weights, init_name=f"the teacher {a.teacher}")
@@ -137,7 +142,9 @@ def main():
         abt = ab[t][:, None, None, None]
         xt = abt.sqrt() * x0 + (1 - abt).sqrt() * z_line
         with forward_precision(a.bf16):
-            v = model(xt, t.float(), data.emb[cap[idx]]).float()
+            # any wording of the pair's image (a blend of two captions, as in train.py): the same
+            # noise must give the same emoji, whatever the wording
+            v = model(xt, t.float(), data.text_for(image[idx].numpy(), gen)).float()
         run.update(F.mse_loss(abt.sqrt() * xt - (1 - abt).sqrt() * v, x0), a.batch, a.steps, "x0 loss")
         if run.step % a.every == 0 or run.step == a.steps:
             run.checkpoint(lambda ema: student_sample(ema, preview, ab_np, MAX_STUDENT_STEPS), names, a.export)

@@ -5,8 +5,9 @@
 //! emojibase-data de/en labels and the Noto 64 px PNGs, groups and filtering as in
 //! scripts/train/diffusion_lab/data.py, alpha on white, box-downsampled to 32 px.
 //! Validation split: every `--every`-th emoji in hexcode order (default 4). Its prompts use
-//! wordings no training caption used (data.py's templates are "{}", "an emoji of {}",
-//! "a picture of {}", "ein Emoji: {}", "ein Bild von {}").
+//! wordings no training caption used: none of the 25 templates per language in
+//! scripts/train/diffusion_lab/captions.py has the words "zeig", "mir", "Zeichnung", "show",
+//! "me" or "drawing".
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;

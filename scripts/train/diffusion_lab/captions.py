@@ -1,0 +1,44 @@
+"""Caption templates: how a label ("Hund", "dog") becomes training captions.
+
+Many wordings per language, so the denoiser learns that the label carries the meaning and the
+words around it do not (a paraphrase the model never saw should still land on the emoji). The
+held-out wordings `lab eval` tests (src/bin/lab/evaluate.rs HELD_OUT_*) share no word with these:
+"zeig", "mir", "Zeichnung", "show", "me" and "drawing" appear in no template.
+Imports nothing, so convert_text_encoder.py (run without torch) can read it.
+"""
+
+TEMPLATES = {
+    "en": [
+        "{}", "an emoji of {}", "a picture of {}", "a photo of {}", "an icon of {}", "a symbol for {}",
+        "emoji: {}", "the {} emoji", "{} emoji", "an image of {}", "a small picture of {}",
+        "a colourful picture of {}", "an illustration of {}", "a sticker of {}", "a cartoon of {}",
+        "paint {}", "please paint {}", "create an image of {}", "generate {}", "I would like to see {}",
+        "can you make {}", "what does {} look like", "{}, please", "a cute {}", "here is {}",
+    ],
+    "de": [
+        "{}", "ein Emoji: {}", "ein Bild von {}", "ein Foto von {}", "ein Icon: {}", "ein Symbol für {}",
+        "Emoji: {}", "das Emoji {}", "{} als Emoji", "eine Grafik von {}", "ein kleines Bild von {}",
+        "ein buntes Bild von {}", "eine Illustration von {}", "ein Sticker: {}", "ein Comic von {}",
+        "male {}", "bitte male {}", "erstelle ein Bild von {}", "generiere {}", "ich möchte {} sehen",
+        "kannst du {} machen", "wie sieht {} aus", "{}, bitte", "ein süßes Bild: {}", "hier ist {}",
+    ],
+}
+STYLE_TEMPLATES = {"en": "{} in {} style", "de": "{} im {}-Stil"}
+
+
+def captions_for(labels, style=None):
+    """Every training caption of one image: each template in each language, and with `style`
+    (more than one image source) one caption per language naming the style."""
+    out = []
+    for lang, label in labels.items():
+        label = label.strip()
+        out += [t.format(label) for t in TEMPLATES[lang]]
+        if style:
+            out.append(STYLE_TEMPLATES[lang].format(label, style[lang]))
+    return out
+
+
+def template_words():
+    """The words of all templates (the text encoder's vocabulary keeps their word pieces)."""
+    texts = [t.format("") for ts in TEMPLATES.values() for t in ts] + list(STYLE_TEMPLATES.values())
+    return " ".join(t.replace("{}", "") for t in texts)
