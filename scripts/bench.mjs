@@ -3,8 +3,11 @@
 // markdown tables and writes bench-results.json. Figures, never pass/fail on timings.
 // scripts/bench.sh installs and builds first; this driver only needs www/ built and node_modules.
 //
-//   node scripts/bench.mjs [--quick] [--out bench-results.json] [--suites ttfi,main,compare]
+//   node scripts/bench.mjs [--quick] [--out bench-results.json] [--suites ttfi,main,compare,stability]
 //
+// The default suites are ttfi,main,compare. stability (bench.html?suite=stability) is long and
+// only runs when named: 1 + 1000 generations in one page (2–3 s each on SwiftShader on the 2-core
+// machine, so 35–50 minutes), with --quick 1 + 50 (about 2.5 minutes); it needs no ONNX files.
 // ttfi runs twice: in a fresh browser context (cold: no HTTP cache, no Cache API store) and then
 // reloaded in the same context (warm: the model files come from the Cache API store).
 // Environment: DLAB_E2E_CHROMIUM (another Chromium), DLAB_E2E_HEADED=1 (show the window).
@@ -22,8 +25,13 @@ const ARGS = [
   '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync',
   '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader',
+  // for the stability suite's memory figures: a GC before each reading (window.gc), and an exact
+  // performance.memory (without the flag Chromium may round it and update it less often)
+  '--js-flags=--expose-gc', '--enable-precise-memory-info',
 ];
+const SUITES = ['ttfi', 'main', 'compare', 'stability'];
 const PAGE_TIMEOUT = 15 * 60_000;
+const STABILITY_TIMEOUT = 3 * 60 * 60_000; // 1,000 generations at a few seconds each
 
 function parseArgs(argv) {
   const o = { quick: false, out: path.join(REPO, 'bench-results.json'), suites: ['ttfi', 'main', 'compare'] };
@@ -31,9 +39,15 @@ function parseArgs(argv) {
     const a = argv[i];
     if (a === '--quick') o.quick = true;
     else if (a === '--out') o.out = path.resolve(argv[++i]);
-    else if (a === '--suites') o.suites = argv[++i].split(',');
-    else if (a === '--help' || a === '-h') {
-      console.log('usage: node scripts/bench.mjs [--quick] [--out bench-results.json] [--suites ttfi,main,compare]');
+    else if (a === '--suites') {
+      o.suites = argv[++i].split(',');
+      const unknown = o.suites.filter((s) => !SUITES.includes(s));
+      if (unknown.length) {
+        console.error(`bench.mjs: unknown suite ${unknown.join(', ')} (known: ${SUITES.join(', ')})`);
+        process.exit(2);
+      }
+    } else if (a === '--help' || a === '-h') {
+      console.log('usage: node scripts/bench.mjs [--quick] [--out bench-results.json] [--suites ttfi,main,compare,stability]');
       process.exit(0);
     } else {
       console.error(`bench.mjs: unknown argument ${a} (try --help)`);
@@ -43,7 +57,7 @@ function parseArgs(argv) {
   return o;
 }
 
-async function runPage(context, baseUrl, query) {
+async function runPage(context, baseUrl, query, timeout = PAGE_TIMEOUT) {
   const page = await context.newPage();
   page.on('console', (m) => {
     const text = m.text();
@@ -54,7 +68,7 @@ async function runPage(context, baseUrl, query) {
   const url = new URL(`bench.html?${query}`, baseUrl).href;
   console.log(`[bench] open ${url}`);
   await page.goto(url);
-  await page.waitForFunction(() => window.__bench?.done, null, { timeout: PAGE_TIMEOUT, polling: 500 });
+  await page.waitForFunction(() => window.__bench?.done, null, { timeout, polling: 500 });
   const state = await page.evaluate(() => window.__bench);
   await page.close();
   if (state.error) console.error(`[bench] ${query}: ${state.error}`);
@@ -64,7 +78,8 @@ async function runPage(context, baseUrl, query) {
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const started = Date.now();
-  const cfg = prepareBench();
+  // the ONNX export and ort-web are for the other suites; stability alone needs neither
+  const cfg = opts.suites.some((s) => s !== 'stability') ? prepareBench() : { studentStandIn: false };
   const q = opts.quick ? '&quick=1' : '';
   const { server, url } = await startServer({ port: 0, host: '127.0.0.1', root: 'www' });
   const browser = await chromium.launch({
@@ -104,6 +119,9 @@ async function main() {
     }
     if (opts.suites.includes('compare')) {
       results.compare = (await runPage(context, url, `suite=compare${q}`)).compare;
+    }
+    if (opts.suites.includes('stability')) {
+      results.stability = (await runPage(context, url, `suite=stability${q}`, STABILITY_TIMEOUT)).stability ?? { error: 'no result' };
     }
     await context.close();
   } finally {

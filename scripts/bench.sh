@@ -4,8 +4,11 @@
 # copies onnxruntime-web into www/vendor/ort, runs www/bench.html in headless Chromium (WebGPU on
 # SwiftShader) and prints markdown tables; the figures go to bench-results.json. Safe to run again.
 #
-# Usage: scripts/bench.sh [--quick] [--out FILE] [--suites ttfi,main,compare]
+# Usage: scripts/bench.sh [--quick] [--out FILE] [--suites ttfi,main,compare,stability]
 #   --quick     one warm run per figure and two timed passes (about half the time)
+#   --suites    default ttfi,main,compare; stability (1,000 generations in one page: GPU objects,
+#               memory and step times over time; over half an hour on SwiftShader, --quick: 50)
+#               only runs when named
 #   SKIP_BUILD=1  use www/pkg as it is
 # Not part of scripts/test.sh: these are figures, not pass/fail tests (tests/e2e/bench.test.mjs
 # keeps the ours-vs-onnxruntime-web parity check working).

@@ -5,6 +5,9 @@
 //! The encoder is English-trained: "Hund" and "dog" do not land close together. The denoiser is
 //! trained on German *and* English captions, so it learns both embeddings for the same image.
 
+use std::collections::VecDeque;
+use std::sync::Mutex;
+
 use candle_core::{Device, Tensor};
 use candle_transformers::models::bert::{BertModel, Config};
 use tokenizers::{Tokenizer, TruncationParams};
@@ -29,10 +32,37 @@ pub fn validate_prompt(prompt: &str) -> Result<&str> {
     Ok(p)
 }
 
+/// Embeddings kept for the most recent prompts (a few KB each).
+const CACHED_PROMPTS: usize = 32;
+
+/// The embeddings of the last prompts, most recent first: a learner re-runs a prompt with other
+/// seeds, steps or models, or flips between teacher and student, and then the six BERT layers
+/// on the CPU are skipped.
+#[derive(Default)]
+struct PromptCache {
+    entries: VecDeque<(String, Vec<f32>)>,
+}
+
+impl PromptCache {
+    fn get(&mut self, prompt: &str) -> Option<Vec<f32>> {
+        let i = self.entries.iter().position(|(p, _)| p == prompt)?;
+        let entry = self.entries.remove(i)?;
+        let embedding = entry.1.clone();
+        self.entries.push_front(entry);
+        Some(embedding)
+    }
+
+    fn insert(&mut self, prompt: &str, embedding: &[f32]) {
+        self.entries.push_front((prompt.to_string(), embedding.to_vec()));
+        self.entries.truncate(CACHED_PROMPTS);
+    }
+}
+
 pub struct TextEncoder {
     bert: BertModel,
     tokenizer: Tokenizer,
     pub dim: usize,
+    cache: Mutex<PromptCache>,
 }
 
 impl TextEncoder {
@@ -49,12 +79,23 @@ impl TextEncoder {
         tokenizer
             .with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, ..Default::default() }))
             .map_err(|e| Error::Weights(format!("tokenizer.json: {e}")))?;
-        Ok(Self { bert, tokenizer, dim })
+        Ok(Self { bert, tokenizer, dim, cache: Mutex::default() })
     }
 
-    /// The unit-length embedding of a prompt (validated first).
+    /// The unit-length embedding of a prompt (validated first; the last prompts' are cached).
     pub fn encode(&self, prompt: &str) -> Result<Vec<f32>> {
         let prompt = validate_prompt(prompt)?;
+        if let Some(hit) = self.cache.lock().ok().and_then(|mut c| c.get(prompt)) {
+            return Ok(hit);
+        }
+        let embedding = self.encode_uncached(prompt)?;
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.insert(prompt, &embedding);
+        }
+        Ok(embedding)
+    }
+
+    fn encode_uncached(&self, prompt: &str) -> Result<Vec<f32>> {
         let enc = self
             .tokenizer
             .encode(prompt, true)
@@ -82,5 +123,19 @@ mod tests {
         assert!(validate_prompt(&long).unwrap_err().to_string().contains("10000 characters"));
         // counted in characters, not bytes: 1000 emoji are fine
         assert!(validate_prompt(&"🐶".repeat(1000)).is_ok());
+    }
+
+    #[test]
+    fn the_prompt_cache_keeps_the_most_recently_used() {
+        let mut cache = PromptCache::default();
+        for i in 0..CACHED_PROMPTS {
+            cache.insert(&format!("p{i}"), &[i as f32]);
+        }
+        assert_eq!(cache.get("p0"), Some(vec![0.0])); // now the most recent
+        cache.insert("new", &[-1.0]); // evicts the least recently used: p1
+        assert_eq!(cache.get("p1"), None);
+        assert_eq!(cache.get("p0"), Some(vec![0.0]));
+        assert_eq!(cache.get("new"), Some(vec![-1.0]));
+        assert_eq!(cache.entries.len(), CACHED_PROMPTS);
     }
 }

@@ -102,6 +102,8 @@ pub fn read_safetensors(name: &str, bytes: &[u8]) -> Result<WeightMap> {
             continue; // read with its int8 / NF4 tensor
         }
         let raw = view.data();
+        // NF4 stores two codes per byte, so its logical shape differs from the stored one
+        let mut shape = view.shape().to_vec();
         let data: Vec<f32> = match view.dtype() {
             safetensors::Dtype::F32 => raw
                 .chunks_exact(4)
@@ -117,15 +119,15 @@ pub fn read_safetensors(name: &str, bytes: &[u8]) -> Result<WeightMap> {
                 .collect(),
             safetensors::Dtype::I8 => dequantize(name, &st, &key, view.shape(), raw)?,
             safetensors::Dtype::U8 => {
-                let (shape, data) = dequantize_nf4(name, &st, &key, view.shape(), raw)?;
-                out.insert(key, HostTensor { shape, data });
-                continue;
+                let (logical, data) = dequantize_nf4(name, &st, &key, view.shape(), raw)?;
+                shape = logical;
+                data
             }
             other => {
                 return Err(Error::Weights(format!("{name}: tensor {key} has unsupported dtype {other:?}")))
             }
         };
-        out.insert(key, HostTensor { shape: view.shape().to_vec(), data });
+        out.insert(key, HostTensor { shape, data });
     }
     Ok(out)
 }

@@ -2,7 +2,7 @@
 // without browser or node APIs: the page and the node driver both import it.
 
 export const fmtMs = (ms) => (ms == null || Number.isNaN(ms) ? '—'
-  : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms < 10 ? 1 : 0)} ms`);
+  : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms < 1 ? 2 : ms < 10 ? 1 : 0)} ms`);
 export const fmtMB = (b) => (b == null ? '—' : `${(b / 1e6).toFixed(1)} MB`);
 const fmtRatio = (a, b) => (a && b ? `${(a / b).toFixed(2)}` : '—');
 const fmtErr = (e) => (e == null ? '—' : e.toExponential(1));
@@ -54,7 +54,7 @@ export function loadTable(r) {
   }
   for (const [key, b] of Object.entries(r.main ?? {})) {
     if (b.error) continue;
-    rows.push([`text encoder, one prompt (${key} lab)`, `${fmtMs(b.textEncoder.warm)} warm, ${fmtMs(b.textEncoder.cold)} cold`]);
+    rows.push([`text encoder, one prompt (${key} lab)`, `${fmtMs(b.textEncoder.warm)} warm, ${fmtMs(b.textEncoder.cold)} cold, ${fmtMs(b.textEncoder.cached)} for a prompt seen before (cached)`]);
     rows.push([`Lab.load from cached files (${key})`, fmtMs(b.loadMs)]);
     if (b.backend === 'webgpu') rows.push(['peak GPU buffers (ours, all plans, allocated at load)', fmtMB(b.gpuBufferBytes)]);
   }
@@ -86,15 +86,59 @@ export function compareTable(c) {
   return table(header, rows);
 }
 
+const fmtN = (n) => (n == null ? '—' : Number.isInteger(n) ? n.toLocaleString('en-US') : n.toFixed(2));
+
+/** The stability suite: step times, then what was alive or created after the warm-up and at the end. */
+export function stabilityTables(st) {
+  if (st.error) return `stability: error: ${st.error}`;
+  const { step, warm, end, perGeneration: per } = st;
+  const times = table(['what', 'value'], [
+    ['generations (after 1 warm-up)', fmtN(st.generations)],
+    ['steps timed', fmtN(st.totalSteps)],
+    ['first warm step', fmtMs(step.firstWarm)],
+    ['median step', fmtMs(step.median)],
+    ['p99 step', fmtMs(step.p99)],
+    ['slowest step', fmtMs(step.max)],
+    ['slowest ÷ first warm step (goal ≤ 2)', step.maxOverFirstWarm.toFixed(2)],
+    ['slowest ÷ median step', step.maxOverMedian.toFixed(2)],
+    ['steps over 2× the first warm one', fmtN(step.over2x)],
+    ['live GPU buffers after `lab.free()`', st.afterFree ? `${fmtN(st.afterFree.liveBuffers)} (${fmtMB(st.afterFree.liveBufferBytes)})` : '—'],
+  ]);
+  const rows = [
+    ['live GPU buffers (created − destroyed)', fmtN(warm.liveBuffers), fmtN(end.liveBuffers), fmtN(per.liveBuffers)],
+    ['live GPU buffer bytes', fmtMB(warm.liveBufferBytes), fmtMB(end.liveBufferBytes), fmtN(per.liveBufferBytes)],
+    ['`lab.gpuBufferBytes`', fmtMB(warm.labGpuBufferBytes), fmtMB(end.labGpuBufferBytes), '—'],
+    ['JS heap used (`performance.memory`)', fmtMB(warm.jsHeapBytes), fmtMB(end.jsHeapBytes), '—'],
+    ['wasm memory', fmtMB(warm.wasmMemoryBytes), fmtMB(end.wasmMemoryBytes), '—'],
+  ];
+  for (const [label, key] of [['buffers', 'buffers'], ['bind groups', 'bindGroups'], ['compute pipelines', 'computePipelines'],
+    ['render pipelines', 'renderPipelines'], ['shader modules', 'shaderModules'], ['command encoders', 'commandEncoders']]) {
+    rows.push([`${label} created`, fmtN(warm.created[key]), fmtN(end.created[key]), fmtN(per[key])]);
+  }
+  for (const [label, key] of [['`queue.submit` calls', 'submits'], ['`queue.writeBuffer` calls', 'writeBuffers'],
+    ['`buffer.mapAsync` calls', 'mapAsyncs'], ['`buffer.destroy` calls', 'buffersDestroyed']]) {
+    rows.push([label, fmtN(warm.calls[key]), fmtN(end.calls[key]), fmtN(per[key])]);
+  }
+  const counts = table(['counter', 'after the warm-up', 'at the end', 'per generation'], rows);
+  return `${times}\n\n${counts}`;
+}
+
 /** All tables for whatever the results hold. */
 export function markdown(r) {
   const parts = [];
-  if (r.main && Object.keys(r.main).length) parts.push('One image (time per step excludes the first step, which also encodes the prompt):\n\n' + generationTable(r.main));
+  if (r.main && Object.keys(r.main).length) parts.push('One image (time per step excludes the first step, which also encodes the prompt when it is new):\n\n' + generationTable(r.main));
   const lt = loadTable(r);
   if (lt) parts.push('Load, download, memory:\n\n' + lt);
   if (r.compare) {
     parts.push(`One denoiser pass, same input on each runtime (mean of ${r.compare.passes ?? '?'} after a warm-up; ratios are time ÷ time, below 1 = ours faster):\n\n`
       + compareTable(r.compare));
+  }
+  if (r.stability) {
+    const st = r.stability;
+    parts.push(st.error ? stabilityTables(st)
+      : `Stability: ${st.generations} generations in one page (${st.model}, ${st.stepsPerImage} steps, ${st.backend}; `
+        + 'every step after the warm-up timed, the prompt embedding from the encoder cache; counters wrap the WebGPU API, '
+        + 'a buffer neither destroy()ed nor on a destroyed device counts as live):\n\n' + stabilityTables(st));
   }
   return parts.join('\n\n');
 }

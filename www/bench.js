@@ -10,6 +10,10 @@
 //   compare  parity (ours vs ort-web, same x, t, text; max abs diff <= 1e-3), then one pass timed
 //            at batch 2 (teacher) and 1 (student) on each runtime
 //   parity   compare's parity check alone, ours WebGPU vs ort-web WebGPU (tests/e2e/bench.test.mjs)
+//   stability  (not in "all": long) the default model on WebGPU, one warm-up generation and then
+//            &runs=N more (default 1000, quick 50; seeds vary) in this page: per-step times, and
+//            WebGPU objects, GPU buffers and memory after the warm-up against the end
+//            (www/gpu-counters.js wraps the WebGPU API before the Lab makes its device)
 // &quick=1 fewer runs, &runs=N warm runs per 4-step image (default 3, quick 1), &runs30=N for the
 // 30-step image (default 1: 29 steps to average), &passes=N timed passes, &manifest=URL.
 // The ONNX files and ort-web's files come from scripts/bench-prepare.mjs (www/bench-build/bench.json).
@@ -18,6 +22,7 @@
 
 import init, { Lab } from './pkg/diffusion_lab.js';
 import { markdown } from './bench-report.js';
+import { installGpuCounters } from './gpu-counters.js';
 
 const params = new URLSearchParams(location.search);
 const flag = (k) => params.has(k) && !['0', 'false'].includes(params.get(k));
@@ -25,6 +30,7 @@ const QUICK = flag('quick');
 const SUITE = params.get('suite') || 'all';
 const RUNS = Number(params.get('runs') || (QUICK ? 1 : 3));
 const PASSES = Number(params.get('passes') || (QUICK ? 2 : 5));
+const STABILITY_RUNS = Number(params.get('runs') || (QUICK ? 50 : 1000));
 const PROMPT = params.get('prompt') || 'dog';
 export const TOLERANCE = 1e-3;
 
@@ -129,14 +135,18 @@ async function suiteMain(manifestUrl, backend, standIn) {
   };
   log(`main/${backend}: loaded on ${lab.backend}${lab.adapter ? ` (${lab.adapter})` : ''} in ${out.loadMs.toFixed(0)} ms, `
     + `GPU buffers ${(out.gpuBufferBytes / 1e6).toFixed(1)} MB`);
-  const te = [];
-  for (let i = 0; i < 6; i++) {
+  // cold: the first prompt after load; warm: five other new prompts; cached: the first again
+  // (the encoder keeps the last prompts' embeddings, src/text.rs)
+  const timeEncode = (prompt) => {
     const s = performance.now();
-    lab.encodeText(PROMPT);
-    te.push(performance.now() - s);
-  }
-  out.textEncoder = { cold: te[0], warm: mean(te.slice(1)), runs: te };
-  log(`main/${backend}: text encoder ${out.textEncoder.warm.toFixed(1)} ms warm, ${te[0].toFixed(1)} ms cold`);
+    lab.encodeText(prompt);
+    return performance.now() - s;
+  };
+  const te = [PROMPT, 'cat face', 'Hund', 'roter Apfel', 'a slice of pizza', 'Sonnenblume'].map(timeEncode);
+  const cached = [0, 1, 2].map(() => timeEncode(PROMPT));
+  out.textEncoder = { cold: te[0], warm: mean(te.slice(1)), cached: mean(cached), runs: te };
+  log(`main/${backend}: text encoder ${out.textEncoder.warm.toFixed(1)} ms warm, ${te[0].toFixed(1)} ms cold, `
+    + `${out.textEncoder.cached.toFixed(2)} ms cached`);
 
   // cold = the model's first image after load (the teacher runs first); warm = mean of the runs after it
   const plan = [{ model: 'teacher', steps: 4, cold: true, warm: RUNS }];
@@ -165,6 +175,91 @@ async function suiteMain(manifestUrl, backend, standIn) {
   }
   lab.free();
   return out;
+}
+
+/** Counters, GPU bytes and memory at one moment of the stability suite. */
+function stabilitySnapshot(counters, lab, wasm) {
+  // A full GC first where the browser allows it (scripts/bench.mjs passes --expose-gc), so that the
+  // JS heap is what is still reachable, not garbage that has not been collected yet.
+  globalThis.gc?.();
+  return {
+    ...counters.snapshot(),
+    labGpuBufferBytes: lab.gpuBufferBytes,
+    // Chromium only; rounded unless it runs with --enable-precise-memory-info (scripts/bench.mjs)
+    jsHeapBytes: performance.memory?.usedJSHeapSize ?? null,
+    // wasm linear memory never shrinks: it shows the Rust heap's high-water mark, so growth after
+    // the warm-up means the Rust side needed more than in the first image
+    wasmMemoryBytes: wasm.memory.buffer.byteLength,
+  };
+}
+
+/**
+ * Many generations in one page, for the goal "GPU buffer count and memory do not grow; no step
+ * slower than the first warm one by more than 2×". Generation 0 warms up; "warm" is the state
+ * after it, "end" the state after `runs` more (seeds 1..runs). Every step of those is timed, as
+ * in `lab stability` (src/bin/lab.rs); the prompt's embedding comes from the encoder's cache.
+ */
+async function suiteStability(manifestUrl, counters, wasm, runs) {
+  if (!counters) throw new Error('no WebGPU in this browser: the stability suite counts WebGPU objects');
+  const lab = await Lab.load(manifestUrl, () => {}, {});
+  const snap = () => stabilitySnapshot(counters, lab, wasm);
+  let out;
+  try {
+    if (lab.backend !== 'webgpu') throw new Error(`the Lab fell back to ${lab.backend}: ${lab.fallbackReason}`);
+    const model = lab.models.default;
+    const stepsPerImage = lab.models[model].steps;
+    out = { backend: lab.backend, adapter: lab.adapter, model, stepsPerImage, generations: runs, afterLoad: snap() };
+    log(`stability: ${model}, ${stepsPerImage} steps, on ${lab.backend}${lab.adapter ? ` (${lab.adapter})` : ''}: `
+      + `1 warm-up + ${runs} generations`);
+
+    out.warmUpStepMs = (await generateOnce(lab, model, stepsPerImage, 0)).stepMs;
+    out.warm = snap();
+    const stepMs = [];
+    const imageMs = [];
+    out.checkpoints = [];
+    const every = Math.max(1, Math.round(runs / 10));
+    for (let g = 1; g <= runs; g++) {
+      const res = await generateOnce(lab, model, stepsPerImage, g);
+      stepMs.push(...res.stepMs);
+      imageMs.push(res.ms);
+      if (g % every === 0 || g === runs) {
+        const s = snap();
+        const block = median(stepMs.slice(-every * stepsPerImage));
+        out.checkpoints.push({ generation: g, medianStepMs: block, liveBuffers: s.liveBuffers, liveBufferBytes: s.liveBufferBytes,
+          jsHeapBytes: s.jsHeapBytes, wasmMemoryBytes: s.wasmMemoryBytes });
+        log(`stability: ${g}/${runs}: median step ${block.toFixed(0)} ms (last ${every}), live GPU buffers ${s.liveBuffers} `
+          + `(${(s.liveBufferBytes / 1e6).toFixed(1)} MB), JS heap ${s.jsHeapBytes == null ? '—' : (s.jsHeapBytes / 1e6).toFixed(1)} MB, `
+          + `wasm memory ${(s.wasmMemoryBytes / 1e6).toFixed(1)} MB`);
+      }
+    }
+    out.end = snap();
+
+    // What each generation after the warm-up created or called, on average (0 = nothing grows).
+    const per = (a, b) => Object.fromEntries(Object.keys(b).map((k) => [k, (b[k] - a[k]) / runs]));
+    out.perGeneration = { ...per(out.warm.created, out.end.created), ...per(out.warm.calls, out.end.calls),
+      liveBuffers: (out.end.liveBuffers - out.warm.liveBuffers) / runs,
+      liveBufferBytes: (out.end.liveBufferBytes - out.warm.liveBufferBytes) / runs };
+
+    // the percentiles as `lab stability` picks them
+    const sorted = [...stepMs].sort((a, b) => a - b);
+    const pick = (q) => sorted[Math.floor((sorted.length - 1) * q)];
+    const firstWarm = stepMs[0];
+    out.totalSteps = stepMs.length;
+    // the goal's ratio is to the first warm step, a single sample that may itself be slow; the
+    // ratio to the median is the steadier figure beside it
+    out.step = { firstWarm, median: pick(0.5), p99: pick(0.99), max: pick(1), maxOverFirstWarm: pick(1) / firstWarm,
+      maxOverMedian: pick(1) / pick(0.5), over2x: stepMs.filter((ms) => ms > 2 * firstWarm).length };
+    out.stepMs = stepMs;
+    out.imageMs = imageMs;
+    log(`stability: ${out.totalSteps} steps: first warm ${firstWarm.toFixed(0)} ms, median ${out.step.median.toFixed(0)}, `
+      + `p99 ${out.step.p99.toFixed(0)}, max ${out.step.max.toFixed(0)} (${out.step.maxOverFirstWarm.toFixed(2)}× the first warm step); `
+      + `live GPU buffers ${out.warm.liveBuffers} → ${out.end.liveBuffers}`);
+    return out;
+  } finally {
+    lab.free();
+    // free() destroys the device (src/gpu/context.rs): no buffer should stay live
+    if (out) out.afterFree = counters.snapshot();
+  }
 }
 
 /** Deterministic normal samples (mulberry32 + Box-Muller). */
@@ -321,6 +416,8 @@ function render() {
 }
 
 async function main() {
+  // before anything makes a WebGPU device: the Lab runs in this window (not in a worker, as in the demo)
+  const counters = SUITE === 'stability' ? installGpuCounters() : null;
   const cfg = await benchConfig();
   const realManifest = params.get('manifest') || './models/manifest.json';
   const benchManifest = params.get('manifest') || cfg?.manifest || './models/manifest.json';
@@ -350,7 +447,11 @@ async function main() {
     const runtimes = parityOnly ? ['oursWebgpu', 'ortWebgpu'] : ['oursWebgpu', 'oursCpu', 'ortWebgpu', 'ortWasm'];
     r.compare = await suiteCompare(cfg, benchManifest, { timing: !parityOnly, runtimes }).catch((e) => ({ error: errMsg(e) }));
   }
-  state.ok = !r.compare || r.compare.parityOk === true;
+  if (SUITE === 'stability') {
+    const wasm = await init();
+    r.stability = await suiteStability(realManifest, counters, wasm, STABILITY_RUNS).catch((e) => ({ error: errMsg(e) }));
+  }
+  state.ok = (!r.compare || r.compare.parityOk === true) && !r.stability?.error;
 }
 
 main()
