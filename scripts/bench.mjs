@@ -3,11 +3,12 @@
 // markdown tables and writes bench-results.json. Figures, never pass/fail on timings.
 // scripts/bench.sh installs and builds first; this driver only needs www/ built and node_modules.
 //
-//   node scripts/bench.mjs [--quick] [--out bench-results.json] [--suites ttfi,main,compare,stability]
+//   node scripts/bench.mjs [--quick] [--out bench-results.json] [--suites ttfi,main,compare,stability] [--runs N]
 //
 // The default suites are ttfi,main,compare. stability (bench.html?suite=stability) is long and
 // only runs when named: 1 + 1000 generations in one page (2–3 s each on SwiftShader on the 2-core
-// machine, so 35–50 minutes), with --quick 1 + 50 (about 2.5 minutes); it needs no ONNX files.
+// machine, so 35–50 minutes), with --quick 1 + 50 (about 2.5 minutes), with --runs N 1 + N; it
+// needs no ONNX files.
 // ttfi runs twice: in a fresh browser context (cold: no HTTP cache, no Cache API store) and then
 // reloaded in the same context (warm: the model files come from the Cache API store).
 // Environment: DLAB_E2E_CHROMIUM (another Chromium), DLAB_E2E_HEADED=1 (show the window).
@@ -34,11 +35,18 @@ const PAGE_TIMEOUT = 15 * 60_000;
 const STABILITY_TIMEOUT = 3 * 60 * 60_000; // 1,000 generations at a few seconds each
 
 function parseArgs(argv) {
-  const o = { quick: false, out: path.join(REPO, 'bench-results.json'), suites: ['ttfi', 'main', 'compare'] };
+  const o = { quick: false, out: path.join(REPO, 'bench-results.json'), suites: ['ttfi', 'main', 'compare'], runs: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') o.quick = true;
     else if (a === '--out') o.out = path.resolve(argv[++i]);
+    else if (a === '--runs') {
+      o.runs = Number(argv[++i]);
+      if (!Number.isInteger(o.runs) || o.runs < 1) {
+        console.error('bench.mjs: --runs takes a whole number of generations, at least 1');
+        process.exit(2);
+      }
+    }
     else if (a === '--suites') {
       o.suites = argv[++i].split(',');
       const unknown = o.suites.filter((s) => !SUITES.includes(s));
@@ -47,7 +55,7 @@ function parseArgs(argv) {
         process.exit(2);
       }
     } else if (a === '--help' || a === '-h') {
-      console.log('usage: node scripts/bench.mjs [--quick] [--out bench-results.json] [--suites ttfi,main,compare,stability]');
+      console.log('usage: node scripts/bench.mjs [--quick] [--out bench-results.json] [--suites ttfi,main,compare,stability] [--runs N]');
       process.exit(0);
     } else {
       console.error(`bench.mjs: unknown argument ${a} (try --help)`);
@@ -121,7 +129,8 @@ async function main() {
       results.compare = (await runPage(context, url, `suite=compare${q}`)).compare;
     }
     if (opts.suites.includes('stability')) {
-      results.stability = (await runPage(context, url, `suite=stability${q}`, STABILITY_TIMEOUT)).stability ?? { error: 'no result' };
+      const runs = opts.runs ? `&runs=${opts.runs}` : '';
+      results.stability = (await runPage(context, url, `suite=stability${q}${runs}`, STABILITY_TIMEOUT)).stability ?? { error: 'no result' };
     }
     await context.close();
   } finally {
