@@ -2,14 +2,15 @@
 
 Images: emoji-datasource-google (Noto Emoji, Apache-2.0) and, with --sources google,twitter,
 emoji-datasource-twitter (Twemoji, CC-BY 4.0); 64x64 PNG, alpha composited on white,
-box-downsampled to the model's resolution. Captions: emojibase-data de/ and en/ labels in 25 templates
-per language (captions.py), so every image has German and English captions; with more than one source every
-image also gets captions naming its style ("im Twemoji-Stil", "in Twemoji style"), so the style
-can be asked for. Skin-tone variants are left out on purpose: they share their base emoji's
-caption and would only teach colour noise.
+box-downsampled to the model's resolution. Captions: emojibase-data de/ and en/ labels in 25
+templates per language (captions.py), so every image has German and English captions; with more
+than one source every image also gets captions naming its style ("im Twemoji-Stil", "in Twemoji
+style"), so the style can be asked for. Skin-tone variants are left out on purpose: they share
+their base emoji's caption and would only teach colour noise.
 Validation split: every VAL_EVERY-th emoji in hexcode order (`val` in the output, the same split
 `lab eval` uses); train.py --exclude-val leaves those images out.
-Every caption is embedded once with the text encoder; training samples (image, caption embedding).
+Every caption is embedded once with the text encoder; training samples (image, a blend of two of
+its caption embeddings: train.py `Data.text_for`).
 The output records each source's licence and attribution (`sources`, JSON).
 
 Usage: python -m diffusion_lab.data NODE_MODULES MODELS_DIR OUT.npz [--groups 0,3,4] [--sources google]
