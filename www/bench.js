@@ -418,7 +418,8 @@ function render() {
 async function main() {
   // before anything makes a WebGPU device: the Lab runs in this window (not in a worker, as in the demo)
   const counters = SUITE === 'stability' ? installGpuCounters() : null;
-  const cfg = await benchConfig();
+  // stability needs none of scripts/bench-prepare.mjs's files (without them bench.json is a 404)
+  const cfg = SUITE === 'stability' ? null : await benchConfig();
   const realManifest = params.get('manifest') || './models/manifest.json';
   const benchManifest = params.get('manifest') || cfg?.manifest || './models/manifest.json';
   const standIn = !params.get('manifest') && !!cfg?.studentStandIn;
