@@ -53,3 +53,57 @@ fn eval_prints_the_quality_table_for_both_models() {
     assert!(text.contains("| student | 4 | 4 |"), "{text}");
     assert!(text.contains("between two random halves of the data set it is 2.93"), "{text}");
 }
+
+/// The cells of the markdown row that starts with `| {first} |`.
+fn table_row<'a>(text: &'a str, first: &str) -> Option<Vec<&'a str>> {
+    let line = text.lines().find(|l| l.starts_with(&format!("| {first} |")))?;
+    Some(line.trim_matches('|').split('|').map(str::trim).collect())
+}
+
+#[test]
+fn profile_prints_the_time_per_kernel_kind() {
+    // Needs an adapter (lavapipe: mesa-vulkan-drivers). Unlike tests/gpu_parity.rs, which fails
+    // without one, this skips: it checks the report's structure, not the GPU.
+    if let Err(e) = pollster::block_on(diffusion_lab::gpu::GpuContext::new()) {
+        eprintln!("skipped, no GPU adapter: {e}");
+        return;
+    }
+    let json = std::env::temp_dir().join(format!("lab-profile-{}.json", std::process::id()));
+    let text = lab(&["profile", "--reps", "2", "--peak-gflops", "100", "--json", json.to_str().unwrap()]);
+    println!("{text}");
+    assert!(text.contains("model student, batch 1:"), "{text}");
+    assert!(text.contains("| kind | count | total ms | % of forward | GFLOP | GFLOP/s | % of peak |"), "{text}");
+
+    // Every kind row parses; conv2d is there and counts FLOPs, the rows add up to the "all" row.
+    let number = |cell: &str| cell.parse::<f64>().unwrap_or_else(|_| panic!("not a number: {cell:?}\n{text}"));
+    let kinds = ["conv2d", "group_norm", "linear", "attention", "concat", "timestep_embedding"];
+    let (mut count, mut gflop) = (0.0, 0.0);
+    for kind in kinds {
+        let row = table_row(&text, kind).unwrap_or_else(|| panic!("no {kind} row:\n{text}"));
+        assert_eq!(row.len(), 7, "{row:?}");
+        count += number(row[1]);
+        assert!(number(row[2]) >= 0.0 && number(row[3]) >= 0.0);
+        gflop += number(row[4]);
+        // the kinds that count FLOPs have a rate and a share of the peak (which may round to 0.0)
+        if ["conv2d", "linear", "attention"].contains(&kind) {
+            assert!(number(row[5]) > 0.0 && number(row[6]) >= 0.0, "{row:?}");
+        }
+    }
+    let all = table_row(&text, "all").expect("an `all` row");
+    assert_eq!(count, number(all[1]));
+    assert!((gflop - number(all[4])).abs() < 1e-3, "kinds {gflop} GFLOP, all {}", all[4]);
+
+    // The JSON holds the exact counts: per-kind FLOPs sum to the plan's total, which is
+    // batch × flops_per_image of the bundled config.
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    std::fs::remove_file(&json).ok();
+    let total = report["flops"].as_u64().unwrap();
+    let kinds_sum: u64 = report["kinds"].as_array().unwrap().iter().map(|k| k["flops"].as_u64().unwrap()).sum();
+    let dispatch_sum: u64 = report["dispatches"].as_array().unwrap().iter().map(|d| d["flops"].as_u64().unwrap()).sum();
+    assert_eq!((kinds_sum, dispatch_sum), (total, total));
+    let cfg_text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("www/models/denoiser.json")).unwrap();
+    let cfg = diffusion_lab::model::UNetConfig::from_json(&cfg_text).unwrap();
+    assert_eq!(total, cfg.flops_per_image());
+    assert!(report["forward_ms"].as_f64().unwrap() > 0.0);
+    assert_eq!(report["dispatches"].as_array().unwrap().len() as u64, report["dispatch_count"].as_u64().unwrap());
+}

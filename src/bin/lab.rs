@@ -9,6 +9,8 @@
 //!            [--node-modules node_modules]         (prompt fidelity, FID-style, diversity)
 //!   lab data                                           (runs scripts/data.sh: the training set)
 //!   lab stability [--runs 1000] [--model student] [--backend gpu]   (memory and step times over many runs)
+//!   lab profile [--model student|teacher] [--reps 20] [--peak-gflops X] [--json FILE]
+//!                                                      (GPU time and GFLOP/s per kernel of one forward)
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -252,6 +254,8 @@ fn data() -> Result<()> {
 
 #[path = "lab/evaluate.rs"]
 mod evaluate;
+#[path = "lab/profile.rs"]
+mod profile;
 
 fn main() {
     let result = Args::parse().and_then(|a| match a.command.as_str() {
@@ -260,9 +264,10 @@ fn main() {
         "bench" => bench(&a),
         "eval" => evaluate::run(&a),
         "stability" => stability(&a),
+        "profile" => profile::run(&a),
         "data" => data(),
         _ => {
-            eprintln!("usage: lab sample|manifest|bench|eval|data [--flags]; see src/bin/lab.rs");
+            eprintln!("usage: lab sample|manifest|bench|eval|stability|profile|data [--flags]; see src/bin/lab.rs");
             Ok(())
         }
     });

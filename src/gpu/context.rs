@@ -17,6 +17,8 @@ pub struct GpuContext {
     pub device: wgpu::Device,
     pub queue: wgpu::Queue,
     pub adapter_name: String,
+    /// The adapter's API (Vulkan natively, BrowserWebGpu in the browser).
+    pub backend: wgpu::Backend,
     /// The first uncaptured error, written by wgpu's error callback.
     failure: Arc<Mutex<Option<String>>>,
     /// Whether and why the device was lost, written by wgpu's device-lost callback.
@@ -99,7 +101,7 @@ impl GpuContext {
             }
         });
 
-        Ok(GpuContext { device, queue, adapter_name, failure, lost })
+        Ok(GpuContext { device, queue, adapter_name, backend: info.backend, failure, lost })
     }
 
     /// `Err(Error::Gpu)` if the device was lost or a GPU failure was recorded. Every plan call

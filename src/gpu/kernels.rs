@@ -50,6 +50,14 @@ impl GpuTensor {
 #[derive(Debug)]
 pub struct Dispatch {
     pub label: String,
+    /// The kernel's name ("conv2d", "group_norm", "linear", "attention", "concat",
+    /// "timestep_embedding"), for profiles grouped by kernel.
+    pub kind: &'static str,
+    /// Floating-point operations, counted as `UNetConfig::flops_per_image` counts them: 2 per
+    /// multiply-add of a convolution, linear layer or attention (scores and weighted sum), for the
+    /// whole batch; bias and residual adds, norms, softmax and copies count 0. So a plan's
+    /// dispatches add up to batch × `flops_per_image`.
+    pub flops: u64,
     pipeline: wgpu::ComputePipeline,
     bind_group: wgpu::BindGroup,
     workgroups: [u32; 3],
@@ -149,12 +157,13 @@ const _: () = {
 
 /// A compute pipeline and its (shader-derived) bind group layout.
 struct Kernel {
+    name: &'static str,
     pipeline: wgpu::ComputePipeline,
     layout: wgpu::BindGroupLayout,
 }
 
 impl Kernel {
-    fn new(device: &wgpu::Device, name: &str, source: &str) -> Kernel {
+    fn new(device: &wgpu::Device, name: &'static str, source: &str) -> Kernel {
         let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some(name),
             source: wgpu::ShaderSource::Wgsl(source.into()),
@@ -169,7 +178,7 @@ impl Kernel {
             cache: None,
         });
         let layout = pipeline.get_bind_group_layout(0);
-        Kernel { pipeline, layout }
+        Kernel { name, pipeline, layout }
     }
 }
 
@@ -324,6 +333,7 @@ impl<'a> Recorder<'a> {
         params: &P,
         buffers: &[&wgpu::Buffer],
         workgroups: [u32; 3],
+        flops: u64,
     ) {
         let uniform = self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some(label),
@@ -343,6 +353,8 @@ impl<'a> Recorder<'a> {
         });
         self.dispatches.push(Dispatch {
             label: label.to_string(),
+            kind: kernel.name,
+            flops,
             pipeline: kernel.pipeline.clone(),
             bind_group,
             workgroups,
@@ -451,12 +463,15 @@ impl<'a> Recorder<'a> {
             _pad: [0; 3],
         };
         let residual = options.residual.map_or(&self.placeholder, |r| &r.buffer).clone();
+        // one multiply-add per output value and tap (the zero padding included, as counted)
+        let flops = 2 * (output.len() * in_channels * kernel * kernel) as u64;
         self.push(
             label,
             &kernels.conv2d,
             &params,
             &[&input.buffer, &weights.packed.buffer, &weights.bias.buffer, &residual, &output.buffer],
             workgroups,
+            flops,
         );
         Ok(output)
     }
@@ -510,6 +525,7 @@ impl<'a> Recorder<'a> {
             &params,
             &[&input.buffer, &gamma.buffer, &beta.buffer, &film, &output.buffer],
             [workgroup_count as u32, 1, 1],
+            0, // no multiply-adds counted: a few operations per value, memory-bound
         );
         Ok(output)
     }
@@ -560,6 +576,7 @@ impl<'a> Recorder<'a> {
             &params,
             &[&x.buffer, &weight.buffer, &bias.buffer, &output.buffer],
             workgroups,
+            2 * (batch * in_features * out_features) as u64,
         );
         Ok(output)
     }
@@ -592,7 +609,9 @@ impl<'a> Recorder<'a> {
             _pad: [0; 3],
         };
         let workgroups = grid_1d(op, label, batch * heads * h * w)?;
-        self.push(label, &kernels.attention, &params, &[&qkv.buffer, &output.buffer], workgroups);
+        // scores q·k and the weighted sum of v: pixels² × head_dim multiply-adds each, per head
+        let flops = 2 * 2 * (batch * heads * (h * w) * (h * w) * head_dim) as u64;
+        self.push(label, &kernels.attention, &params, &[&qkv.buffer, &output.buffer], workgroups, flops);
         Ok(output)
     }
 
@@ -617,7 +636,7 @@ impl<'a> Recorder<'a> {
             threads_x,
             _pad: [0; 3],
         };
-        self.push(label, &kernels.concat, &params, &[&a.buffer, &b.buffer, &output.buffer], workgroups);
+        self.push(label, &kernels.concat, &params, &[&a.buffer, &b.buffer, &output.buffer], workgroups, 0);
         Ok(output)
     }
 
@@ -655,6 +674,7 @@ impl<'a> Recorder<'a> {
             &params,
             &[&timesteps.buffer, &freqs.buffer, &output.buffer],
             workgroups,
+            0,
         );
         Ok(output)
     }
@@ -751,4 +771,34 @@ pub async fn submit_and_read(
 pub async fn run(ctx: &GpuContext, dispatches: &[Dispatch], output: &GpuTensor) -> Result<Vec<f32>> {
     let staging = staging_buffer(&ctx.device, "read back", output.byte_len());
     submit_and_read(ctx, dispatches, output, &staging).await
+}
+
+/// Encodes `dispatches`, in order, `reps` times in one compute pass, submits once and waits for
+/// the GPU; returns the seconds from the submit to completion (encoding left out). For
+/// `lab profile`: with enough repetitions the submit and wait overhead is spread thin, so the
+/// time per repetition approaches the kernels' steady-state time. Native only: in the browser
+/// nothing can wait for the GPU synchronously.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn time_repeated(ctx: &GpuContext, dispatches: &[Dispatch], reps: usize) -> Result<f64> {
+    ctx.check()?;
+    let mut encoder =
+        ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("profile") });
+    {
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some("profile"),
+            timestamp_writes: None,
+        });
+        for _ in 0..reps {
+            for dispatch in dispatches {
+                dispatch.record(&mut pass);
+            }
+        }
+    }
+    let commands = encoder.finish();
+    let start = std::time::Instant::now();
+    ctx.queue.submit([commands]);
+    ctx.wait_for_submissions()?;
+    let seconds = start.elapsed().as_secs_f64();
+    ctx.check()?;
+    Ok(seconds)
 }

@@ -97,6 +97,12 @@ impl UNetPlan {
         self.dispatches.len()
     }
 
+    /// The forward's dispatches in order, each with its kernel kind and FLOPs (`lab profile`
+    /// times them one by one). They read the inputs the last `forward` wrote.
+    pub fn dispatches(&self) -> &[Dispatch] {
+        &self.dispatches
+    }
+
     /// Bytes of every GPU buffer the plan holds: weights, activations, uniforms, read-back.
     pub fn buffer_bytes(&self) -> u64 {
         self.buffer_bytes
@@ -249,5 +255,45 @@ impl PlanBuilder<'_> {
 
         let h = self.group_norm("out_norm", &h, None, true)?;
         self.conv3("out_conv", &h, cfg.in_channels, 1)
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))] // pollster and a native adapter
+mod tests {
+    use super::*;
+
+    /// The FLOPs the Recorder counts per dispatch, from the shapes it checks, against
+    /// `UNetConfig::flops_per_image`, counted independently from the config.
+    #[test]
+    fn dispatch_flops_add_up_to_flops_per_image() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/www/models");
+        let cfg = UNetConfig::from_json(&std::fs::read_to_string(format!("{dir}/denoiser.json")).unwrap()).unwrap();
+        let bytes = std::fs::read(format!("{dir}/denoiser.safetensors")).unwrap();
+        let weights = weights::read_safetensors("denoiser.safetensors", &bytes).unwrap();
+        let ctx = match pollster::block_on(GpuContext::new()) {
+            Ok(ctx) => ctx,
+            Err(e) => return eprintln!("skipped, no GPU adapter: {e}"),
+        };
+        // flops_per_image counts the attention's scores and weighted sum (2 × 2·n²·C at the
+        // lowest level, n pixels) beside the convolutions and linear layers; the attention
+        // dispatch carries exactly that part, the conv2d and linear dispatches the rest.
+        let top = *cfg.channels.last().unwrap() as u64;
+        let n = (cfg.image_size >> (cfg.channels.len() - 1)).pow(2) as u64;
+        let attention_per_image = 2 * 2 * n * n * top;
+        // One plan runs `batch` images through every layer, so each count scales with the batch.
+        for batch in [1usize, 2] {
+            let plan = UNetPlan::new(&ctx, &cfg, &weights, batch).unwrap();
+            let of_kind = |kinds: &[&str]| -> u64 {
+                plan.dispatches().iter().filter(|d| kinds.contains(&d.kind)).map(|d| d.flops).sum()
+            };
+            let b = batch as u64;
+            assert_eq!(of_kind(&["conv2d", "linear"]), b * (cfg.flops_per_image() - attention_per_image));
+            assert_eq!(of_kind(&["attention"]), b * attention_per_image);
+            let total: u64 = plan.dispatches().iter().map(|d| d.flops).sum();
+            assert_eq!(total, b * cfg.flops_per_image());
+            // every other dispatch is of a kind that counts no FLOPs (norms, copies)
+            assert_eq!(of_kind(&["conv2d", "linear", "attention", "group_norm", "concat", "timestep_embedding"]), total);
+            assert_eq!(of_kind(&["group_norm", "concat", "timestep_embedding"]), 0);
+        }
     }
 }
