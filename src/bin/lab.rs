@@ -52,7 +52,7 @@ impl Args {
         PathBuf::from(self.get("models").unwrap_or("www/models"))
     }
 
-    fn opt_num(&self, k: &str) -> Result<Option<f64>> {
+    pub(crate) fn opt_num(&self, k: &str) -> Result<Option<f64>> {
         self.get(k).map(|_| self.num(k, 0.0)).transpose()
     }
 

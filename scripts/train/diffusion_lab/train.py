@@ -21,10 +21,10 @@ from .quantize import load_torch, quantize
 from .schedule import alphas_cumprod
 from .unet import UNet, load_config
 
-CFG_DROP = 0.1
+CFG_DROP = 0.1  # fraction of samples trained unconditionally (text embedding = zeros)
 PREVIEW = ["dog", "Hund", "cat face", "Katzengesicht", "pizza", "Pizza", "red apple", "roter Apfel",
            "sunflower", "Sonnenblume", "grinning face", "grinsendes Gesicht", "banana", "Banane",
-           "an emoji of frog", "ein Bild von Schildkröte"]  # fraction of samples trained unconditionally (text embedding = zeros)
+           "an emoji of frog", "ein Bild von Schildkröte"]
 
 
 class Data:

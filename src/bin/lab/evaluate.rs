@@ -5,7 +5,7 @@
 //! emojibase-data de/en labels and the Noto 64 px PNGs, groups and filtering as in
 //! scripts/train/diffusion_lab/data.py, alpha on white, box-downsampled to 32 px.
 //! Validation split: every `--every`-th emoji in hexcode order (default 4). Its prompts use
-//! wordings no training caption used: none of the 25 templates per language in
+//! wordings no training caption used: none of the 60 templates per language in
 //! scripts/train/diffusion_lab/captions.py has the words "zeig", "mir", "Zeichnung", "show",
 //! "me" or "drawing".
 
@@ -127,7 +127,8 @@ pub fn run(a: &Args) -> Result<()> {
     let models: &[&str] = if lab.has_student() { &["teacher", "student"] } else { &["teacher"] };
     let mut rows = Vec::new();
     for &model in models {
-        let base = GenerateOptions { model: Some(model.into()), ..GenerateOptions::default() };
+        // --guidance: the teacher's classifier-free guidance scale (the student's is baked in)
+        let base = GenerateOptions { model: Some(model.into()), guidance: a.opt_num("guidance")?, ..GenerateOptions::default() };
         let valid = base.validate(lab.has_student())?;
         let mut row = Row {
             model: model.into(),
