@@ -9,7 +9,7 @@ Luhman 2021 "Knowledge Distillation in Iterative Generative Models"):
 2. The student (same UNet, initialised from the teacher) learns to predict x0 from the point on the
    straight DDIM line between the pair, x_t = alpha_t x0 + sigma_t z', z' = (z - alpha_T x0) / sigma_T,
    at the timesteps a 1-4 step trailing DDIM schedule visits, conditioned on any wording of the
-   pair's image (a blend of two of its 50 captions, train.py `Data.text_for`: the same noise
+   pair's image (a blend of two of its 120 captions, train.py `Data.text_for`: the same noise
    should give the same emoji whatever the wording). A DDIM step with a perfect x0 stays on that
    line, so 1-4 student passes land where 32 teacher passes did, with one pass per step.
 This needs one teacher sampling sweep (inference only) instead of the many teacher calls per
