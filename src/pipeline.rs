@@ -396,17 +396,28 @@ pub fn from_rgba(rgba: &[u8], channels: usize, size: usize) -> Vec<f32> {
 /// Reads www/models (or any folder with a manifest.json) from disk: native CLI and tests.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn read_model_dir(dir: &std::path::Path) -> Result<(Manifest, HashMap<String, Vec<u8>>)> {
-    let manifest_path = dir.join("manifest.json");
-    let text = std::fs::read_to_string(&manifest_path)
-        .map_err(|e| Error::Weights(format!("cannot read {}: {e}", manifest_path.display())))?;
-    let manifest = Manifest::from_json(&text)?;
+    let manifest = read_manifest(dir)?;
     let mut files = HashMap::new();
     for name in manifest.all_names() {
-        let path = dir.join(&name);
-        let bytes = std::fs::read(&path).map_err(|e| Error::Weights(format!("cannot read {}: {e}", path.display())))?;
+        let bytes = read_model_file(dir, &name)?;
         files.insert(name, bytes);
     }
     Ok((manifest, files))
+}
+
+/// The manifest.json of a model folder on disk.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn read_manifest(dir: &std::path::Path) -> Result<Manifest> {
+    let path = dir.join("manifest.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::Weights(format!("cannot read {}: {e}", path.display())))?;
+    Manifest::from_json(&text)
+}
+
+/// One file of a model folder on disk, unchecked (the caller verifies it against the manifest).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn read_model_file(dir: &std::path::Path, name: &str) -> Result<Vec<u8>> {
+    let path = dir.join(name);
+    std::fs::read(&path).map_err(|e| Error::Weights(format!("cannot read {}: {e}", path.display())))
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ use serde::Serialize;
 use diffusion_lab::gpu::kernels;
 use diffusion_lab::gpu::{GpuContext, UNetPlan};
 use diffusion_lab::model::UNetConfig;
+use diffusion_lab::pipeline::{read_manifest, read_model_file};
 use diffusion_lab::weights::{self, Manifest};
 use diffusion_lab::{Error, Result};
 
@@ -79,8 +80,7 @@ fn cell(value: Option<f64>, decimals: usize) -> String {
 
 /// Reads one file of the model folder, checked against its manifest entry.
 fn model_file(dir: &Path, manifest: &Manifest, name: &str) -> Result<Vec<u8>> {
-    let path = dir.join(name);
-    let bytes = std::fs::read(&path).map_err(|e| Error::Weights(format!("cannot read {}: {e}", path.display())))?;
+    let bytes = read_model_file(dir, name)?;
     weights::verify(manifest.entry(name)?, &bytes)?;
     Ok(bytes)
 }
@@ -91,15 +91,12 @@ pub fn run(a: &Args) -> Result<()> {
         return Err(Error::Input(format!("--reps must be a whole number ≥ 1, got {reps}")));
     }
     let reps = reps as usize;
-    let peak = a.get("peak-gflops").map(|_| a.num("peak-gflops", 0.0)).transpose()?;
+    let peak = a.opt_num("peak-gflops")?;
     let model = a.get("model").unwrap_or("student");
 
     // Only the denoiser's files: the plan needs no text encoder.
     let dir = a.models();
-    let manifest_path = dir.join("manifest.json");
-    let manifest_text = std::fs::read_to_string(&manifest_path)
-        .map_err(|e| Error::Weights(format!("cannot read {}: {e}", manifest_path.display())))?;
-    let manifest = Manifest::from_json(&manifest_text)?;
+    let manifest = read_manifest(&dir)?;
     // The batches the pipeline runs: the teacher's CFG pair, the student's single image.
     let (weights_name, batch) = match model {
         "student" => {
