@@ -2,7 +2,7 @@
 
 Images: emoji-datasource-google (Noto Emoji, Apache-2.0) and, with --sources google,twitter,
 emoji-datasource-twitter (Twemoji, CC-BY 4.0); 64x64 PNG, alpha composited on white,
-box-downsampled to the model's resolution. Captions: emojibase-data de/ and en/ labels in 25
+box-downsampled to the model's resolution. Captions: emojibase-data de/ and en/ labels in 72
 templates per language (captions.py), so every image has German and English captions; with more
 than one source every image also gets captions naming its style ("im Twemoji-Stil", "in Twemoji
 style"), so the style can be asked for. Skin-tone variants are left out on purpose: they share
@@ -14,6 +14,7 @@ its caption embeddings: train.py `Data.text_for`).
 The output records each source's licence and attribution (`sources`, JSON).
 
 Usage: python -m diffusion_lab.data NODE_MODULES MODELS_DIR OUT.npz [--groups 0,3,4] [--sources google]
+       python -m diffusion_lab.data IN.npz MODELS_DIR OUT.npz [--device cuda]   (embed the captions again)
 """
 import argparse
 import json
@@ -54,6 +55,22 @@ def find_image(nm, source, hexcode):
     return next((p for p in candidates if p.exists()), None)
 
 
+def embed(captions, models_dir, device="cpu"):
+    md = Path(models_dir)
+    te = TextEncoder(str(md / "text_encoder.safetensors"), str(md / "tokenizer.json"), str(md / "text_encoder.json"), device)
+    return te.encode_many(captions).numpy().astype(np.float32)
+
+
+def reembed(src, models_dir, out, device):
+    """The same data set with its captions embedded again (by `models_dir`'s text encoder, on
+    `device`): for a machine that has the data file but not node_modules/, e.g. a GPU machine
+    that gets the file without its embeddings to keep the upload small."""
+    d = dict(np.load(src))
+    d["embeddings"] = embed(d["captions"].tolist(), models_dir, device)
+    np.savez(out, **d)
+    print(f"{len(d['captions'])} captions embedded again -> {out}")
+
+
 def build(node_modules, models_dir, out, groups, size, sources=("google",)):
     nm, md = Path(node_modules), Path(models_dir)
     labels = {}
@@ -74,9 +91,8 @@ def build(node_modules, models_dir, out, groups, size, sources=("google",)):
             hexcodes.append(hexcode)
             styles.append(source)
             val.append(k % VAL_EVERY == 0)
-    te = TextEncoder(str(md / "text_encoder.safetensors"), str(md / "tokenizer.json"), str(md / "text_encoder.json"))
     unique = sorted({c for cs in caps for c in cs})
-    emb = torch.stack([te.encode(c) for c in unique]).numpy().astype(np.float32)
+    emb = embed(unique, md)
     index = {c: i for i, c in enumerate(unique)}
     # caption_ids[i] lists the rows of `embeddings` that caption image i (ragged: offsets)
     flat = [index[c] for cs in caps for c in cs]
@@ -98,13 +114,16 @@ def build(node_modules, models_dir, out, groups, size, sources=("google",)):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("node_modules")
+    ap.add_argument("node_modules", help="node_modules/, or an existing data set (.npz) to embed again")
     ap.add_argument("models_dir")
     ap.add_argument("out")
     ap.add_argument("--groups", default=DEFAULT_GROUPS)
     ap.add_argument("--size", type=int, default=32)
     ap.add_argument("--sources", default="google", help="google (the shipped model) or google,twitter")
+    ap.add_argument("--device", default="cpu", help="where the text encoder runs (cpu, cuda)")
     a = ap.parse_args()
+    if a.node_modules.endswith(".npz"):
+        return reembed(a.node_modules, a.models_dir, a.out, a.device)
     sources = tuple(a.sources.split(","))
     unknown = [s for s in sources if s not in SOURCES]
     if unknown:

@@ -19,7 +19,8 @@ Usage (from scripts/train):
   python -m diffusion_lab.distill --data ../../data/emoji32.npz --config ../../www/models/denoiser.json \
       --teacher ../../www/models/denoiser.safetensors --run ../../runs/student --steps 4000 \
       --export ../../www/models/student.safetensors
-Re-running resumes: the pairs file and the checkpoint are kept in RUN.
+Re-running resumes: the pairs file and the checkpoint are kept in RUN. --device cuda and
+--max-minutes as in train.py.
 """
 import argparse
 import time
@@ -31,7 +32,7 @@ import torch.nn.functional as F
 
 from .quantize import load_torch
 from .schedule import alphas_cumprod
-from .train import Data, Run, forward_precision, preview_texts
+from .train import Data, Run, forward_precision, preview_texts, stop_after
 from .unet import UNet, load_config
 
 GUIDANCE = 3.0
@@ -50,7 +51,8 @@ def student_timesteps():
 
 @torch.no_grad()
 def teacher_solve(model, text, z, ab, steps=TEACHER_STEPS, guidance=GUIDANCE, bf16=False):
-    """DPM-Solver++(2M) with CFG, as src/sampler.rs does it (x0 clipped to [-1, 1])."""
+    """DPM-Solver++(2M) with CFG, as src/sampler.rs does it (x0 clipped to [-1, 1]); `z` and
+    `text` on the model's device."""
     ts = trailing(steps)
     lam = lambda a: 0.5 * np.log(a / (1 - a))
     x, prev_x0, h_prev = z.clone(), None, None
@@ -58,8 +60,8 @@ def teacher_solve(model, text, z, ab, steps=TEACHER_STEPS, guidance=GUIDANCE, bf
     for i, t in enumerate(ts):
         a = float(ab[t])
         n = x.shape[0]
-        tt = torch.full((2 * n,), float(t))
-        with forward_precision(bf16):
+        tt = torch.full((2 * n,), float(t), device=x.device)
+        with forward_precision(bf16, x.device):
             v = model(torch.cat([x, x]), tt, torch.cat([text, uncond])).float()
         vc, vu = v.chunk(2)
         v = vu + guidance * (vc - vu)
@@ -73,7 +75,7 @@ def teacher_solve(model, text, z, ab, steps=TEACHER_STEPS, guidance=GUIDANCE, bf
         prev_x0, h_prev = x0, h
 
 
-def make_pairs(model, data, ab, seeds, batch, path, bf16=False):
+def make_pairs(model, data, ab, seeds, batch, path, bf16=False, device="cpu"):
     """`seeds` teacher samples per image, each from its own noise and a caption of that image drawn
     at random (so the pairs cover all wordings without solving the ODE for every caption)."""
     n_img = len(data.images)
@@ -86,7 +88,8 @@ def make_pairs(model, data, ab, seeds, batch, path, bf16=False):
         caps = data.random_captions(range(n_img), g)
         for s in range(0, n_img, batch):
             ids = torch.arange(s, min(s + batch, n_img))
-            x0s.append(teacher_solve(model, data.emb[caps[ids]], z_all[ids], ab, bf16=bf16))
+            text = data.emb[caps[ids].to(data.device)]
+            x0s.append(teacher_solve(model, text, z_all[ids].to(device), ab, bf16=bf16).cpu())
             zs.append(z_all[ids])
             imgs.append(ids)
             done = seed * n_img + s + len(ids)
@@ -109,43 +112,52 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--export")
     ap.add_argument("--bf16", action="store_true", help="bf16 autocast for the forward passes, as in train.py")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda")
+    ap.add_argument("--max-minutes", type=float, help="stop (checkpoint and export) after this much wall time")
+    ap.add_argument("--pair-batch", type=int, default=64, help="images per teacher sampling batch")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     run_dir = Path(a.run)
     run_dir.mkdir(parents=True, exist_ok=True)
     cfg = load_config(a.config)
-    data = Data(a.data)
+    data = Data(a.data, device=a.device)
     ab_np = alphas_cumprod(cfg["train_timesteps"])
-    ab = torch.from_numpy(ab_np).float()
+    ab = torch.from_numpy(ab_np).float().to(a.device)
     weights = load_torch(a.teacher)
     teacher = UNet(cfg)
     teacher.load_state_dict(weights)
-    teacher.eval()
+    teacher.to(a.device).eval()
     pairs_path = run_dir / "pairs.npz"
     if not pairs_path.exists():
-        make_pairs(teacher, data, ab_np, a.seeds, 64, pairs_path, a.bf16)
+        make_pairs(teacher, data, ab_np, a.seeds, a.pair_batch, pairs_path, a.bf16, a.device)
+    del teacher
     pairs = np.load(pairs_path)
-    z, x0_all, image = (torch.from_numpy(pairs[k]) for k in ("z", "x0", "image"))
+    z, x0_all = (torch.from_numpy(pairs[k]).to(a.device) for k in ("z", "x0"))
+    image = torch.from_numpy(pairs["image"])
     print(f"{len(z)} teacher pairs")
 
-    run = Run(cfg, a.run, a.lr, a.ema, 4321, init=weights, init_name=f"the teacher {a.teacher}")
+    run = Run(cfg, a.run, a.lr, a.ema, 4321, init=weights, init_name=f"the teacher {a.teacher}", device=a.device)
     model, gen = run.model, run.gen
     ts = torch.tensor(student_timesteps())
     a_T = float(ab[ts[0]]) ** 0.5
     s_T = (1 - float(ab[ts[0]])) ** 0.5
     names, preview = preview_texts(data)
+    out_of_time = stop_after(a.max_minutes)
     while run.step < a.steps:
         idx = torch.randint(0, len(z), (a.batch,), generator=gen)
-        t = ts[torch.randint(0, len(ts), (a.batch,), generator=gen)]
-        x0 = x0_all[idx]
-        z_line = (z[idx] - a_T * x0) / s_T
+        t = ts[torch.randint(0, len(ts), (a.batch,), generator=gen)].to(a.device)
+        x0 = x0_all[idx.to(a.device)]
+        z_line = (z[idx.to(a.device)] - a_T * x0) / s_T
         abt = ab[t][:, None, None, None]
         xt = abt.sqrt() * x0 + (1 - abt).sqrt() * z_line
-        with forward_precision(a.bf16):
+        with forward_precision(a.bf16, a.device):
             # any wording of the pair's image (a blend of two captions, as in train.py): the same
             # noise must give the same emoji, whatever the wording
             v = model(xt, t.float(), data.text_for(image[idx].numpy(), gen)).float()
         run.update(F.mse_loss(abt.sqrt() * xt - (1 - abt).sqrt() * v, x0), a.batch, a.steps, "x0 loss")
+        if out_of_time():
+            print(f"--max-minutes reached at step {run.step}")
+            a.steps = run.step
         if run.step % a.every == 0 or run.step == a.steps:
             run.checkpoint(lambda ema: student_sample(ema, preview, ab_np, MAX_STUDENT_STEPS), names, a.export)
 
@@ -154,11 +166,11 @@ def student_sample(model, text, ab, steps, seed=0):
     """Trailing DDIM without guidance: what the browser runs for the student."""
     g = torch.Generator().manual_seed(seed)
     size = model.cfg["image_size"]
-    x = torch.randn(text.shape[0], 3, size, size, generator=g)
+    x = torch.randn(text.shape[0], 3, size, size, generator=g).to(text.device)
     ts = trailing(steps)
     for i, t in enumerate(ts):
         a = float(ab[t])
-        v = model(x, torch.full((x.shape[0],), float(t)), text)
+        v = model(x, torch.full((x.shape[0],), float(t), device=x.device), text)
         x0 = (a ** 0.5 * x - (1 - a) ** 0.5 * v).clamp(-1, 1)
         if i + 1 == len(ts):
             return x0

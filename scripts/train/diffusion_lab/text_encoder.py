@@ -18,8 +18,9 @@ MAX_TOKENS = 64  # the same limit as src/text.rs
 
 
 class TextEncoder:
-    def __init__(self, weights_path, tokenizer_path, config_path):
-        self.w = {k: torch.from_numpy(v) for k, v in dequantize(load_file(weights_path)).items()}
+    def __init__(self, weights_path, tokenizer_path, config_path, device="cpu"):
+        self.w = {k: torch.from_numpy(v).to(device) for k, v in dequantize(load_file(weights_path)).items()}
+        self.device = torch.device(device)
         with open(config_path) as f:
             self.cfg = json.load(f)
         self.tok = Tokenizer.from_file(tokenizer_path)
@@ -34,8 +35,27 @@ class TextEncoder:
 
     @torch.no_grad()
     def encode(self, text):
-        ids = torch.tensor(self.tok.encode(text).ids)
-        n = ids.shape[0]
+        return self.encode_many([text])[0]
+
+    @torch.no_grad()
+    def encode_many(self, texts, batch=512):
+        """One embedding per text (a [len(texts), hidden] tensor on the CPU). Texts of the same
+        token count run as one batch, so no padding or attention mask is needed and each result
+        is the single-text one (up to float summation order)."""
+        ids = [self.tok.encode(t).ids for t in texts]
+        out = torch.empty(len(texts), self.cfg["hidden_size"])
+        by_len = {}
+        for i, seq in enumerate(ids):
+            by_len.setdefault(len(seq), []).append(i)
+        for rows in by_len.values():
+            for s in range(0, len(rows), batch):
+                chunk = rows[s:s + batch]
+                x = self._forward(torch.tensor([ids[i] for i in chunk], device=self.device))
+                out[chunk] = x.float().cpu()
+        return out
+
+    def _forward(self, ids):
+        b, n = ids.shape
         w = self.w
         x = (w["embeddings.word_embeddings.weight"][ids]
              + w["embeddings.position_embeddings.weight"][:n]
@@ -45,12 +65,11 @@ class TextEncoder:
         d = x.shape[-1] // heads
         for i in range(self.cfg["num_hidden_layers"]):
             p = f"encoder.layer.{i}."
-            q = self._lin(x, p + "attention.self.query").view(n, heads, d).transpose(0, 1)
-            k = self._lin(x, p + "attention.self.key").view(n, heads, d).transpose(0, 1)
-            v = self._lin(x, p + "attention.self.value").view(n, heads, d).transpose(0, 1)
-            a = torch.softmax(q @ k.transpose(1, 2) / math.sqrt(d), dim=-1) @ v
-            a = a.transpose(0, 1).reshape(n, -1)
+            q, k, v = (self._lin(x, p + f"attention.self.{m}").view(b, n, heads, d).transpose(1, 2)
+                       for m in ("query", "key", "value"))
+            a = torch.softmax(q @ k.transpose(2, 3) / math.sqrt(d), dim=-1) @ v
+            a = a.transpose(1, 2).reshape(b, n, -1)
             x = self._ln(x + self._lin(a, p + "attention.output.dense"), p + "attention.output.LayerNorm")
             h = F.gelu(self._lin(x, p + "intermediate.dense"))
             x = self._ln(x + self._lin(h, p + "output.dense"), p + "output.LayerNorm")
-        return F.normalize(x.mean(dim=0), dim=0)
+        return F.normalize(x.mean(dim=1), dim=1)

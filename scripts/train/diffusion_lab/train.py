@@ -4,6 +4,8 @@ Usage: python -m diffusion_lab.train --data data/emoji32.npz --config www/models
            --run runs/teacher --steps 30000 [--batch 32] [--export www/models/denoiser.safetensors]
 Re-running the same command resumes from RUN/checkpoint.pt; --init starts a new run from exported
 weights (the checkpoint with optimizer state stays out of the repo, the f16 weights are in it).
+On a GPU: --device cuda --batch 256 --max-minutes M (stops, checkpoints and exports after M minutes);
+scripts/train/gpu.sh is the run that trained the bundled model that way.
 """
 import argparse
 import copy
@@ -28,10 +30,11 @@ PREVIEW = ["dog", "Hund", "cat face", "Katzengesicht", "pizza", "Pizza", "red ap
 
 
 class Data:
-    def __init__(self, path, exclude_val=False):
+    def __init__(self, path, exclude_val=False, device="cpu"):
         d = np.load(path)
-        self.images = torch.from_numpy(d["images"]).permute(0, 3, 1, 2).float() / 127.5 - 1.0
-        self.emb = torch.from_numpy(d["embeddings"])
+        self.device = torch.device(device)
+        self.images = (torch.from_numpy(d["images"]).permute(0, 3, 1, 2).float() / 127.5 - 1.0).to(self.device)
+        self.emb = torch.from_numpy(d["embeddings"]).float().to(self.device)
         self.ids = d["caption_ids"]
         self.off = d["caption_offsets"]
         self.captions = d["captions"]
@@ -40,31 +43,34 @@ class Data:
         self.train_idx = torch.from_numpy(np.flatnonzero(~val if exclude_val else np.ones_like(val)))
 
     def random_captions(self, images, gen):
-        """One caption (a row of `emb`) per image index, drawn uniformly from that image's captions."""
-        return torch.tensor([self.ids[self.off[i] + torch.randint(0, self.off[i + 1] - self.off[i], (1,), generator=gen).item()]
-                             for i in images])
+        """One caption (a row of `emb`) per image index, drawn uniformly from that image's captions
+        (drawn on the CPU generator, so a run gives the same batches on any device)."""
+        images = np.asarray(images)
+        counts = torch.from_numpy(self.off[images + 1] - self.off[images]).long()
+        pick = torch.minimum((torch.rand(len(images), generator=gen) * counts).long(), counts - 1)
+        return torch.from_numpy(self.ids[self.off[images] + pick.numpy()]).long()
 
     def text_for(self, images, gen):
         """The condition for each image: a random blend of two of its captions' embeddings,
         renormalised. A new wording of a prompt lands near that emoji's captions but on none of
         them (its nearest training caption is the right emoji's for 228 of the 230 held-out prompts
         of `lab eval`); blending teaches the denoiser the space between them, not only the points."""
-        a, b = self.random_captions(images, gen), self.random_captions(images, gen)
-        w = torch.rand(len(a), 1, generator=gen)
+        a, b = self.random_captions(images, gen).to(self.device), self.random_captions(images, gen).to(self.device)
+        w = torch.rand(len(a), 1, generator=gen).to(self.device)
         return F.normalize(w * self.emb[a] + (1 - w) * self.emb[b], dim=1)
 
     def batch(self, n, gen):
         idx = self.train_idx[torch.randint(0, len(self.train_idx), (n,), generator=gen)].numpy()
         text = self.text_for(idx, gen)
-        drop = torch.rand(n, generator=gen) < CFG_DROP
+        drop = (torch.rand(n, generator=gen) < CFG_DROP).to(self.device)
         text[drop] = 0.0
-        return self.images[idx], text
+        return self.images[torch.from_numpy(idx).to(self.device)], text
 
 
-def forward_precision(bf16):
-    """The context for a forward pass: bf16 autocast on the CPU with --bf16 (weights, optimizer
-    and loss stay f32), plain f32 otherwise. Shared by train.py and distill.py."""
-    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16)
+def forward_precision(bf16, device="cpu"):
+    """The context for a forward pass: bf16 autocast with --bf16 (weights, optimizer and loss stay
+    f32), plain f32 otherwise. Shared by train.py and distill.py."""
+    return torch.autocast(torch.device(device).type, dtype=torch.bfloat16, enabled=bf16)
 
 
 def v_target(x0, eps, ab):
@@ -77,12 +83,12 @@ def sample_ddim(model, text, steps, ab, guidance=3.0, seed=0):
     g = torch.Generator().manual_seed(seed)
     n = text.shape[0]
     size = model.cfg["image_size"]
-    x = torch.randn(n, 3, size, size, generator=g)
+    x = torch.randn(n, 3, size, size, generator=g).to(text.device)
     T = len(ab)
     ts = np.linspace(T - 1, 0, steps).round().astype(int)
     for i, t in enumerate(ts):
         a = torch.tensor(ab[t], dtype=torch.float32)
-        tt = torch.full((n,), float(t))
+        tt = torch.full((n,), float(t), device=x.device)
         v = model(torch.cat([x, x]), torch.cat([tt, tt]), torch.cat([text, torch.zeros_like(text)]))
         vc, vu = v.chunk(2)
         v = vu + guidance * (vc - vu)
@@ -94,7 +100,7 @@ def sample_ddim(model, text, steps, ab, guidance=3.0, seed=0):
 
 
 def save_grid(x, path):
-    x = ((x.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()
+    x = ((x.float().cpu().clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()
     n, h, w, _ = x.shape
     cols = 8
     rows = (n + cols - 1) // cols
@@ -108,7 +114,12 @@ def save_grid(x, path):
 def export(model, path):
     """The shipped weights: module names as weight names (the one naming scheme), int8 matrices
     with per-row scales and f16 for the rest (quantize.py; src/weights.rs reads them)."""
-    save_file(quantize({k: v.detach().float().numpy() for k, v in model.state_dict().items()}), path)
+    save_file(quantize({k: v.detach().float().cpu().numpy() for k, v in model.state_dict().items()}), path)
+
+
+def export_f32(model, path):
+    """The EMA weights unquantized, to start a later run from (--init) without the checkpoint."""
+    save_file({k: v.detach().float().cpu().numpy() for k, v in model.state_dict().items()}, path)
 
 
 class Run:
@@ -116,22 +127,26 @@ class Run:
     kept in RUN/checkpoint.pt; a checkpoint also writes a sample grid, the exported EMA weights
     and a log line. Shared by the teacher (this file) and the student (distill.py)."""
 
-    def __init__(self, cfg, run, lr, ema, seed, init=None, init_name="the given weights"):
-        """`init`: start weights for a new run (a state dict); a checkpoint in RUN wins over them."""
+    def __init__(self, cfg, run, lr, ema, seed, init=None, init_name="the given weights", device="cpu", warmup=0):
+        """`init`: start weights for a new run (a state dict); a checkpoint in RUN wins over them.
+        `warmup`: steps of linear learning-rate warm-up, so a fresh optimizer does not jolt
+        trained `init` weights (Adam's first steps move every weight by about the full rate)."""
         self.dir = Path(run)
         self.dir.mkdir(parents=True, exist_ok=True)
         torch.manual_seed(0)
         self.model = UNet(cfg)
         if init is not None:
             self.model.load_state_dict(init)
+        self.model.to(device)
         self.ema = copy.deepcopy(self.model).requires_grad_(False)
         self.ema_decay = ema
+        self.lr, self.warmup = lr, warmup
         self.opt = torch.optim.AdamW(self.model.parameters(), lr=lr, weight_decay=0.0)
         self.gen = torch.Generator().manual_seed(seed)
         self.step, self.seen, self.loss_avg, self.t0 = 0, 0, None, time.time()
         ckpt = self.dir / "checkpoint.pt"
         if ckpt.exists():
-            s = torch.load(ckpt, weights_only=False)
+            s = torch.load(ckpt, weights_only=False, map_location="cpu")
             self.model.load_state_dict(s["model"])
             self.ema.load_state_dict(s["ema"])
             self.opt.load_state_dict(s["opt"])
@@ -143,21 +158,25 @@ class Run:
 
     def update(self, loss, batch, total, what="loss"):
         """One optimizer step (gradient clipped to 1), the EMA, and a progress line every 50 steps."""
+        if self.step < self.warmup:
+            for group in self.opt.param_groups:
+                group["lr"] = self.lr * (self.step + 1) / self.warmup
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
         self.opt.step()
         with torch.no_grad():
-            for pe, pm in zip(self.ema.parameters(), self.model.parameters()):
-                pe.lerp_(pm, 1 - self.ema_decay)
+            torch._foreach_lerp_(list(self.ema.parameters()), list(self.model.parameters()), 1 - self.ema_decay)
         self.step += 1
         self.seen += batch
-        self.loss_avg = loss.item() if self.loss_avg is None else 0.98 * self.loss_avg + 0.02 * loss.item()
+        # kept as a tensor: reading it back every step would make a GPU wait for each step
+        loss = loss.detach()
+        self.loss_avg = loss if self.loss_avg is None else 0.98 * self.loss_avg + 0.02 * loss
         if self.step % 50 == 0:
             rate = self.seen / (time.time() - self.t0)
-            print(f"step {self.step}/{total} {what} {self.loss_avg:.4f} {rate:.1f} samples/s", flush=True)
+            print(f"step {self.step}/{total} {what} {self.loss_avg.item():.4f} {rate:.1f} samples/s", flush=True)
 
-    def checkpoint(self, samples, names, export_path=None):
+    def checkpoint(self, samples, names, export_path=None, export_f32_path=None):
         """Saves the state, a grid of `samples(ema)` (labelled by `names`) and the EMA weights."""
         torch.save({"model": self.model.state_dict(), "ema": self.ema.state_dict(), "opt": self.opt.state_dict(),
                     "gen": self.gen.get_state(), "step": self.step}, self.dir / "checkpoint.tmp")
@@ -167,14 +186,22 @@ class Run:
         (self.dir / "samples.txt").write_text("\n".join(names) + "\n")
         if export_path:
             export(self.ema, export_path)
+        if export_f32_path:
+            export_f32(self.ema, export_f32_path)
         with open(self.dir / "log.jsonl", "a") as f:
-            f.write(json.dumps({"step": self.step, "loss": self.loss_avg, "time": time.time()}) + "\n")
+            f.write(json.dumps({"step": self.step, "loss": float(self.loss_avg), "time": time.time()}) + "\n")
 
 
 def preview_texts(data):
     """The captions of PREVIEW that the data set has, and their embeddings."""
     names = [c for c in PREVIEW if c in set(data.captions.tolist())][:16]
     return names, torch.stack([data.emb[int(np.where(data.captions == c)[0][0])] for c in names])
+
+
+def stop_after(minutes):
+    """A step budget in wall time: True once `minutes` have passed (never without a limit)."""
+    end = None if minutes is None else time.time() + 60 * minutes
+    return lambda: end is not None and time.time() > end
 
 
 def main():
@@ -189,6 +216,10 @@ def main():
     ap.add_argument("--every", type=int, default=1000, help="checkpoint + sample grid interval")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--export", help="write the EMA weights here (f16 safetensors) at every checkpoint")
+    ap.add_argument("--export-f32", help="also write the EMA weights unquantized (f32) here, for a later --init")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda")
+    ap.add_argument("--max-minutes", type=float, help="stop (checkpoint and export) after this much wall time")
+    ap.add_argument("--warmup", type=int, default=0, help="linear learning-rate warm-up steps for a new run")
     ap.add_argument("--init", help="start a new run from these weights (e.g. the shipped www/models/denoiser.safetensors)")
     ap.add_argument("--exclude-val", action="store_true", help="leave the validation split's images out")
     ap.add_argument("--bf16", action="store_true",
@@ -197,25 +228,29 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     cfg = load_config(a.config)
-    data = Data(a.data, a.exclude_val)
+    data = Data(a.data, a.exclude_val, a.device)
     ab_np = alphas_cumprod(cfg["train_timesteps"])
-    ab = torch.from_numpy(ab_np).float()
-    run = Run(cfg, a.run, a.lr, a.ema, 1234, load_torch(a.init) if a.init else None, a.init)
+    ab = torch.from_numpy(ab_np).float().to(a.device)
+    run = Run(cfg, a.run, a.lr, a.ema, 1234, load_torch(a.init) if a.init else None, a.init, a.device, a.warmup)
     model, gen = run.model, run.gen
     nparams = sum(p.numel() for p in model.parameters())
     print(f"{nparams/1e6:.2f} M parameters, {len(data.train_idx)} of {len(data.images)} images")
     names, preview = preview_texts(data)
+    out_of_time = stop_after(a.max_minutes)
     while run.step < a.steps:
         x0, text = data.batch(a.batch, gen)
-        t = torch.randint(0, cfg["train_timesteps"], (a.batch,), generator=gen)
-        eps = torch.randn(x0.shape, generator=gen)
+        t = torch.randint(0, cfg["train_timesteps"], (a.batch,), generator=gen).to(a.device)
+        eps = torch.randn(x0.shape, generator=gen).to(a.device)
         abt = ab[t][:, None, None, None]
         xt = abt.sqrt() * x0 + (1 - abt).sqrt() * eps
-        with forward_precision(a.bf16):
+        with forward_precision(a.bf16, a.device):
             v = model(xt, t.float(), text)
         run.update(F.mse_loss(v.float(), v_target(x0, eps, abt)), a.batch, a.steps)
+        if out_of_time():
+            print(f"--max-minutes reached at step {run.step}")
+            a.steps = run.step
         if run.step % a.every == 0 or run.step == a.steps:
-            run.checkpoint(lambda ema: sample_ddim(ema, preview, 20, ab_np), names, a.export)
+            run.checkpoint(lambda ema: sample_ddim(ema, preview, 20, ab_np), names, a.export, a.export_f32)
 
 if __name__ == "__main__":
     main()
