@@ -9,7 +9,7 @@
 //!            [--node-modules node_modules]         (prompt fidelity, FID-style, diversity)
 //!   lab data                                           (runs scripts/data.sh: the training set)
 //!   lab stability [--runs 1000] [--model student] [--backend gpu]   (memory and step times over many runs)
-//!   lab profile [--model student|teacher] [--reps 20] [--peak-gflops X] [--json FILE]
+//!   lab profile [--model student|teacher] [--batch N] [--reps 20] [--peak-gflops X] [--json FILE]
 //!                                                      (GPU time and GFLOP/s per kernel of one forward)
 
 use std::collections::HashMap;

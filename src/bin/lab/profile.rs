@@ -106,6 +106,12 @@ pub fn run(a: &Args) -> Result<()> {
         "teacher" => (manifest.denoiser.weights.clone(), 2),
         other => return Err(Error::Input(format!("unknown model {other:?} (student or teacher)"))),
     };
+    // --batch N: what the same kernels reach when a batch fills a large GPU (the page runs 1 or 2)
+    let batch = match a.opt_num("batch")? {
+        None => batch,
+        Some(n) if n >= 1.0 && n <= 256.0 && n.fract() == 0.0 => n as usize,
+        Some(n) => return Err(Error::Input(format!("--batch must be a whole number from 1 to 256, got {n}"))),
+    };
     let cfg_bytes = model_file(&dir, &manifest, &manifest.denoiser.config)?;
     let cfg = UNetConfig::from_json(&String::from_utf8_lossy(&cfg_bytes))?;
     let weight_map = weights::read_safetensors(&weights_name, &model_file(&dir, &manifest, &weights_name)?)?;
