@@ -2,8 +2,10 @@
 
 Many wordings per language, so the denoiser learns that the label carries the meaning and the
 words around it do not (a paraphrase the model never saw should still land on the emoji). The
-held-out wordings `lab eval` tests (src/bin/lab/evaluate.rs HELD_OUT_*) share no word with these:
-"zeig", "mir", "Zeichnung", "show", "me" and "drawing" appear in no template.
+held-out wordings `lab eval` tests (src/bin/lab/evaluate.rs HELD_OUT_*) each have a word that no
+template has: "suche", "Porträt", "looking" and "portrait" appear in no template. (Until the
+sixth session "zeig mir …" and "show me …" were held out; they are what people type, so they
+are trained now.)
 Imports nothing, so convert_text_encoder.py (run without torch) can read it.
 """
 
@@ -22,6 +24,9 @@ TEMPLATES = {
         "let us see {}", "can I see {}", "could you paint {}", "picture: {}", "emoji of {}",
         "look, {}", "this is {}", "a cheerful image of {}", "an emoji that looks like {}",
         "something like {}", "I would like {}", "we need {}", "a little {}",
+        # requests with a pronoun, as people type them
+        "show me {}", "please show me {}", "show {}", "can you show me {}", "a drawing of {}", "draw {}",
+        "please draw {}", "draw me {}", "can you draw {}", "give me {}", "make me {}", "I need {}",
     ],
     "de": [
         "{}", "ein Emoji: {}", "ein Bild von {}", "ein Foto von {}", "ein Icon: {}", "ein Symbol für {}",
@@ -37,6 +42,10 @@ TEMPLATES = {
         "lass uns {} sehen", "kann ich {} sehen", "könntest du {} malen", "Bild: {}", "Emoji von {}",
         "schau, {}", "das ist {}", "ein fröhliches Bild von {}", "ein Emoji, das wie {} aussieht",
         "so etwas wie {}", "ich hätte gern {}", "wir brauchen {}", "ein kleines {}",
+        # Bitten mit Pronomen, wie man sie tippt
+        "zeig mir {}", "zeige mir {}", "zeig {}", "bitte zeig mir {}", "kannst du mir {} zeigen",
+        "eine Zeichnung von {}", "zeichne {}", "bitte zeichne {}", "zeichne mir {}", "kannst du {} zeichnen",
+        "gib mir {}", "mach mir {}",
     ],
 }
 STYLE_TEMPLATES = {"en": "{} in {} style", "de": "{} im {}-Stil"}

@@ -31,7 +31,7 @@ from .quantize import MIN_VALUES, quantize
 FREQUENT_TOKENS = 6000
 MAX_TOKENS = 64  # src/text.rs MAX_TOKENS
 # the words of the held-out eval wordings (src/bin/lab/evaluate.rs), kept like the template words
-HELD_OUT_WORDS = "a drawing of show me eine zeichnung von zeig mir"
+HELD_OUT_WORDS = "I am looking for a portrait of ich suche ein Porträt von"
 
 
 def emojibase_texts(node_modules):

@@ -5,9 +5,10 @@
 //! emojibase-data de/en labels and the Noto 64 px PNGs, groups and filtering as in
 //! scripts/train/diffusion_lab/data.py, alpha on white, box-downsampled to 32 px.
 //! Validation split: every `--every`-th emoji in hexcode order (default 4). Its prompts use
-//! wordings no training caption used: none of the 60 templates per language in
-//! scripts/train/diffusion_lab/captions.py has the words "zeig", "mir", "Zeichnung", "show",
-//! "me" or "drawing".
+//! wordings no training caption used: none of the 72 templates per language in
+//! scripts/train/diffusion_lab/captions.py has the words "suche", "Porträt", "looking" or
+//! "portrait". Until the sixth session the held-out wordings were "zeig mir …" and "show me …";
+//! those are trained now, so figures from before then are not comparable.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -20,8 +21,8 @@ use super::{load, Args};
 
 /// emojibase groups 0 smileys & emotion, 3 animals & nature, 4 food & drink (data.py DEFAULT_GROUPS)
 const GROUPS: [u64; 3] = [0, 3, 4];
-const HELD_OUT_EN: [&str; 2] = ["a drawing of {}", "show me {}"];
-const HELD_OUT_DE: [&str; 2] = ["eine Zeichnung von {}", "zeig mir {}"];
+const HELD_OUT_EN: [&str; 2] = ["a portrait of {}", "I am looking for {}"];
+const HELD_OUT_DE: [&str; 2] = ["ein Porträt von {}", "ich suche {}"];
 /// `--wording seen`: two of the training templates, to tell "cannot draw it" from "does not
 /// understand the new wording".
 const SEEN_EN: [&str; 2] = ["{}", "a picture of {}"];
@@ -114,7 +115,7 @@ pub fn run(a: &Args) -> Result<()> {
     let seeds = a.num("seeds", 4.0)?.max(2.0) as usize;
     let nm = PathBuf::from(a.get("node-modules").unwrap_or("node_modules"));
     let (templates_de, templates_en, wording) = match a.get("wording").unwrap_or("held-out") {
-        "held-out" => (HELD_OUT_DE, HELD_OUT_EN, "held-out wordings (\"zeig mir …\", \"a drawing of …\")"),
+        "held-out" => (HELD_OUT_DE, HELD_OUT_EN, "held-out wordings (\"ich suche …\", \"a portrait of …\")"),
         "seen" => (SEEN_DE, SEEN_EN, "training captions"),
         other => return Err(Error::Input(format!("--wording must be held-out or seen, got {other}"))),
     };
