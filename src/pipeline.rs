@@ -146,6 +146,8 @@ impl GenerateOptions {
 
 /// One denoiser on one backend. The GPU plan's batch is fixed: 2 for the teacher (CFG runs the
 /// conditional and the unconditional pass as one batch), 1 for the student.
+// A Lab holds two, made once at load: the variants' sizes (1 KB vs 0.4 KB) do not matter.
+#[allow(clippy::large_enum_variant)]
 enum Denoiser {
     Gpu(UNetPlan),
     Cpu(UNet),

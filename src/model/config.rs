@@ -33,17 +33,17 @@ impl UNetConfig {
         if self.channels.is_empty() || self.image_size == 0 || self.in_channels == 0 {
             return bad("channels, image_size and in_channels must be non-empty");
         }
-        if self.image_size % (1 << (self.channels.len() - 1)) != 0 {
+        if !self.image_size.is_multiple_of(1 << (self.channels.len() - 1)) {
             return bad("image_size must be divisible by 2^(levels-1)");
         }
         if self.channels.iter().any(|c| c % self.groups != 0) {
             return bad("every channel count must be divisible by groups");
         }
         let top = *self.channels.last().unwrap();
-        if self.attn_heads == 0 || top % self.attn_heads != 0 {
+        if self.attn_heads == 0 || !top.is_multiple_of(self.attn_heads) {
             return bad("the lowest level's channels must be divisible by attn_heads");
         }
-        if self.time_freq_dim % 2 != 0 {
+        if !self.time_freq_dim.is_multiple_of(2) {
             return bad("time_freq_dim must be even");
         }
         if self.prediction != "v" && self.prediction != "eps" {

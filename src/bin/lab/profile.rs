@@ -109,7 +109,7 @@ pub fn run(a: &Args) -> Result<()> {
     // --batch N: what the same kernels reach when a batch fills a large GPU (the page runs 1 or 2)
     let batch = match a.opt_num("batch")? {
         None => batch,
-        Some(n) if n >= 1.0 && n <= 256.0 && n.fract() == 0.0 => n as usize,
+        Some(n) if (1.0..=256.0).contains(&n) && n.fract() == 0.0 => n as usize,
         Some(n) => return Err(Error::Input(format!("--batch must be a whole number from 1 to 256, got {n}"))),
     };
     let cfg_bytes = model_file(&dir, &manifest, &manifest.denoiser.config)?;
