@@ -115,6 +115,9 @@ def main():
     ap.add_argument("--device", default="cpu", help="cpu or cuda")
     ap.add_argument("--max-minutes", type=float, help="stop (checkpoint and export) after this much wall time")
     ap.add_argument("--pair-batch", type=int, default=64, help="images per teacher sampling batch")
+    ap.add_argument("--init", help="start the student from these weights instead of the teacher's "
+                                   "(to go on from a shipped student whose checkpoint is gone)")
+    ap.add_argument("--warmup", type=int, default=0, help="linear learning-rate warm-up steps, as in train.py")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     run_dir = Path(a.run)
@@ -136,7 +139,8 @@ def main():
     image = torch.from_numpy(pairs["image"])
     print(f"{len(z)} teacher pairs")
 
-    run = Run(cfg, a.run, a.lr, a.ema, 4321, init=weights, init_name=f"the teacher {a.teacher}", device=a.device)
+    init, init_name = (load_torch(a.init), a.init) if a.init else (weights, f"the teacher {a.teacher}")
+    run = Run(cfg, a.run, a.lr, a.ema, 4321, init=init, init_name=init_name, device=a.device, warmup=a.warmup)
     model, gen = run.model, run.gen
     ts = torch.tensor(student_timesteps())
     a_T = float(ab[ts[0]]) ** 0.5
