@@ -248,7 +248,7 @@ impl PlanBuilder<'_> {
             h = self.res_block(&format!("up.{i}.res"), &merged, channels[i], &cond)?;
             if i > 0 {
                 // upsample(F.interpolate(h, 2)): the nearest-2x read is fused into the conv.
-                let options = Conv2dOptions { stride: 1, padding: 1, upsample: true, residual: None };
+                let options = Conv2dOptions { padding: 1, upsample: true, ..Default::default() };
                 h = self.conv(&format!("up.{i}.upsample"), &h, channels[i - 1], 3, options)?;
             }
         }

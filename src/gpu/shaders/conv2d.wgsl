@@ -12,6 +12,14 @@
 // The loops have no branches: taps outside the image read a clamped, valid address and are
 // zeroed with select().
 //
+// Split-K: the reduction over input channels can be shared. A workgroup is (64 / S) tiles x S
+// splits; split s of a tile accumulates only its input channels [s*ceil(cin/S), (s+1)*ceil(cin/S)),
+// the partial sums meet in workgroup memory, and the S invocations of the tile add them up and
+// share the stores. S (a power of two, 1..64) comes from the host: a batch of one or two leaves
+// the small layers a handful of workgroups, which would idle a large GPU; splitting the
+// reduction multiplies the invocations without changing the work. With S = 1 no workgroup
+// memory or barrier is used.
+//
 // Optional fusions (flags in the params):
 // - upsample: the input is read as if it had been nearest-neighbour upsampled 2x first
 //   (logical size 2*in_h x 2*in_w, value at (y, x) = input at (y/2, x/2)), which implements
@@ -21,6 +29,7 @@
 const COUT_TILE: u32 = 16u;     // = four vec4 of packed weights: w0..w3 below
 const PIXEL_TILE: u32 = 4u;     // = the lanes of x below
 const WORKGROUP_SIZE: u32 = 64u;
+const ACC_SLOTS: u32 = PIXEL_TILE * COUT_TILE / 4u;   // vec4 accumulators per invocation
 
 struct Params {
     batch: u32,
@@ -36,9 +45,9 @@ struct Params {
     upsample: u32,      // 1: read the input nearest-upsampled 2x
     residual: u32,      // 1: add `residual` to the output
     threads_x: u32,     // invocations per row of the dispatch grid
+    split: u32,         // S above: invocations sharing one tile's reduction
     _pad0: u32,
     _pad1: u32,
-    _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -48,16 +57,38 @@ struct Params {
 @group(0) @binding(4) var<storage, read> residual: array<f32>;
 @group(0) @binding(5) var<storage, read_write> output: array<f32>;
 
+// The host builds two pipelines from this file: SPLIT_K = false is the unsplit kernel (S = 1,
+// no workgroup memory, no barrier: the mere presence of the barrier cost lavapipe ~10 %),
+// SPLIT_K = true reads S from the params.
+override SPLIT_K: bool = true;
+
+// Every invocation's accumulators, slot j of invocation l at j * WORKGROUP_SIZE + l (so that
+// neighbouring invocations touch neighbouring vec4s): 16 KiB, WebGPU's default limit.
+var<workgroup> partial: array<vec4<f32>, ACC_SLOTS * WORKGROUP_SIZE>;
+
 @compute @workgroup_size(WORKGROUP_SIZE)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+fn main(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(local_invocation_index) local: u32,
+) {
     // Large dispatches are folded into a 2-D grid (65535 workgroups per dimension at most).
-    let index = gid.y * params.threads_x + gid.x;
+    // Workgroup g holds tiles g*T .. g*T+T-1, T = 64 / S; its invocation l works on tile
+    // slot l % T, split l / T. Tile slot fastest: neighbouring invocations read the same
+    // weights and neighbouring inputs, as without the split.
+    let split = select(1u, params.split, SPLIT_K);
+    let per_group = WORKGROUP_SIZE / split;
+    let invocation = gid.y * params.threads_x + gid.x;
+    let slot = local % per_group;
+    let s = select(0u, local / per_group, SPLIT_K);
     let strips_per_row = (params.out_w + PIXEL_TILE - 1u) / PIXEL_TILE;
     let strips = params.out_h * strips_per_row;
     let tiles = (params.out_channels + COUT_TILE - 1u) / COUT_TILE;
-    if (index >= params.batch * tiles * strips) {
-        return;
-    }
+    let items = params.batch * tiles * strips;
+    // No early return: every invocation must reach the barrier below. Invocations past the end
+    // compute the last tile again (so that the loop bounds stay uniform) and store nothing.
+    let raw_index = (invocation / WORKGROUP_SIZE) * per_group + slot;
+    let valid = raw_index < items;
+    let index = min(raw_index, items - 1u);
     // Pixel strip fastest, so neighbouring invocations read neighbouring inputs and the same
     // weights; then channel tile, then sample.
     let strip = index % strips;
@@ -93,10 +124,14 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     var acc3_1 = vec4<f32>(0.0);
     var acc3_2 = vec4<f32>(0.0);
     var acc3_3 = vec4<f32>(0.0);
-    // Index of the tile's first packed vec4; taps follow each other in (ci, ky, kx) order,
-    // four vec4 each.
-    var w = tile * params.in_channels * k * k * 4u;
-    for (var ci = 0u; ci < params.in_channels; ci++) {
+    // This split's input channels.
+    let chunk = (params.in_channels + split - 1u) / split;
+    let ci_begin = min(s * chunk, params.in_channels);
+    let ci_end = min(ci_begin + chunk, params.in_channels);
+    // Index of the first packed vec4 of the tile's channel ci_begin; taps follow each other in
+    // (ci, ky, kx) order, four vec4 each.
+    var w = (tile * params.in_channels + ci_begin) * k * k * 4u;
+    for (var ci = ci_begin; ci < ci_end; ci++) {
         let in_base = (n * params.in_channels + ci) * params.in_h * params.in_w;
         for (var ky = 0u; ky < k; ky++) {
             let iy = y0 + i32(ky);
@@ -136,23 +171,43 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         }
     }
 
-    // Stores: a loop over a small array is fine here, it runs once.
-    var acc = array<vec4<f32>, PIXEL_TILE * COUT_TILE / 4u>(
+    // The epilogue indexes a small array dynamically; fine, it runs once.
+    var acc = array<vec4<f32>, ACC_SLOTS>(
         acc0_0, acc0_1, acc0_2, acc0_3, acc1_0, acc1_1, acc1_2, acc1_3,
         acc2_0, acc2_1, acc2_2, acc2_3, acc3_0, acc3_1, acc3_2, acc3_3,
     );
+    // SPLIT_K is a pipeline constant, so the barrier is in uniform control flow.
+    if (SPLIT_K) {
+        for (var j = 0u; j < ACC_SLOTS; j++) {
+            partial[j * WORKGROUP_SIZE + local] = acc[j];
+        }
+        workgroupBarrier();
+    }
+    if (!valid) {
+        return;
+    }
+    // Slot j = 4p + q holds channels 4q .. 4q+3 at pixel p; split s sums and stores the slots
+    // j = s, s + S, ... over the S partial sums of its tile (with S > 16, splits 16.. store none).
     let co0 = tile * COUT_TILE;
-    for (var p = 0u; p < PIXEL_TILE; p++) {
+    for (var j = s; j < ACC_SLOTS; j += split) {
+        let p = j / 4u;
         if (ox0 + p >= params.out_w) {
             break;
         }
-        for (var j = 0u; j < COUT_TILE; j++) {
-            let c = co0 + j;
+        var sum = acc[j];
+        if (SPLIT_K) {
+            sum = vec4<f32>(0.0);
+            for (var r = 0u; r < split; r++) {
+                sum += partial[j * WORKGROUP_SIZE + r * per_group + slot];
+            }
+        }
+        for (var i = 0u; i < 4u; i++) {
+            let c = co0 + 4u * (j % 4u) + i;
             if (c >= params.out_channels) {
                 break;
             }
             let out_index = ((n * params.out_channels + c) * params.out_h + oy) * params.out_w + ox0 + p;
-            var value = acc[4u * p + j / 4u][j % 4u] + bias[c];
+            var value = sum[i] + bias[c];
             if (params.residual == 1u) {
                 value += residual[out_index];
             }
