@@ -25,6 +25,9 @@ pub const CONV_MAX_SPLIT: usize = WORKGROUP_SIZE;
 /// The automatic rule keeps at least this many input channels per split, so that the
 /// reduction in workgroup memory stays small next to the taps each split accumulates.
 const CONV_MIN_CHANNELS_PER_SPLIT: usize = 4;
+/// Environment variable that forces conv2d's split-K factor in a plan (natively only), for
+/// measurements: `LAB_CONV_SPLIT=1 lab profile` times the unsplit kernel.
+pub const CONV_SPLIT_ENV: &str = "LAB_CONV_SPLIT";
 /// attention.wgsl keeps q and the accumulator in private arrays of this size (in vec4s).
 pub const ATTENTION_MAX_HEAD_DIM: usize = 64;
 /// WebGPU's default `maxComputeWorkgroupsPerDimension`, which we request.
@@ -287,6 +290,19 @@ pub fn conv_split(tiles: usize, in_channels: usize) -> usize {
         split *= 2;
     }
     split
+}
+
+/// The split-K factor forced by [`CONV_SPLIT_ENV`], if set (in the browser it never is).
+pub fn conv_split_from_env() -> Result<Option<usize>> {
+    match std::env::var(CONV_SPLIT_ENV) {
+        Err(_) => Ok(None),
+        Ok(text) => match text.trim().parse::<usize>() {
+            Ok(split) if valid_split(split) => Ok(Some(split)),
+            _ => Err(Error::Input(format!(
+                "{CONV_SPLIT_ENV}={text:?}: expected a power of two from 1 to {CONV_MAX_SPLIT}"
+            ))),
+        },
+    }
 }
 
 fn valid_split(split: usize) -> bool {
