@@ -85,10 +85,9 @@ fn main(
     let tiles = (params.out_channels + COUT_TILE - 1u) / COUT_TILE;
     let items = params.batch * tiles * strips;
     // No early return: every invocation must reach the barrier below. Invocations past the end
-    // compute the last tile again (so that the loop bounds stay uniform) and store nothing.
-    let raw_index = (invocation / WORKGROUP_SIZE) * per_group + slot;
-    let valid = raw_index < items;
-    let index = min(raw_index, items - 1u);
+    // loop over no channels and store nothing.
+    let index = (invocation / WORKGROUP_SIZE) * per_group + slot;
+    let valid = index < items;
     // Pixel strip fastest, so neighbouring invocations read neighbouring inputs and the same
     // weights; then channel tile, then sample.
     let strip = index % strips;
@@ -127,7 +126,7 @@ fn main(
     // This split's input channels.
     let chunk = (params.in_channels + split - 1u) / split;
     let ci_begin = min(s * chunk, params.in_channels);
-    let ci_end = min(ci_begin + chunk, params.in_channels);
+    let ci_end = select(ci_begin, min(ci_begin + chunk, params.in_channels), valid);
     // Index of the first packed vec4 of the tile's channel ci_begin; taps follow each other in
     // (ci, ky, kx) order, four vec4 each.
     var w = (tile * params.in_channels + ci_begin) * k * k * 4u;
