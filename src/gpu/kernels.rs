@@ -177,26 +177,35 @@ struct Kernel {
 
 impl Kernel {
     fn new(device: &wgpu::Device, name: &'static str, source: &str) -> Kernel {
-        Kernel::with_options(device, name, source, Default::default())
+        Kernel::entry(device, name, &Kernel::module(device, name, source), "main", true)
     }
 
-    fn with_options(
-        device: &wgpu::Device,
-        name: &'static str,
-        source: &str,
-        compilation_options: wgpu::PipelineCompilationOptions<'_>,
-    ) -> Kernel {
-        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+    fn module(device: &wgpu::Device, name: &str, source: &str) -> wgpu::ShaderModule {
+        device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some(name),
             source: wgpu::ShaderSource::Wgsl(source.into()),
-        });
+        })
+    }
+
+    /// The pipeline of one entry point; `zero_workgroup_memory: false` skips (natively) the
+    /// zeroing WebGPU requires, for kernels that write their workgroup memory before reading it.
+    fn entry(
+        device: &wgpu::Device,
+        name: &'static str,
+        module: &wgpu::ShaderModule,
+        entry_point: &str,
+        zero_workgroup_memory: bool,
+    ) -> Kernel {
         // layout: None derives the bind group layout from the shader's declarations.
         let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
             label: Some(name),
             layout: None,
-            module: &module,
-            entry_point: Some("main"),
-            compilation_options,
+            module,
+            entry_point: Some(entry_point),
+            compilation_options: wgpu::PipelineCompilationOptions {
+                zero_initialize_workgroup_memory: zero_workgroup_memory,
+                ..Default::default()
+            },
             cache: None,
         });
         let layout = pipeline.get_bind_group_layout(0);
@@ -206,7 +215,7 @@ impl Kernel {
 
 /// Every pipeline, compiled once per device.
 pub struct Kernels {
-    /// conv2d.wgsl specialised for S = 1 (`SPLIT_K` false) and for S > 1.
+    /// conv2d.wgsl's `main` (split factor S = 1) and `main_split` (S > 1).
     conv2d: Kernel,
     conv2d_split: Kernel,
     group_norm: Kernel,
@@ -216,22 +225,13 @@ pub struct Kernels {
     timestep_embedding: Kernel,
 }
 
-/// conv2d.wgsl with its `SPLIT_K` pipeline constant. The kernel writes every word of its
-/// workgroup memory before reading any, so natively the zeroing WebGPU asks for is skipped.
-fn conv2d_kernel(device: &wgpu::Device, split_k: bool) -> Kernel {
-    let constants = [("SPLIT_K", if split_k { 1.0 } else { 0.0 })];
-    let options = wgpu::PipelineCompilationOptions {
-        constants: &constants,
-        zero_initialize_workgroup_memory: false,
-    };
-    Kernel::with_options(device, "conv2d", include_str!("shaders/conv2d.wgsl"), options)
-}
-
 impl Kernels {
     pub fn new(device: &wgpu::Device) -> Kernels {
+        let conv2d = Kernel::module(device, "conv2d", include_str!("shaders/conv2d.wgsl"));
         Kernels {
-            conv2d: conv2d_kernel(device, false),
-            conv2d_split: conv2d_kernel(device, true),
+            conv2d: Kernel::entry(device, "conv2d", &conv2d, "main", true),
+            // main_split writes all of its workgroup memory before the barrier, then reads it.
+            conv2d_split: Kernel::entry(device, "conv2d", &conv2d, "main_split", false),
             group_norm: Kernel::new(device, "group_norm", include_str!("shaders/group_norm.wgsl")),
             linear: Kernel::new(device, "linear", include_str!("shaders/linear.wgsl")),
             attention: Kernel::new(device, "attention", include_str!("shaders/attention.wgsl")),
