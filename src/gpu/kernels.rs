@@ -215,9 +215,12 @@ impl Kernel {
 
 /// Every pipeline, compiled once per device.
 pub struct Kernels {
-    /// conv2d.wgsl's `main` (split factor S = 1) and `main_split` (S > 1).
+    /// conv2d.wgsl's `main` (split factor S = 1) and, compiled on first use, `main_split`
+    /// (S > 1): SwiftShader takes ~2 s to compile it (`main`: 0.13 s), and plans on CPU
+    /// adapters never use it.
     conv2d: Kernel,
-    conv2d_split: Kernel,
+    conv2d_module: wgpu::ShaderModule,
+    conv2d_split: std::cell::OnceCell<Kernel>,
     group_norm: Kernel,
     linear: Kernel,
     attention: Kernel,
@@ -227,11 +230,11 @@ pub struct Kernels {
 
 impl Kernels {
     pub fn new(device: &wgpu::Device) -> Kernels {
-        let conv2d = Kernel::module(device, "conv2d", include_str!("shaders/conv2d.wgsl"));
+        let conv2d_module = Kernel::module(device, "conv2d", include_str!("shaders/conv2d.wgsl"));
         Kernels {
-            conv2d: Kernel::entry(device, "conv2d", &conv2d, "main", true),
-            // main_split writes all of its workgroup memory before the barrier, then reads it.
-            conv2d_split: Kernel::entry(device, "conv2d", &conv2d, "main_split", false),
+            conv2d: Kernel::entry(device, "conv2d", &conv2d_module, "main", true),
+            conv2d_module,
+            conv2d_split: std::cell::OnceCell::new(),
             group_norm: Kernel::new(device, "group_norm", include_str!("shaders/group_norm.wgsl")),
             linear: Kernel::new(device, "linear", include_str!("shaders/linear.wgsl")),
             attention: Kernel::new(device, "attention", include_str!("shaders/attention.wgsl")),
@@ -242,6 +245,13 @@ impl Kernels {
                 include_str!("shaders/timestep_embedding.wgsl"),
             ),
         }
+    }
+
+    fn conv2d_split(&self, device: &wgpu::Device) -> &Kernel {
+        self.conv2d_split.get_or_init(|| {
+            // main_split writes all of its workgroup memory before the barrier, then reads it.
+            Kernel::entry(device, "conv2d", &self.conv2d_module, "main_split", false)
+        })
     }
 }
 
@@ -557,7 +567,7 @@ impl<'a> Recorder<'a> {
         let flops = 2 * (output.len() * in_channels * kernel * kernel) as u64;
         self.push(
             label,
-            if split == 1 { &kernels.conv2d } else { &kernels.conv2d_split },
+            if split == 1 { &kernels.conv2d } else { kernels.conv2d_split(self.device) },
             &params,
             &[&input.buffer, &weights.packed.buffer, &weights.bias.buffer, &residual, &output.buffer],
             workgroups,
