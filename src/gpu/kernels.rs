@@ -25,8 +25,9 @@ pub const CONV_MAX_SPLIT: usize = WORKGROUP_SIZE;
 /// The automatic rule keeps at least this many input channels per split, so that the
 /// reduction in workgroup memory stays small next to the taps each split accumulates.
 const CONV_MIN_CHANNELS_PER_SPLIT: usize = 4;
-/// Environment variable that forces conv2d's split-K factor in a plan (natively only), for
-/// measurements: `LAB_CONV_SPLIT=1 lab profile` times the unsplit kernel.
+/// Environment variable that overrides conv2d's split-K policy of a plan (natively only), for
+/// measurements: a factor S for every convolution, or `auto` for [`conv_split`] even on a CPU
+/// adapter. See [`plan_conv_split`].
 pub const CONV_SPLIT_ENV: &str = "LAB_CONV_SPLIT";
 /// attention.wgsl keeps q and the accumulator in private arrays of this size (in vec4s).
 pub const ATTENTION_MAX_HEAD_DIM: usize = 64;
@@ -289,8 +290,8 @@ impl Default for Conv2dOptions<'_> {
 /// conv2d's automatic split-K factor for `tiles` (sample, 16-channel tile, 4-pixel strip)
 /// work items of `in_channels` each: the smallest power of two S with tiles × S ≥
 /// [`CONV_MIN_INVOCATIONS`], but at most [`CONV_MAX_SPLIT`] and at most in_channels / 4 (at
-/// least 1). Large batches and large layers get S = 1, the unsplit kernel that CPU adapters
-/// prefer.
+/// least 1). Large batches and large layers get S = 1. Plans on CPU adapters use S = 1
+/// throughout ([`plan_conv_split`]).
 pub fn conv_split(tiles: usize, in_channels: usize) -> usize {
     let mut split = 1;
     while tiles * split < CONV_MIN_INVOCATIONS
@@ -302,14 +303,20 @@ pub fn conv_split(tiles: usize, in_channels: usize) -> usize {
     split
 }
 
-/// The split-K factor forced by [`CONV_SPLIT_ENV`], if set (in the browser it never is).
-pub fn conv_split_from_env() -> Result<Option<usize>> {
-    match std::env::var(CONV_SPLIT_ENV) {
-        Err(_) => Ok(None),
-        Ok(text) => match text.trim().parse::<usize>() {
+/// The split-K factor a plan forces on every convolution ([`Recorder::set_conv_split`]), None
+/// for the automatic [`conv_split`]: on CPU adapters 1, on GPUs None. The split is for GPUs
+/// whose many cores a small batch leaves idle; a CPU adapter's few cores are busy without it,
+/// and its barrier and reduction cost lavapipe 20-35 % per image and SwiftShader (the browser's
+/// fallback adapter) ~2.6x per 3x3 convolution. [`CONV_SPLIT_ENV`] overrides this (in the browser it is unset).
+pub fn plan_conv_split(device_type: wgpu::DeviceType) -> Result<Option<usize>> {
+    let text = std::env::var(CONV_SPLIT_ENV).ok();
+    match text.as_deref().map(str::trim) {
+        None => Ok((device_type == wgpu::DeviceType::Cpu).then_some(1)),
+        Some("auto") => Ok(None),
+        Some(value) => match value.parse::<usize>() {
             Ok(split) if valid_split(split) => Ok(Some(split)),
             _ => Err(Error::Input(format!(
-                "{CONV_SPLIT_ENV}={text:?}: expected a power of two from 1 to {CONV_MAX_SPLIT}"
+                "{CONV_SPLIT_ENV}={value:?}: expected auto or a power of two from 1 to {CONV_MAX_SPLIT}"
             ))),
         },
     }

@@ -8,8 +8,9 @@
 //! the per-dispatch times is printed beside it as a check (a kernel repeated on its own may find
 //! its data in cache, or overlap its repetitions where the driver allows, so the two can differ).
 //! FLOPs are the Recorder's counts (`Dispatch::flops`); timings are figures, never asserted.
-//! `LAB_CONV_SPLIT=S` (a power of two, 1..64) forces conv2d's split-K factor, e.g. 1 for the
-//! unsplit kernel; without it each convolution gets the automatic one (`kernels::conv_split`).
+//! conv2d's split-K factor follows the plan's policy (`kernels::plan_conv_split`: 1 on CPU
+//! adapters, per convolution on GPUs); `LAB_CONV_SPLIT=S` (1, 2, 4 … 64) forces S, and
+//! `LAB_CONV_SPLIT=auto` the per-convolution rule (`kernels::conv_split`) on any adapter.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -36,7 +37,7 @@ struct Report {
     batch: usize,
     reps: usize,
     dispatch_count: usize,
-    /// conv2d's split-K factor forced by LAB_CONV_SPLIT; None: automatic per convolution.
+    /// conv2d's split-K factor for every convolution; None: per convolution (kernels::conv_split).
     conv_split: Option<usize>,
     /// FLOPs of one forward of this plan (batch × `UNetConfig::flops_per_image`).
     flops: u64,
@@ -178,7 +179,7 @@ pub fn run(a: &Args) -> Result<()> {
         batch,
         reps,
         dispatch_count: dispatches.len(),
-        conv_split: kernels::conv_split_from_env()?,
+        conv_split: kernels::plan_conv_split(ctx.device_type)?,
         flops: dispatches.iter().map(|d| d.flops).sum(),
         forward_ms,
         dispatch_sum_ms: dispatches.iter().map(|d| d.ms).sum(),
@@ -205,10 +206,11 @@ fn print_report(r: &Report) {
         r.flops as f64 / 1e9,
         r.reps
     );
-    let env = kernels::CONV_SPLIT_ENV;
+    let name = kernels::CONV_SPLIT_ENV;
+    let env = std::env::var(name).map_or("unset".into(), |v| format!("{v:?}"));
     match r.conv_split {
-        Some(s) => println!("conv2d split-K factor: {s} for every convolution ({env}={s})"),
-        None => println!("conv2d split-K factor: automatic per convolution ({env} unset)"),
+        Some(s) => println!("conv2d split-K factor: {s} for every convolution ({name} {env})"),
+        None => println!("conv2d split-K factor: per convolution, kernels::conv_split ({name} {env})"),
     }
     println!(
         "whole forward: {:.3} ms ({} GFLOP/s); sum of the dispatches timed one by one: {:.3} ms ({:.2}× the forward)",
