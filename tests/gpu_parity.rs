@@ -109,6 +109,8 @@ struct ConvCase {
     padding: usize,
     upsample: bool,
     residual: bool,
+    /// The split-K factor (`Conv2dOptions::split`); None: the automatic rule.
+    split: Option<usize>,
 }
 
 #[test]
@@ -127,8 +129,9 @@ fn conv2d_matches_candle() {
         padding: 1,
         upsample: false,
         residual: false,
+        split: None,
     };
-    let cases = [
+    let shapes = [
         base,
         // Output channels that leave the last 16-channel tile partly empty, and several tiles.
         ConvCase { cout: 6, ..base },
@@ -141,9 +144,22 @@ fn conv2d_matches_candle() {
         ConvCase { cin: 4, h: 8, w: 8, cout: 7, residual: true, ..base },
         ConvCase { cin: 6, h: 4, w: 4, cout: 3, upsample: true, residual: true, ..base },
         ConvCase { cin: 9, h: 6, w: 6, cout: 10, kernel: 1, padding: 0, residual: true, ..base },
+        // Channel counts that are multiples of neither S nor 16, and the mid block's shape.
+        ConvCase { cin: 37, h: 5, w: 7, cout: 20, ..base },
+        ConvCase { cin: 37, h: 4, w: 6, cout: 20, upsample: true, residual: true, ..base },
+        ConvCase { cin: 128, h: 4, w: 4, cout: 128, residual: true, ..base },
     ];
+    // Every shape unsplit, with the automatic split, and split 2, 8 and 64 ways (more splits
+    // than input channels leave some splits without channels).
+    let splits = [None, Some(1), Some(2), Some(8), Some(64)];
+    let mut cases: Vec<ConvCase> =
+        shapes.iter().flat_map(|&shape| splits.map(|split| ConvCase { split, ..shape })).collect();
+    // Over 65535 workgroups (the 2-D grid folding) with 64 invocations per tile.
+    let big = ConvCase { batch: 1, cin: 2, h: 512, w: 512, cout: 16, kernel: 1, padding: 0, ..base };
+    cases.extend([big, ConvCase { split: Some(64), ..big }]);
     for case in cases {
-        let ConvCase { batch, cin, h, w, cout, kernel, stride, padding, upsample, residual } = case;
+        let ConvCase { batch, cin, h, w, cout, kernel, stride, padding, upsample, residual, split } =
+            case;
         let x = rng.values(batch * cin * h * w, 0.0, 1.0);
         let fan_in = (cin * kernel * kernel) as f32;
         let weight = rng.values(cout * cin * kernel * kernel, 0.0, 1.0 / fan_in.sqrt());
@@ -169,11 +185,41 @@ fn conv2d_matches_candle() {
         let gx = rec.upload("x", &x, &[batch, cin, h, w]).unwrap();
         let gw = rec.conv_weights("w", &weight, &[cout, cin, kernel, kernel], &bias).unwrap();
         let gr = rec.upload("residual", &residual_values, expected.dims()).unwrap();
-        let options = Conv2dOptions { stride, padding, upsample, residual: residual.then_some(&gr) };
+        let residual = residual.then_some(&gr);
+        let options = Conv2dOptions { stride, padding, upsample, residual, split };
         let out = rec.conv2d("conv", &gx, &gw, options).unwrap();
         assert_eq!(out.shape, expected.dims());
         let got = run(&ctx, rec, &out);
         check(&format!("conv2d {case:?}").replace("ConvCase ", ""), &got, &host(&expected));
+    }
+}
+
+/// The automatic split-K rule, and the factors conv2d refuses.
+#[test]
+fn conv2d_split_rule() {
+    use kernels::conv_split;
+    // 4x4 mid block, batch 2, 256 channels: 2 samples x 16 tiles x 4 strips, split to 8192;
+    // with 128 channels, to 4 channels per split.
+    assert_eq!(conv_split(2 * 16 * 4, 256), 64);
+    assert_eq!(conv_split(2 * 8 * 4, 128), 32);
+    // Enough tiles already, or too few input channels: unsplit.
+    assert_eq!(conv_split(8192, 256), 1);
+    assert_eq!(conv_split(16, 3), 1);
+    assert_eq!(conv_split(16, 7), 1);
+    // At least 4 input channels per split.
+    assert_eq!(conv_split(16, 37), 8);
+    assert_eq!(conv_split(2 * 4 * 16, 64), 16);
+    assert_eq!(conv_split(2048, 256), 4);
+
+    let ctx = gpu();
+    let kernels = Kernels::new(&ctx.device);
+    let mut rec = Recorder::new(&ctx.device, &kernels);
+    let x = rec.upload("x", &[0.0; 4 * 9], &[1, 4, 3, 3]).unwrap();
+    let w = rec.conv_weights("w", &[0.0; 4 * 4], &[4, 4, 1, 1], &[0.0; 4]).unwrap();
+    for split in [0, 3, 128] {
+        let options = Conv2dOptions { split: Some(split), ..Default::default() };
+        let e = rec.conv2d("conv", &x, &w, options).unwrap_err().to_string();
+        assert!(e.contains("split-K factor"), "{e}");
     }
 }
 

@@ -11,6 +11,7 @@
 //!   lab stability [--runs 1000] [--model student] [--backend gpu]   (memory and step times over many runs)
 //!   lab profile [--model student|teacher] [--batch N] [--reps 20] [--peak-gflops X] [--json FILE]
 //!                                                      (GPU time and GFLOP/s per kernel of one forward)
+//!   LAB_CONV_SPLIT=S|auto lab …                         (conv2d's split-K factor in GPU plans, 1..64)
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -19,6 +19,9 @@ pub struct GpuContext {
     pub adapter_name: String,
     /// The adapter's API (Vulkan natively, BrowserWebGpu in the browser).
     pub backend: wgpu::Backend,
+    /// Cpu for software adapters: lavapipe natively, the browser's fallback adapter
+    /// (SwiftShader in Chromium); in the browser every other adapter is Other.
+    pub device_type: wgpu::DeviceType,
     /// The first uncaptured error, written by wgpu's error callback.
     failure: Arc<Mutex<Option<String>>>,
     /// Whether and why the device was lost, written by wgpu's device-lost callback.
@@ -101,7 +104,8 @@ impl GpuContext {
             }
         });
 
-        Ok(GpuContext { device, queue, adapter_name, backend: info.backend, failure, lost })
+        let (backend, device_type) = (info.backend, info.device_type);
+        Ok(GpuContext { device, queue, adapter_name, backend, device_type, failure, lost })
     }
 
     /// `Err(Error::Gpu)` if the device was lost or a GPU failure was recorded. Every plan call

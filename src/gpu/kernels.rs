@@ -16,6 +16,19 @@ const CONV_COUT_TILE: usize = 16;
 const CONV_PIXEL_TILE: usize = 4;
 /// `WORKGROUP_SIZE` of every kernel except group_norm.wgsl.
 const WORKGROUP_SIZE: usize = 64;
+/// conv2d's automatic split-K factor (see [`conv_split`]) aims for at least this many
+/// invocations per convolution: 128 workgroups of 64, about one per SM of a large GPU (132 on an
+/// H100 / H200). Small batches otherwise leave the 4x4 and 8x8 layers only a few workgroups.
+const CONV_MIN_INVOCATIONS: usize = 8192;
+/// The largest split-K factor: one tile per workgroup, all 64 invocations on its reduction.
+pub const CONV_MAX_SPLIT: usize = WORKGROUP_SIZE;
+/// The automatic rule keeps at least this many input channels per split, so that the
+/// reduction in workgroup memory stays small next to the taps each split accumulates.
+const CONV_MIN_CHANNELS_PER_SPLIT: usize = 4;
+/// Environment variable that overrides conv2d's split-K policy of a plan (natively only), for
+/// measurements: a factor S for every convolution, or `auto` for [`conv_split`] even on a CPU
+/// adapter. See [`plan_conv_split`].
+pub const CONV_SPLIT_ENV: &str = "LAB_CONV_SPLIT";
 /// attention.wgsl keeps q and the accumulator in private arrays of this size (in vec4s).
 pub const ATTENTION_MAX_HEAD_DIM: usize = 64;
 /// WebGPU's default `maxComputeWorkgroupsPerDimension`, which we request.
@@ -90,7 +103,8 @@ struct Conv2dParams {
     upsample: u32,
     residual: u32,
     threads_x: u32,
-    _pad: [u32; 3],
+    split: u32,
+    _pad: [u32; 2],
 }
 
 #[repr(C)]
@@ -164,17 +178,35 @@ struct Kernel {
 
 impl Kernel {
     fn new(device: &wgpu::Device, name: &'static str, source: &str) -> Kernel {
-        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+        Kernel::entry(device, name, &Kernel::module(device, name, source), "main", true)
+    }
+
+    fn module(device: &wgpu::Device, name: &str, source: &str) -> wgpu::ShaderModule {
+        device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some(name),
             source: wgpu::ShaderSource::Wgsl(source.into()),
-        });
+        })
+    }
+
+    /// The pipeline of one entry point; `zero_workgroup_memory: false` skips (natively) the
+    /// zeroing WebGPU requires, for kernels that write their workgroup memory before reading it.
+    fn entry(
+        device: &wgpu::Device,
+        name: &'static str,
+        module: &wgpu::ShaderModule,
+        entry_point: &str,
+        zero_workgroup_memory: bool,
+    ) -> Kernel {
         // layout: None derives the bind group layout from the shader's declarations.
         let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
             label: Some(name),
             layout: None,
-            module: &module,
-            entry_point: Some("main"),
-            compilation_options: Default::default(),
+            module,
+            entry_point: Some(entry_point),
+            compilation_options: wgpu::PipelineCompilationOptions {
+                zero_initialize_workgroup_memory: zero_workgroup_memory,
+                ..Default::default()
+            },
             cache: None,
         });
         let layout = pipeline.get_bind_group_layout(0);
@@ -184,7 +216,12 @@ impl Kernel {
 
 /// Every pipeline, compiled once per device.
 pub struct Kernels {
+    /// conv2d.wgsl's `main` (split factor S = 1) and, compiled on first use, `main_split`
+    /// (S > 1): SwiftShader takes ~2 s to compile it (`main`: 0.13 s), and plans on CPU
+    /// adapters never use it.
     conv2d: Kernel,
+    conv2d_module: wgpu::ShaderModule,
+    conv2d_split: std::cell::OnceCell<Kernel>,
     group_norm: Kernel,
     linear: Kernel,
     attention: Kernel,
@@ -194,8 +231,11 @@ pub struct Kernels {
 
 impl Kernels {
     pub fn new(device: &wgpu::Device) -> Kernels {
+        let conv2d_module = Kernel::module(device, "conv2d", include_str!("shaders/conv2d.wgsl"));
         Kernels {
-            conv2d: Kernel::new(device, "conv2d", include_str!("shaders/conv2d.wgsl")),
+            conv2d: Kernel::entry(device, "conv2d", &conv2d_module, "main", true),
+            conv2d_module,
+            conv2d_split: std::cell::OnceCell::new(),
             group_norm: Kernel::new(device, "group_norm", include_str!("shaders/group_norm.wgsl")),
             linear: Kernel::new(device, "linear", include_str!("shaders/linear.wgsl")),
             attention: Kernel::new(device, "attention", include_str!("shaders/attention.wgsl")),
@@ -206,6 +246,13 @@ impl Kernels {
                 include_str!("shaders/timestep_embedding.wgsl"),
             ),
         }
+    }
+
+    fn conv2d_split(&self, device: &wgpu::Device) -> &Kernel {
+        self.conv2d_split.get_or_init(|| {
+            // main_split writes all of its workgroup memory before the barrier, then reads it.
+            Kernel::entry(device, "conv2d", &self.conv2d_module, "main_split", false)
+        })
     }
 }
 
@@ -228,12 +275,55 @@ pub struct Conv2dOptions<'a> {
     pub upsample: bool,
     /// Add this tensor (the output's shape) to the result.
     pub residual: Option<&'a GpuTensor>,
+    /// The split-K factor S of conv2d.wgsl (a power of two, 1 to [`CONV_MAX_SPLIT`]); None:
+    /// the recorder's override if set, else the automatic rule of [`conv_split`]. For tests and
+    /// measurements: the result is the same up to float rounding.
+    pub split: Option<usize>,
 }
 
 impl Default for Conv2dOptions<'_> {
     fn default() -> Self {
-        Conv2dOptions { stride: 1, padding: 0, upsample: false, residual: None }
+        Conv2dOptions { stride: 1, padding: 0, upsample: false, residual: None, split: None }
     }
+}
+
+/// conv2d's automatic split-K factor for `tiles` (sample, 16-channel tile, 4-pixel strip)
+/// work items of `in_channels` each: the smallest power of two S with tiles × S ≥
+/// [`CONV_MIN_INVOCATIONS`], but at most [`CONV_MAX_SPLIT`] and at most in_channels / 4 (at
+/// least 1). Large batches and large layers get S = 1. Plans on CPU adapters use S = 1
+/// throughout ([`plan_conv_split`]).
+pub fn conv_split(tiles: usize, in_channels: usize) -> usize {
+    let mut split = 1;
+    while tiles * split < CONV_MIN_INVOCATIONS
+        && split * 2 <= CONV_MAX_SPLIT
+        && split * 2 * CONV_MIN_CHANNELS_PER_SPLIT <= in_channels
+    {
+        split *= 2;
+    }
+    split
+}
+
+/// The split-K factor a plan forces on every convolution ([`Recorder::set_conv_split`]), None
+/// for the automatic [`conv_split`]: on CPU adapters 1, on GPUs None. The split is for GPUs
+/// whose many cores a small batch leaves idle; a CPU adapter's few cores are busy without it,
+/// and its barrier and reduction cost lavapipe 20-35 % per image and SwiftShader (the browser's
+/// fallback adapter) ~2.6x per 3x3 convolution. [`CONV_SPLIT_ENV`] overrides this (in the browser it is unset).
+pub fn plan_conv_split(device_type: wgpu::DeviceType) -> Result<Option<usize>> {
+    let text = std::env::var(CONV_SPLIT_ENV).ok();
+    match text.as_deref().map(str::trim) {
+        None => Ok((device_type == wgpu::DeviceType::Cpu).then_some(1)),
+        Some("auto") => Ok(None),
+        Some(value) => match value.parse::<usize>() {
+            Ok(split) if valid_split(split) => Ok(Some(split)),
+            _ => Err(Error::Input(format!(
+                "{CONV_SPLIT_ENV}={value:?}: expected auto or a power of two from 1 to {CONV_MAX_SPLIT}"
+            ))),
+        },
+    }
+}
+
+fn valid_split(split: usize) -> bool {
+    split.is_power_of_two() && split <= CONV_MAX_SPLIT
 }
 
 /// Options of [`Recorder::group_norm`].
@@ -262,6 +352,8 @@ pub struct Recorder<'a> {
     kernels: &'a Kernels,
     dispatches: Vec<Dispatch>,
     allocated_bytes: u64,
+    /// Forces conv2d's split-K factor where the options name none (see [`Conv2dOptions::split`]).
+    conv_split: Option<usize>,
     /// Bound where a kernel's optional input (residual, FiLM) is switched off: WebGPU needs
     /// every declared binding bound.
     placeholder: wgpu::Buffer,
@@ -283,7 +375,14 @@ impl<'a> Recorder<'a> {
             usage: wgpu::BufferUsages::STORAGE,
             mapped_at_creation: false,
         });
-        Recorder { device, kernels, dispatches: Vec::new(), allocated_bytes: 16, placeholder }
+        let dispatches = Vec::new();
+        Recorder { device, kernels, dispatches, allocated_bytes: 16, conv_split: None, placeholder }
+    }
+
+    /// Forces the split-K factor of the convolutions recorded from now on (None: automatic);
+    /// checked when a convolution is recorded.
+    pub fn set_conv_split(&mut self, split: Option<usize>) {
+        self.conv_split = split;
     }
 
     /// The recorded dispatches and the bytes of every buffer created on the way.
@@ -441,11 +540,18 @@ impl<'a> Recorder<'a> {
                 return Err(err(format!("residual {:?} should be {out_shape:?}", residual.shape)));
             }
         }
-        let output = self.tensor(label, &out_shape);
-        // One invocation per (sample, channel tile, pixel tile), see conv2d.wgsl.
+        // `split` invocations per (sample, channel tile, pixel tile), see conv2d.wgsl.
         let pixel_tiles = out_h * out_w.div_ceil(CONV_PIXEL_TILE);
-        let (workgroups, threads_x) =
-            grid_2d(op, label, batch * out_channels.div_ceil(CONV_COUT_TILE) * pixel_tiles)?;
+        let tiles = batch * out_channels.div_ceil(CONV_COUT_TILE) * pixel_tiles;
+        let split =
+            options.split.or(self.conv_split).unwrap_or_else(|| conv_split(tiles, in_channels));
+        if !valid_split(split) {
+            return Err(err(format!(
+                "split-K factor {split} is not a power of two from 1 to {CONV_MAX_SPLIT}"
+            )));
+        }
+        let output = self.tensor(label, &out_shape);
+        let (workgroups, threads_x) = grid_2d(op, label, tiles * split)?;
         let params = Conv2dParams {
             batch: to_u32(op, label, batch)?,
             in_channels: to_u32(op, label, in_channels)?,
@@ -460,14 +566,15 @@ impl<'a> Recorder<'a> {
             upsample: options.upsample as u32,
             residual: options.residual.is_some() as u32,
             threads_x,
-            _pad: [0; 3],
+            split: split as u32,
+            _pad: [0; 2],
         };
         let residual = options.residual.map_or(&self.placeholder, |r| &r.buffer).clone();
         // one multiply-add per output value and tap (the zero padding included, as counted)
         let flops = 2 * (output.len() * in_channels * kernel * kernel) as u64;
         self.push(
             label,
-            &kernels.conv2d,
+            if split == 1 { &kernels.conv2d } else { kernels.conv2d_split(self.device) },
             &params,
             &[&input.buffer, &weights.packed.buffer, &weights.bias.buffer, &residual, &output.buffer],
             workgroups,

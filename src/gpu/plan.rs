@@ -36,6 +36,7 @@ impl UNetPlan {
         ctx.check()?;
         let kernels = Kernels::new(&ctx.device);
         let mut builder = PlanBuilder { rec: Recorder::new(&ctx.device, &kernels), weights, cfg };
+        builder.rec.set_conv_split(kernels::plan_conv_split(ctx.device_type)?);
 
         let size = cfg.image_size;
         let x = builder.rec.tensor("x", &[batch, cfg.in_channels, size, size]);
@@ -248,7 +249,7 @@ impl PlanBuilder<'_> {
             h = self.res_block(&format!("up.{i}.res"), &merged, channels[i], &cond)?;
             if i > 0 {
                 // upsample(F.interpolate(h, 2)): the nearest-2x read is fused into the conv.
-                let options = Conv2dOptions { stride: 1, padding: 1, upsample: true, residual: None };
+                let options = Conv2dOptions { padding: 1, upsample: true, ..Default::default() };
                 h = self.conv(&format!("up.{i}.upsample"), &h, channels[i - 1], 3, options)?;
             }
         }

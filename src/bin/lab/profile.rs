@@ -8,6 +8,9 @@
 //! the per-dispatch times is printed beside it as a check (a kernel repeated on its own may find
 //! its data in cache, or overlap its repetitions where the driver allows, so the two can differ).
 //! FLOPs are the Recorder's counts (`Dispatch::flops`); timings are figures, never asserted.
+//! conv2d's split-K factor follows the plan's policy (`kernels::plan_conv_split`: 1 on CPU
+//! adapters, per convolution on GPUs); `LAB_CONV_SPLIT=S` (1, 2, 4 … 64) forces S, and
+//! `LAB_CONV_SPLIT=auto` the per-convolution rule (`kernels::conv_split`) on any adapter.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -34,6 +37,8 @@ struct Report {
     batch: usize,
     reps: usize,
     dispatch_count: usize,
+    /// conv2d's split-K factor for every convolution; None: per convolution (kernels::conv_split).
+    conv_split: Option<usize>,
     /// FLOPs of one forward of this plan (batch × `UNetConfig::flops_per_image`).
     flops: u64,
     /// The whole forward, all dispatches in one pass.
@@ -174,6 +179,7 @@ pub fn run(a: &Args) -> Result<()> {
         batch,
         reps,
         dispatch_count: dispatches.len(),
+        conv_split: kernels::plan_conv_split(ctx.device_type)?,
         flops: dispatches.iter().map(|d| d.flops).sum(),
         forward_ms,
         dispatch_sum_ms: dispatches.iter().map(|d| d.ms).sum(),
@@ -200,6 +206,12 @@ fn print_report(r: &Report) {
         r.flops as f64 / 1e9,
         r.reps
     );
+    let name = kernels::CONV_SPLIT_ENV;
+    let env = std::env::var(name).map_or("unset".into(), |v| format!("{v:?}"));
+    match r.conv_split {
+        Some(s) => println!("conv2d split-K factor: {s} for every convolution ({name} {env})"),
+        None => println!("conv2d split-K factor: per convolution, kernels::conv_split ({name} {env})"),
+    }
     println!(
         "whole forward: {:.3} ms ({} GFLOP/s); sum of the dispatches timed one by one: {:.3} ms ({:.2}× the forward)",
         r.forward_ms,
