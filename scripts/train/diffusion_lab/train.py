@@ -53,8 +53,8 @@ class Data:
     def text_for(self, images, gen):
         """The condition for each image: a random blend of two of its captions' embeddings,
         renormalised. A new wording of a prompt lands near that emoji's captions but on none of
-        them (its nearest training caption is the right emoji's for 228 of the 230 held-out prompts
-        of `lab eval`); blending teaches the denoiser the space between them, not only the points."""
+        them (its nearest training caption was the right emoji's for 228 of the 230 prompts of
+        `lab eval`'s earlier held-out wordings); blending teaches the denoiser the space between them, not only the points."""
         a, b = self.random_captions(images, gen).to(self.device), self.random_captions(images, gen).to(self.device)
         w = torch.rand(len(a), 1, generator=gen).to(self.device)
         return F.normalize(w * self.emb[a] + (1 - w) * self.emb[b], dim=1)
