@@ -150,8 +150,9 @@ def main():
     while run.step < a.steps:
         idx = torch.randint(0, len(z), (a.batch,), generator=gen)
         t = ts[torch.randint(0, len(ts), (a.batch,), generator=gen)].to(a.device)
-        x0 = x0_all[idx.to(a.device)]
-        z_line = (z[idx.to(a.device)] - a_T * x0) / s_T
+        idx_on_device = idx.to(a.device)
+        x0 = x0_all[idx_on_device]
+        z_line = (z[idx_on_device] - a_T * x0) / s_T
         abt = ab[t][:, None, None, None]
         xt = abt.sqrt() * x0 + (1 - abt).sqrt() * z_line
         with forward_precision(a.bf16, a.device):
