@@ -28,10 +28,12 @@ pub fn distance2(a: &[f32], b: &[f32]) -> f64 {
     a.iter().zip(b).map(|(x, y)| ((x - y) as f64).powi(2)).sum()
 }
 
-/// Where `target` ranks among `set` by distance to `query` (0 = nearest).
-pub fn rank_of(query: &[f32], set: &[Vec<f32>], target: usize) -> usize {
-    let d_target = distance2(query, &set[target]);
-    set.iter().enumerate().filter(|&(i, f)| i != target && distance2(query, f) < d_target).count()
+/// Where `target` ranks among `groups` by distance to `query` (0 = nearest). A group is one
+/// emoji's images (one per style: Noto, Twemoji); its distance is that of its nearest image.
+pub fn rank_of(query: &[f32], groups: &[Vec<Vec<f32>>], target: usize) -> usize {
+    let nearest = |group: &[Vec<f32>]| group.iter().map(|f| distance2(query, f)).fold(f64::INFINITY, f64::min);
+    let d_target = nearest(&groups[target]);
+    groups.iter().enumerate().filter(|&(i, g)| i != target && nearest(g) < d_target).count()
 }
 
 /// Mean pairwise Euclidean distance within a group (diversity across seeds).
@@ -189,8 +191,14 @@ mod tests {
     #[test]
     fn ranks_and_diversity() {
         let s = vec![vec![0.0, 0.0], vec![1.0, 0.0], vec![3.0, 0.0]];
-        assert_eq!(rank_of(&[0.9, 0.0], &s, 1), 0);
-        assert_eq!(rank_of(&[0.9, 0.0], &s, 2), 2);
+        let groups: Vec<Vec<Vec<f32>>> = s.iter().map(|f| vec![f.clone()]).collect();
+        assert_eq!(rank_of(&[0.9, 0.0], &groups, 1), 0);
+        assert_eq!(rank_of(&[0.9, 0.0], &groups, 2), 2);
+        // a group counts with its nearest image: a second style of emoji 2 at (0.8, 0) wins
+        let mut two_styles = groups.clone();
+        two_styles[2].push(vec![0.8, 0.0]);
+        assert_eq!(rank_of(&[0.9, 0.0], &two_styles, 2), 0);
+        assert_eq!(rank_of(&[0.9, 0.0], &two_styles, 1), 1);
         assert!((mean_pairwise_distance(&s) - 2.0).abs() < 1e-12);
     }
 }

@@ -252,6 +252,12 @@ impl Lab {
         }
     }
 
+    /// Whether the GPU is emulated in software on the processor: lavapipe natively, the browser's
+    /// fallback adapter (SwiftShader in Chromium). The page says so instead of "graphics card".
+    pub fn software_adapter(&self) -> bool {
+        self.gpu.as_ref().is_some_and(|ctx| ctx.device_type == wgpu::DeviceType::Cpu)
+    }
+
     pub fn has_student(&self) -> bool {
         self.student.is_some()
     }
@@ -334,14 +340,23 @@ impl Lab {
         &self,
         prompt: &str,
         opts: &GenerateOptions,
+        on_step: impl FnMut(&Step) -> Result<()>,
+    ) -> Result<Vec<f32>> {
+        self.generate_valid(prompt, &opts.validate(self.has_student())?, on_step).await
+    }
+
+    /// [`Lab::generate`] with options already validated (the web API reports them back).
+    pub async fn generate_valid(
+        &self,
+        prompt: &str,
+        o: &ValidOptions,
         mut on_step: impl FnMut(&Step) -> Result<()>,
     ) -> Result<Vec<f32>> {
-        let o = opts.validate(self.has_student())?;
         let text = self.text.encode(prompt)?;
         let mut sampler = Sampler::new(o.sampler, self.schedule.clone(), self.prediction, o.steps, o.seed, self.cfg.image_len())?;
         while !sampler.is_done() {
             let (x, t) = sampler.current();
-            let out = self.denoise(&o, x, t, &text).await?;
+            let out = self.denoise(o, x, t, &text).await?;
             let step = sampler.advance(&out)?;
             on_step(&step)?;
             #[cfg(target_arch = "wasm32")]
@@ -362,8 +377,9 @@ impl Lab {
         let text = if prompt.trim().is_empty() { vec![0.0; self.cfg.text_dim] } else { self.text.encode(prompt)? };
         let noise = crate::rng::Rng::new(seed).normal_vec(x0.len());
         let x_t = self.schedule.q_sample(x0, &noise, t);
-        // the teacher's plan runs batches of two: the same input twice
-        let out = self.denoise_batch(ModelKind::Teacher, &[&x_t[..], &x_t[..]].concat(), &[t as f32; 2], &[&text[..], &text[..]].concat()).await?;
+        // the teacher's GPU plan runs batches of two (the same input twice); the CPU runs one
+        let copies = if self.gpu.is_some() { 2 } else { 1 };
+        let out = self.denoise_batch(ModelKind::Teacher, &x_t.repeat(copies), &vec![t as f32; copies], &text.repeat(copies)).await?;
         let (eps_hat, x0_hat) = self.schedule.eps_and_x0(self.prediction, &x_t, &out[..x_t.len()], t);
         let noise_error = noise.iter().zip(&eps_hat).map(|(a, b)| ((a - b) as f64).powi(2)).sum::<f64>() / noise.len() as f64;
         Ok(ForwardView { t, alpha_bar: self.schedule.alpha_bar(t), x_t, noise, eps_hat, x0_hat, noise_error })

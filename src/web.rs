@@ -2,7 +2,7 @@
 //!
 //! ```js
 //! const lab = await Lab.load(manifestUrl, (p) => {/* {loaded, total, file} */}, { forceCpu: false });
-//! lab.backend; lab.adapter; lab.fallbackReason;
+//! lab.backend; lab.adapter; lab.softwareAdapter; lab.fallbackReason;   // softwareAdapter: WebGPU on the CPU
 //! lab.cacheWarning; // "" or why the files could not be kept for offline use ("QuotaExceededError: …")
 //! lab.models;   // { default, student?, teacher }: steps, maxSteps, passesPerStep, guidance, sampler
 //! const res = await lab.generate(prompt, { model, steps, seed, guidance, sampler }, (step) => {
@@ -267,6 +267,12 @@ impl Lab {
         self.inner.adapter.clone()
     }
 
+    /// True when WebGPU runs on the browser's software fallback adapter (SwiftShader), on the CPU.
+    #[wasm_bindgen(getter, js_name = softwareAdapter)]
+    pub fn software_adapter(&self) -> bool {
+        self.inner.software_adapter()
+    }
+
     #[wasm_bindgen(getter, js_name = fallbackReason)]
     pub fn fallback_reason(&self) -> String {
         self.inner.fallback_reason.clone()
@@ -441,10 +447,11 @@ fn rgba_array(bytes: &[u8]) -> Uint8ClampedArray {
 
 async fn run_generate(lab: &pipeline::Lab, prompt: &str, opts: &GenerateOptions, on_step: &Function) -> Result<JsValue, JsValue> {
     let (c, s) = (lab.cfg.in_channels, lab.cfg.image_size);
+    let o = opts.validate(lab.has_student()).map_err(lab_error)?;
     let start = now_ms();
     let mut last = start;
     let image = lab
-        .generate(prompt, opts, |step| {
+        .generate_valid(prompt, &o, |step| {
             let now = now_ms();
             let o = Object::new();
             set(&o, "index", step.index as u32);
@@ -468,7 +475,6 @@ async fn run_generate(lab: &pipeline::Lab, prompt: &str, opts: &GenerateOptions,
         })
         .await
         .map_err(lab_error)?;
-    let o = opts.validate(lab.has_student()).map_err(lab_error)?;
     let res = Object::new();
     set(&res, "ms", now_ms() - start);
     set(&res, "backend", lab.backend().name());

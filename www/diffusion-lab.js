@@ -781,8 +781,10 @@ export class DiffusionLabElement extends HTMLElement {
   _showBackend() {
     const info = this._info;
     if (!info) return;
-    const backend = info.backend === 'cpu' ? this.t('backendCpu')
-      : info.adapter ? this.t('backendWebgpu', { adapter: info.adapter }) : this.t('backendWebgpuNoName');
+    let backend;
+    if (info.backend === 'cpu') backend = this.t('backendCpu');
+    else if (info.softwareAdapter) backend = this.t('backendWebgpuSoftware');
+    else backend = info.adapter ? this.t('backendWebgpu', { adapter: info.adapter }) : this.t('backendWebgpuNoName');
     // The backend name is itself localized: store the key and re-render on language change.
     this.loc.text(this.el.status, 'statusReady', { backend });
   }

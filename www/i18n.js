@@ -58,6 +58,7 @@ export const messages = {
 
     backendWebgpu: 'WebGPU auf der Grafikkarte ({adapter})',
     backendWebgpuNoName: 'WebGPU auf der Grafikkarte',
+    backendWebgpuSoftware: 'WebGPU, in Software auf dem Prozessor nachgebildet (keine Grafikkarte gefunden, daher langsam)',
     backendCpu: 'dem Prozessor (CPU, WebAssembly)',
     backendShortWebgpu: 'WebGPU',
     backendShortCpu: 'CPU',
@@ -222,6 +223,7 @@ export const messages = {
 
     backendWebgpu: 'WebGPU on the graphics card ({adapter})',
     backendWebgpuNoName: 'WebGPU on the graphics card',
+    backendWebgpuSoftware: 'WebGPU emulated in software on the processor (no graphics card found, so it is slow)',
     backendCpu: 'the processor (CPU, WebAssembly)',
     backendShortWebgpu: 'WebGPU',
     backendShortCpu: 'CPU',

@@ -11,8 +11,8 @@
 //                                              driver reset (tests/e2e/device-lost.test.mjs)
 // Messages out (worker → page):
 //   { type: 'progress', id?, loaded, total, file }             while the files download
-//   { type: 'ready', id?, backend, adapter, fallbackReason, cacheWarning, models }   the model is
-//        ready; models = { default, student?, teacher } or null (a Lab without the `models`
+//   { type: 'ready', id?, backend, adapter, softwareAdapter, fallbackReason, cacheWarning, models }
+//        the model is ready; softwareAdapter: WebGPU is emulated on the CPU (SwiftShader); models = { default, student?, teacher } or null (a Lab without the `models`
 //        getter); cacheWarning = '' or why the browser cache refused the model files (e.g.
 //        'QuotaExceededError: …': the storage is full, the next visit downloads them again)
 //   { type: 'step', id, index, total, t, ms, width, height, x_t, eps, x0, x_start? }  after every
@@ -144,6 +144,7 @@ function readyMessage(id) {
     id,
     backend: String(lab.backend ?? ''),
     adapter: String(lab.adapter ?? ''),
+    softwareAdapter: lab.softwareAdapter === true,
     fallbackReason: String(lab.fallbackReason ?? ''),
     cacheWarning: String(lab.cacheWarning ?? ''),
     models: readModels(),

@@ -16,8 +16,8 @@ function differingBytes(a, b) {
 }
 
 const CASES = [
-  { prompt: 'Hund', locale: 'de-DE', counter: 'Schritt 8 / 8', slug: 'hund' },
-  { prompt: 'a dog', locale: 'en-US', counter: 'Step 8 / 8', slug: 'a-dog' },
+  { prompt: 'Hund', locale: 'de-DE', counter: 'Schritt 8 / 8', slug: 'hund', software: 'WebGPU, in Software auf dem Prozessor nachgebildet' },
+  { prompt: 'a dog', locale: 'en-US', counter: 'Step 8 / 8', slug: 'a-dog', software: 'WebGPU emulated in software on the processor' },
 ];
 
 for (const c of CASES) {
@@ -25,6 +25,9 @@ for (const c of CASES) {
     const { context, page, errors } = await newPage(env.browser, { locale: c.locale });
     try {
       await openLab(page, env.baseUrl);
+      // SwiftShader is WebGPU on the CPU: the page must not claim a graphics card
+      await page.evaluate(() => document.querySelector('diffusion-lab').ensureLoaded());
+      assert.ok((await labText(page, 'status')).includes(c.software), `status: ${await labText(page, 'status')}`);
       const r = await runGenerate(page, { model: 'teacher', prompt: c.prompt, steps: 8, seed: 1 }, { keepPixels: true });
       await screenshot(page, `generate-${c.slug}`);
       assert.equal(r.outcome, 'done', `generate failed: ${r.alert}`);

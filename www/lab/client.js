@@ -2,7 +2,7 @@
 // memory, per (manifest URL, forceCpu): several <diffusion-lab> elements on a page share it.
 //
 //   const client = getClient(manifestUrl, forceCpu);
-//   const info = await client.load(onProgress);        // {backend, adapter, fallbackReason, cacheWarning, models}
+//   const info = await client.load(onProgress);        // {backend, adapter, softwareAdapter, fallbackReason, cacheWarning, models}
 //   const job = client.start('generate', {prompt, options}, onStep);
 //   job.cancel();                                      // asks the worker to stop after this step
 //   const result = await job.promise;                  // rejects with a LabError
@@ -47,7 +47,7 @@ export class LabClient {
     this.url = url;
     this.forceCpu = forceCpu;
     this.worker = null;
-    this.info = null;            // {backend, adapter, fallbackReason, cacheWarning, models} once loaded
+    this.info = null;            // {backend, adapter, softwareAdapter, fallbackReason, cacheWarning, models} once loaded
     this.loading = null;         // promise while a load runs
     this.loadWaiter = null;      // {id, resolve, reject}
     this.progressListeners = new Set();
@@ -165,6 +165,7 @@ export class LabClient {
         this.info = {
           backend: msg.backend,
           adapter: msg.adapter,
+          softwareAdapter: msg.softwareAdapter === true,
           fallbackReason: msg.fallbackReason,
           cacheWarning: msg.cacheWarning ?? '',
           models: msg.models ?? null,

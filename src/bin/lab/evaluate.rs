@@ -2,8 +2,9 @@
 //! student, German vs English; the feature space is documented in src/eval.rs.
 //!
 //! The data set is read from the npm packages the training set comes from (node_modules/):
-//! emojibase-data de/en labels and the Noto 64 px PNGs, groups and filtering as in
-//! scripts/train/diffusion_lab/data.py, alpha on white, box-downsampled to 32 px.
+//! emojibase-data de/en labels and the Noto 64 px PNGs (with `--sources google,twitter` also the
+//! Twemoji ones: a prompt hits its emoji when any style of it is near), groups and filtering as
+//! in scripts/train/diffusion_lab/data.py, alpha on white, box-downsampled to 32 px.
 //! Validation split: every `--every`-th emoji in hexcode order (default 4). Its prompts use
 //! wordings no training caption used: none of the 72 templates per language in
 //! scripts/train/diffusion_lab/captions.py has the words "suche", "Porträt", "looking" or
@@ -31,8 +32,12 @@ const SEEN_DE: [&str; 2] = ["{}", "ein Bild von {}"];
 struct Emoji {
     en: String,
     de: String,
-    features: Vec<f32>,
+    /// one per image style (`--sources`), in that order
+    features: Vec<Vec<f32>>,
 }
+
+/// The image sets `--sources` may name (data.py SOURCES): npm package, 64 px PNG folder in it.
+const SOURCES: [(&str, &str); 2] = [("google", "emoji-datasource-google/img/google/64"), ("twitter", "emoji-datasource-twitter/img/twitter/64")];
 
 fn labels(nm: &Path, lang: &str) -> Result<std::collections::HashMap<String, String>> {
     let path = nm.join("emojibase-data").join(lang).join("data.json");
@@ -76,18 +81,31 @@ fn load_image(path: &Path) -> Result<Vec<f32>> {
     Ok(out)
 }
 
-fn data_set(nm: &Path) -> Result<Vec<Emoji>> {
+/// The emoji with German and English labels and an image in the first source (as data.py picks
+/// them), with the features of their image in every source that has one.
+fn data_set(nm: &Path, sources: &[&str]) -> Result<Vec<Emoji>> {
     let (en, de) = (labels(nm, "en")?, labels(nm, "de")?);
     let mut hexcodes: Vec<&String> = en.keys().filter(|h| de.contains_key(*h)).collect();
     hexcodes.sort();
-    let img_dir = nm.join("emoji-datasource-google/img/google/64");
+    let dirs: Vec<PathBuf> = sources
+        .iter()
+        .map(|s| {
+            let (_, dir) = SOURCES.iter().find(|(name, _)| name == s).ok_or_else(|| {
+                Error::Input(format!("--sources: unknown image set {s:?} (google, twitter)"))
+            })?;
+            Ok(nm.join(dir))
+        })
+        .collect::<Result<_>>()?;
     let mut out = Vec::new();
     for hex in hexcodes {
         let lower = hex.to_lowercase();
-        let path = [img_dir.join(format!("{lower}.png")), img_dir.join(format!("{lower}-fe0f.png"))].into_iter().find(|p| p.exists());
-        if let Some(path) = path {
-            out.push(Emoji { en: en[hex].clone(), de: de[hex].clone(), features: features(&load_image(&path)?, 3, 32) });
+        // emoji-datasource names files by the fully-qualified code points
+        let find = |dir: &Path| [dir.join(format!("{lower}.png")), dir.join(format!("{lower}-fe0f.png"))].into_iter().find(|p| p.exists());
+        if find(&dirs[0]).is_none() {
+            continue;
         }
+        let images = dirs.iter().filter_map(|d| find(d)).map(|p| Ok(features(&load_image(&p)?, 3, 32))).collect::<Result<_>>()?;
+        out.push(Emoji { en: en[hex].clone(), de: de[hex].clone(), features: images });
     }
     Ok(out)
 }
@@ -119,13 +137,22 @@ pub fn run(a: &Args) -> Result<()> {
         "seen" => (SEEN_DE, SEEN_EN, "training captions"),
         other => return Err(Error::Input(format!("--wording must be held-out or seen, got {other}"))),
     };
-    let data = data_set(&nm)?;
-    let all: Vec<Vec<f32>> = data.iter().map(|e| e.features.clone()).collect();
+    let sources: Vec<&str> = a.get("sources").unwrap_or("google").split(',').map(str::trim).collect();
+    let data = data_set(&nm, &sources)?;
+    let groups: Vec<Vec<Vec<f32>>> = data.iter().map(|e| e.features.clone()).collect();
+    let all: Vec<Vec<f32>> = groups.concat();
     let val: Vec<usize> = (0..data.len()).step_by(every).collect();
-    let reference: Vec<Vec<f32>> = val.iter().map(|&i| all[i].clone()).collect();
+    let reference: Vec<Vec<f32>> = val.iter().flat_map(|&i| groups[i].clone()).collect();
     let lab = load(&a.models(), a.get("backend").unwrap_or("cpu") == "gpu")?;
     eprintln!("{} emoji in the data set, {} in the validation split; backend {}", data.len(), val.len(), lab.backend().name());
-    let models: &[&str] = if lab.has_student() { &["teacher", "student"] } else { &["teacher"] };
+    let models: &[&str] = match (a.get("model"), lab.has_student()) {
+        (None, true) => &["teacher", "student"],
+        (None, false) => &["teacher"],
+        (Some("teacher"), _) => &["teacher"],
+        (Some("student"), true) => &["student"],
+        (Some("student"), false) => return Err(Error::Input("these model files have no student".into())),
+        (Some(other), _) => return Err(Error::Input(format!("--model must be teacher or student, got {other}"))),
+    };
     let mut rows = Vec::new();
     for &model in models {
         // --guidance: the teacher's classifier-free guidance scale (the student's is baked in)
@@ -145,7 +172,7 @@ pub fn run(a: &Args) -> Result<()> {
                 let prompt = templates[k % 2].replace("{}", label);
                 let opts = GenerateOptions { seed: (1000 + i) as f64, ..base.clone() };
                 let f = generate_features(&lab, &prompt, &opts)?;
-                let rank = rank_of(&f, &all, i);
+                let rank = rank_of(&f, &groups, i);
                 row.count[lang] += 1;
                 row.top1[lang] += (rank == 0) as usize;
                 row.top5[lang] += (rank < 5) as usize;
@@ -168,7 +195,11 @@ pub fn run(a: &Args) -> Result<()> {
     }
     let pct = |n: usize, d: usize| 100.0 * n as f64 / d.max(1) as f64;
     println!("Validation split: {} of {} emoji (every {every}th), one German and one English prompt each, {wording}.", val.len(), data.len());
-    println!("Features: 8×8 RGB block means (src/eval.rs). Nearest neighbour among all {} data-set images.", data.len());
+    println!(
+        "Features: 8×8 RGB block means (src/eval.rs). Nearest neighbour among all {} data-set images ({}).",
+        all.len(),
+        sources.join(", ")
+    );
     println!();
     println!("| model | steps | passes / image | top-1 de | top-5 de | top-1 en | top-5 en | FID-style ↓ | diversity | ms / image ({}) |", lab.backend().name());
     println!("|---|---|---|---|---|---|---|---|---|---|");
