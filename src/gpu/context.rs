@@ -22,6 +22,9 @@ pub struct GpuContext {
     /// Cpu for software adapters: lavapipe natively, the browser's fallback adapter
     /// (SwiftShader in Chromium); in the browser every other adapter is Other.
     pub device_type: wgpu::DeviceType,
+    /// What the adapter offers (the device asks for none of it: see `new`); `lab profile`
+    /// reports shader-f16, which an f16 path would need.
+    pub adapter_features: wgpu::Features,
     /// The first uncaptured error, written by wgpu's error callback.
     failure: Arc<Mutex<Option<String>>>,
     /// Whether and why the device was lost, written by wgpu's device-lost callback.
@@ -104,8 +107,8 @@ impl GpuContext {
             }
         });
 
-        let (backend, device_type) = (info.backend, info.device_type);
-        Ok(GpuContext { device, queue, adapter_name, backend, device_type, failure, lost })
+        let (backend, device_type, adapter_features) = (info.backend, info.device_type, adapter.features());
+        Ok(GpuContext { device, queue, adapter_name, backend, device_type, adapter_features, failure, lost })
     }
 
     /// `Err(Error::Gpu)` if the device was lost or a GPU failure was recorded. Every plan call

@@ -33,6 +33,8 @@ const TOP: usize = 10;
 struct Report {
     adapter: String,
     backend: String,
+    /// Whether the adapter offers WGSL f16 (`shader-f16`); our kernels are f32 either way.
+    shader_f16: bool,
     model: String,
     batch: usize,
     reps: usize,
@@ -175,6 +177,7 @@ pub fn run(a: &Args) -> Result<()> {
     let report = Report {
         adapter: ctx.adapter_name.clone(),
         backend: format!("{:?}", ctx.backend),
+        shader_f16: ctx.adapter_features.contains(wgpu::Features::SHADER_F16),
         model: model.to_string(),
         batch,
         reps,
@@ -197,7 +200,12 @@ pub fn run(a: &Args) -> Result<()> {
 }
 
 fn print_report(r: &Report) {
-    println!("adapter: {} (backend {})", r.adapter, r.backend);
+    println!(
+        "adapter: {} (backend {}; shader-f16 {})",
+        r.adapter,
+        r.backend,
+        if r.shader_f16 { "offered" } else { "not offered" }
+    );
     println!(
         "model {}, batch {}: {} dispatches, {:.4} GFLOP per forward (batch × UNetConfig::flops_per_image); {} repetitions per timing",
         r.model,
