@@ -132,6 +132,8 @@ pub fn run(a: &Args) -> Result<()> {
     let every = a.num("every", 4.0)?.max(1.0) as usize;
     let seeds = a.num("seeds", 4.0)?.max(2.0) as usize;
     let nm = PathBuf::from(a.get("node-modules").unwrap_or("node_modules"));
+    // --misses: print every prompt whose emoji is not among the 5 nearest, with what it drew
+    let misses = a.get("misses").is_some();
     let (templates_de, templates_en, wording) = match a.get("wording").unwrap_or("held-out") {
         "held-out" => (HELD_OUT_DE, HELD_OUT_EN, "held-out wordings (\"ich suche …\", \"a portrait of …\")"),
         "seen" => (SEEN_DE, SEEN_EN, "training captions"),
@@ -173,6 +175,11 @@ pub fn run(a: &Args) -> Result<()> {
                 let opts = GenerateOptions { seed: (1000 + i) as f64, ..base.clone() };
                 let f = generate_features(&lab, &prompt, &opts)?;
                 let rank = rank_of(&f, &groups, i);
+                if misses && rank >= 5 {
+                    let nearest = (0..data.len()).find(|&j| rank_of(&f, &groups, j) == 0).unwrap_or(i);
+                    let name = if lang == 0 { &data[nearest].de } else { &data[nearest].en };
+                    eprintln!("{model} miss: \"{prompt}\" drew {name} (its emoji ranks {})", rank + 1);
+                }
                 row.count[lang] += 1;
                 row.top1[lang] += (rank == 0) as usize;
                 row.top5[lang] += (rank < 5) as usize;
