@@ -51,7 +51,26 @@ fn eval_prints_the_quality_table_for_both_models() {
     assert!(text.contains("| model | steps | passes / image | top-1 de | top-5 de | top-1 en | top-5 en | FID-style"), "{text}");
     assert!(text.contains("| teacher | 8 | 16 |"), "{text}");
     assert!(text.contains("| student | 4 | 4 |"), "{text}");
-    assert!(text.contains("between two random halves of the data set it is 2.93"), "{text}");
+    assert!(text.contains("between two halves of the data set's emoji it is 2.93"), "{text}");
+}
+
+#[test]
+fn eval_measures_one_model_on_both_image_styles() {
+    // --sources google,twitter: every emoji's Noto and Twemoji images are candidates (918)
+    let text = lab(&["eval", "--every", "115", "--seeds", "2", "--model", "student", "--sources", "google,twitter", "--misses", "1"]);
+    println!("{text}");
+    assert!(text.contains("Nearest neighbour among all 918 data-set images (google, twitter)"), "{text}");
+    assert!(text.contains("| student | 4 | 4 |"), "{text}");
+    assert!(!text.contains("| teacher |"), "--model student must leave the teacher out: {text}");
+    // --misses: one line per prompt outside the top 5 (4 prompts per language), naming what it drew
+    let row = table_row(&text, "student").expect("student row");
+    let percent = |cell: &str| cell.trim_end_matches(" %").parse::<f64>().unwrap();
+    let expected = [row[4], row[6]].iter().map(|c| (4.0 * (1.0 - percent(c) / 100.0)).round() as usize).sum::<usize>();
+    let misses: Vec<&str> = text.lines().filter(|l| l.contains(" miss: ")).collect();
+    assert_eq!(misses.len(), expected, "{text}");
+    for line in misses {
+        assert!(line.starts_with("student miss: \"") && line.contains(" drew "), "{line}");
+    }
 }
 
 /// The cells of the markdown row that starts with `| {first} |`.
