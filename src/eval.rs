@@ -28,12 +28,21 @@ pub fn distance2(a: &[f32], b: &[f32]) -> f64 {
     a.iter().zip(b).map(|(x, y)| ((x - y) as f64).powi(2)).sum()
 }
 
-/// Where `target` ranks among `groups` by distance to `query` (0 = nearest). A group is one
-/// emoji's images (one per style: Noto, Twemoji); its distance is that of its nearest image.
+/// A group's (one emoji's images, one per style: Noto, Twemoji) distance to `query`: that of its
+/// nearest image.
+fn group_distance2(query: &[f32], group: &[Vec<f32>]) -> f64 {
+    group.iter().map(|f| distance2(query, f)).fold(f64::INFINITY, f64::min)
+}
+
+/// Where `target` ranks among `groups` by distance to `query` (0 = nearest).
 pub fn rank_of(query: &[f32], groups: &[Vec<Vec<f32>>], target: usize) -> usize {
-    let nearest = |group: &[Vec<f32>]| group.iter().map(|f| distance2(query, f)).fold(f64::INFINITY, f64::min);
-    let d_target = nearest(&groups[target]);
-    groups.iter().enumerate().filter(|&(i, g)| i != target && nearest(g) < d_target).count()
+    let d_target = group_distance2(query, &groups[target]);
+    groups.iter().enumerate().filter(|&(i, g)| i != target && group_distance2(query, g) < d_target).count()
+}
+
+/// The group nearest to `query`.
+pub fn nearest_group(query: &[f32], groups: &[Vec<Vec<f32>>]) -> usize {
+    (0..groups.len()).min_by(|&a, &b| group_distance2(query, &groups[a]).total_cmp(&group_distance2(query, &groups[b]))).unwrap_or(0)
 }
 
 /// Mean pairwise Euclidean distance within a group (diversity across seeds).
@@ -199,6 +208,7 @@ mod tests {
         two_styles[2].push(vec![0.8, 0.0]);
         assert_eq!(rank_of(&[0.9, 0.0], &two_styles, 2), 0);
         assert_eq!(rank_of(&[0.9, 0.0], &two_styles, 1), 1);
+        assert_eq!((nearest_group(&[0.9, 0.0], &groups), nearest_group(&[0.9, 0.0], &two_styles)), (1, 2));
         assert!((mean_pairwise_distance(&s) - 2.0).abs() < 1e-12);
     }
 }

@@ -14,7 +14,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use diffusion_lab::eval::{features, frechet_distance, mean_pairwise_distance, rank_of};
+use diffusion_lab::eval::{features, frechet_distance, mean_pairwise_distance, nearest_group, rank_of};
 use diffusion_lab::pipeline::{GenerateOptions, Lab};
 use diffusion_lab::{Error, Result};
 
@@ -176,7 +176,7 @@ pub fn run(a: &Args) -> Result<()> {
                 let f = generate_features(&lab, &prompt, &opts)?;
                 let rank = rank_of(&f, &groups, i);
                 if misses && rank >= 5 {
-                    let nearest = (0..data.len()).find(|&j| rank_of(&f, &groups, j) == 0).unwrap_or(i);
+                    let nearest = nearest_group(&f, &groups);
                     let name = if lang == 0 { &data[nearest].de } else { &data[nearest].en };
                     eprintln!("{model} miss: \"{prompt}\" drew {name} (its emoji ranks {})", rank + 1);
                 }
