@@ -255,7 +255,7 @@ impl Lab {
     /// Whether the GPU is emulated in software on the processor: lavapipe natively, the browser's
     /// fallback adapter (SwiftShader in Chromium). The page says so instead of "graphics card".
     pub fn software_adapter(&self) -> bool {
-        self.gpu.as_ref().is_some_and(|ctx| ctx.device_type == wgpu::DeviceType::Cpu)
+        self.gpu.as_ref().is_some_and(GpuContext::is_software)
     }
 
     pub fn has_student(&self) -> bool {

@@ -19,9 +19,9 @@ pub struct GpuContext {
     pub adapter_name: String,
     /// The adapter's API (Vulkan natively, BrowserWebGpu in the browser).
     pub backend: wgpu::Backend,
-    /// Cpu for software adapters: lavapipe natively, the browser's fallback adapter
-    /// (SwiftShader in Chromium); in the browser every other adapter is Other.
-    pub device_type: wgpu::DeviceType,
+    /// Cpu for software adapters (see [`GpuContext::is_software`]): lavapipe natively, the
+    /// browser's fallback adapter (SwiftShader in Chromium); in the browser every other is Other.
+    device_type: wgpu::DeviceType,
     /// What the adapter offers (the device asks for none of it: see `new`); `lab profile`
     /// reports shader-f16, which an f16 path would need.
     pub adapter_features: wgpu::Features,
@@ -109,6 +109,12 @@ impl GpuContext {
 
         let (backend, device_type, adapter_features) = (info.backend, info.device_type, adapter.features());
         Ok(GpuContext { device, queue, adapter_name, backend, device_type, adapter_features, failure, lost })
+    }
+
+    /// Whether the adapter is a GPU emulated in software on the processor (lavapipe natively,
+    /// the browser's fallback adapter such as SwiftShader).
+    pub fn is_software(&self) -> bool {
+        self.device_type == wgpu::DeviceType::Cpu
     }
 
     /// `Err(Error::Gpu)` if the device was lost or a GPU failure was recorded. Every plan call

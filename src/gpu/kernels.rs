@@ -308,10 +308,10 @@ pub fn conv_split(tiles: usize, in_channels: usize) -> usize {
 /// whose many cores a small batch leaves idle; a CPU adapter's few cores are busy without it,
 /// and its barrier and reduction cost lavapipe 20-35 % per image and SwiftShader (the browser's
 /// fallback adapter) ~2.6x per 3x3 convolution. [`CONV_SPLIT_ENV`] overrides this (in the browser it is unset).
-pub fn plan_conv_split(device_type: wgpu::DeviceType) -> Result<Option<usize>> {
+pub fn plan_conv_split(software_adapter: bool) -> Result<Option<usize>> {
     let text = std::env::var(CONV_SPLIT_ENV).ok();
     match text.as_deref().map(str::trim) {
-        None => Ok((device_type == wgpu::DeviceType::Cpu).then_some(1)),
+        None => Ok(software_adapter.then_some(1)),
         Some("auto") => Ok(None),
         Some(value) => match value.parse::<usize>() {
             Ok(split) if valid_split(split) => Ok(Some(split)),

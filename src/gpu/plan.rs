@@ -36,7 +36,7 @@ impl UNetPlan {
         ctx.check()?;
         let kernels = Kernels::new(&ctx.device);
         let mut builder = PlanBuilder { rec: Recorder::new(&ctx.device, &kernels), weights, cfg };
-        builder.rec.set_conv_split(kernels::plan_conv_split(ctx.device_type)?);
+        builder.rec.set_conv_split(kernels::plan_conv_split(ctx.is_software())?);
 
         let size = cfg.image_size;
         let x = builder.rec.tensor("x", &[batch, cfg.in_channels, size, size]);

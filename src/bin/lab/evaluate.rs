@@ -142,7 +142,7 @@ pub fn run(a: &Args) -> Result<()> {
     let sources: Vec<&str> = a.get("sources").unwrap_or("google").split(',').map(str::trim).collect();
     let data = data_set(&nm, &sources)?;
     let groups: Vec<Vec<Vec<f32>>> = data.iter().map(|e| e.features.clone()).collect();
-    let all: Vec<Vec<f32>> = groups.concat();
+    let images: usize = groups.iter().map(Vec::len).sum();
     let val: Vec<usize> = (0..data.len()).step_by(every).collect();
     let reference: Vec<Vec<f32>> = val.iter().flat_map(|&i| groups[i].clone()).collect();
     let lab = load(&a.models(), a.get("backend").unwrap_or("cpu") == "gpu")?;
@@ -204,7 +204,7 @@ pub fn run(a: &Args) -> Result<()> {
     println!("Validation split: {} of {} emoji (every {every}th), one German and one English prompt each, {wording}.", val.len(), data.len());
     println!(
         "Features: 8×8 RGB block means (src/eval.rs). Nearest neighbour among all {} data-set images ({}).",
-        all.len(),
+        images,
         sources.join(", ")
     );
     println!();

@@ -182,7 +182,7 @@ pub fn run(a: &Args) -> Result<()> {
         batch,
         reps,
         dispatch_count: dispatches.len(),
-        conv_split: kernels::plan_conv_split(ctx.device_type)?,
+        conv_split: kernels::plan_conv_split(ctx.is_software())?,
         flops: dispatches.iter().map(|d| d.flops).sum(),
         forward_ms,
         dispatch_sum_ms: dispatches.iter().map(|d| d.ms).sum(),
