@@ -11,7 +11,7 @@ use candle_core::{DType, Device, Module, Tensor, D};
 use candle_nn::{Conv2d, Conv2dConfig, GroupNorm, Linear, VarBuilder, VarMap};
 
 use diffusion_lab::gpu::kernels::{
-    self, Conv2dOptions, GpuTensor, GroupNormOptions, Kernels, LinearOptions, Recorder,
+    self, Conv2dOptions, GpuTensor, GroupNormOptions, LinearOptions, Recorder,
 };
 use diffusion_lab::gpu::{GpuContext, UNetPlan};
 use diffusion_lab::model::unet::timestep_embedding;
@@ -118,7 +118,6 @@ struct ConvCase {
 #[test]
 fn conv2d_matches_candle() {
     let ctx = gpu();
-    let kernels = Kernels::new(&ctx.device);
     let mut rng = Rng(1);
     let base = ConvCase {
         batch: 2,
@@ -183,7 +182,7 @@ fn conv2d_matches_candle() {
             expected = (expected + residual_tensor).unwrap();
         }
 
-        let mut rec = Recorder::new(&ctx.device, &kernels);
+        let mut rec = Recorder::new(&ctx.device, ctx.kernels());
         let gx = rec.upload("x", &x, &[batch, cin, h, w]).unwrap();
         let gw = rec.conv_weights("w", &weight, &[cout, cin, kernel, kernel], &bias).unwrap();
         let gr = rec.upload("residual", &residual_values, expected.dims()).unwrap();
@@ -214,8 +213,7 @@ fn conv2d_split_rule() {
     assert_eq!(conv_split(2048, 256), 4);
 
     let ctx = gpu();
-    let kernels = Kernels::new(&ctx.device);
-    let mut rec = Recorder::new(&ctx.device, &kernels);
+    let mut rec = Recorder::new(&ctx.device, ctx.kernels());
     let x = rec.upload("x", &[0.0; 4 * 9], &[1, 4, 3, 3]).unwrap();
     let w = rec.conv_weights("w", &[0.0; 4 * 4], &[4, 4, 1, 1], &[0.0; 4]).unwrap();
     for split in [0, 3, 128] {
@@ -228,7 +226,6 @@ fn conv2d_split_rule() {
 #[test]
 fn group_norm_matches_candle() {
     let ctx = gpu();
-    let kernels = Kernels::new(&ctx.device);
     let mut rng = Rng(2);
     // (batch, channels, h, w, groups); the last has 8*32*32 values per group, more than one
     // pass of the 256-invocation workgroup.
@@ -259,7 +256,7 @@ fn group_norm_matches_candle() {
                 expected = expected.silu().unwrap();
             }
 
-            let mut rec = Recorder::new(&ctx.device, &kernels);
+            let mut rec = Recorder::new(&ctx.device, ctx.kernels());
             let gx = rec.upload("x", &x, &[batch, channels, h, w]).unwrap();
             let gg = rec.upload("gamma", &gamma, &[channels]).unwrap();
             let gb = rec.upload("beta", &beta, &[channels]).unwrap();
@@ -279,7 +276,6 @@ fn group_norm_matches_candle() {
 #[test]
 fn linear_matches_candle() {
     let ctx = gpu();
-    let kernels = Kernels::new(&ctx.device);
     let mut rng = Rng(3);
     for (batch, input, output) in [(1, 7, 5), (2, 64, 128), (2, 384, 128), (3, 128, 256)] {
         for (silu_input, accumulate) in [(false, false), (true, false), (false, true), (true, true)] {
@@ -298,7 +294,7 @@ fn linear_matches_candle() {
                 expected = (cpu(&previous, &[batch, output]) + expected).unwrap();
             }
 
-            let mut rec = Recorder::new(&ctx.device, &kernels);
+            let mut rec = Recorder::new(&ctx.device, ctx.kernels());
             let gx = rec.upload("x", &x, &[batch, input]).unwrap();
             let gw = rec.upload("w", &weight, &[output, input]).unwrap();
             let gb = rec.upload("b", &bias, &[output]).unwrap();
@@ -335,7 +331,6 @@ fn reference_attention(qkv: &Tensor, heads: usize) -> Tensor {
 #[test]
 fn attention_matches_candle() {
     let ctx = gpu();
-    let kernels = Kernels::new(&ctx.device);
     let mut rng = Rng(4);
     // (batch, channels, h, w, heads), the first is the UNet's middle block.
     for (batch, channels, h, w, heads) in
@@ -347,7 +342,7 @@ fn attention_matches_candle() {
             let qkv = rng.values(batch * 3 * channels * h * w, 0.0, spread);
             let expected = reference_attention(&cpu(&qkv, &[batch, 3 * channels, h, w]), heads);
 
-            let mut rec = Recorder::new(&ctx.device, &kernels);
+            let mut rec = Recorder::new(&ctx.device, ctx.kernels());
             let gq = rec.upload("qkv", &qkv, &[batch, 3 * channels, h, w]).unwrap();
             let out = rec.attention("attention", &gq, heads).unwrap();
             let got = run(&ctx, rec, &out);
@@ -363,14 +358,13 @@ fn attention_matches_candle() {
 #[test]
 fn concat_matches_candle() {
     let ctx = gpu();
-    let kernels = Kernels::new(&ctx.device);
     let mut rng = Rng(5);
     for (batch, ca, cb, h, w) in [(2, 128, 128, 8, 8), (2, 64, 32, 16, 16), (1, 3, 5, 7, 9)] {
         let a = rng.values(batch * ca * h * w, 0.0, 1.0);
         let b = rng.values(batch * cb * h * w, 0.0, 1.0);
         let expected = Tensor::cat(&[cpu(&a, &[batch, ca, h, w]), cpu(&b, &[batch, cb, h, w])], 1).unwrap();
 
-        let mut rec = Recorder::new(&ctx.device, &kernels);
+        let mut rec = Recorder::new(&ctx.device, ctx.kernels());
         let ga = rec.upload("a", &a, &[batch, ca, h, w]).unwrap();
         let gb = rec.upload("b", &b, &[batch, cb, h, w]).unwrap();
         let out = rec.concat("concat", &ga, &gb).unwrap();
@@ -382,12 +376,11 @@ fn concat_matches_candle() {
 #[test]
 fn timestep_embedding_matches_candle() {
     let ctx = gpu();
-    let kernels = Kernels::new(&ctx.device);
     // Integer, fractional, zero and the largest training timesteps: the angles reach ~1000 rad.
     let t = [0.0f32, 1.0, 17.5, 250.25, 500.0, 998.7, 999.0, 0.001];
     for dim in [64, 32, 10] {
         let expected = timestep_embedding(&cpu(&t, &[t.len()]), dim).unwrap();
-        let mut rec = Recorder::new(&ctx.device, &kernels);
+        let mut rec = Recorder::new(&ctx.device, ctx.kernels());
         let gt = rec.upload("t", &t, &[t.len()]).unwrap();
         let out = rec.timestep_embedding("temb", &gt, dim).unwrap();
         let got = run(&ctx, rec, &out);

@@ -11,6 +11,7 @@ use std::task::Poll;
 
 use futures_channel::oneshot;
 
+use super::kernels::Kernels;
 use crate::{Error, Result};
 
 pub struct GpuContext {
@@ -25,6 +26,9 @@ pub struct GpuContext {
     /// What the adapter offers (the device asks for none of it: see `new`); `lab profile`
     /// reports shader-f16, which an f16 path would need.
     pub adapter_features: wgpu::Features,
+    /// Every pipeline, compiled on the first plan and shared by all plans on this device
+    /// (teacher and student): compiling them per plan doubled the page's pipelines (12 for 6).
+    kernels: std::cell::OnceCell<Kernels>,
     /// The first uncaptured error, written by wgpu's error callback.
     failure: Arc<Mutex<Option<String>>>,
     /// Whether and why the device was lost, written by wgpu's device-lost callback.
@@ -108,13 +112,19 @@ impl GpuContext {
         });
 
         let (backend, device_type, adapter_features) = (info.backend, info.device_type, adapter.features());
-        Ok(GpuContext { device, queue, adapter_name, backend, device_type, adapter_features, failure, lost })
+        let kernels = std::cell::OnceCell::new();
+        Ok(GpuContext { device, queue, adapter_name, backend, device_type, adapter_features, kernels, failure, lost })
     }
 
     /// Whether the adapter is a GPU emulated in software on the processor (lavapipe natively,
     /// the browser's fallback adapter such as SwiftShader).
     pub fn is_software(&self) -> bool {
         self.device_type == wgpu::DeviceType::Cpu
+    }
+
+    /// The device's pipelines, compiled on the first call.
+    pub fn kernels(&self) -> &Kernels {
+        self.kernels.get_or_init(|| Kernels::new(&self.device))
     }
 
     /// `Err(Error::Gpu)` if the device was lost or a GPU failure was recorded. Every plan call

@@ -4,7 +4,7 @@
 //! three small uploads, one compute pass, one submit and one read-back.
 
 use super::kernels::{
-    self, Conv2dOptions, Dispatch, GpuTensor, GroupNormOptions, Kernels, LinearOptions, Recorder,
+    self, Conv2dOptions, Dispatch, GpuTensor, GroupNormOptions, LinearOptions, Recorder,
 };
 use super::GpuContext;
 use crate::model::UNetConfig;
@@ -34,8 +34,7 @@ impl UNetPlan {
             return Err(Error::Input("the batch size must be at least 1".into()));
         }
         ctx.check()?;
-        let kernels = Kernels::new(&ctx.device);
-        let mut builder = PlanBuilder { rec: Recorder::new(&ctx.device, &kernels), weights, cfg };
+        let mut builder = PlanBuilder { rec: Recorder::new(&ctx.device, ctx.kernels()), weights, cfg };
         builder.rec.set_conv_split(kernels::plan_conv_split(ctx.is_software())?);
 
         let size = cfg.image_size;

@@ -6,14 +6,16 @@
 // and onnx: scripts/bench.sh prepares .cache/bench-venv); without one the test is skipped and says so.
 //
 // And the stability suite in short (bench.html?suite=stability&runs=3): its WebGPU counters work,
-// after the warm-up image no buffer, bind group, shader module or pipeline is made and no GPU
-// buffer is left behind, `lab.free()` leaves no buffer live; every step time is a positive
-// number. Again no timings: how fast is scripts/bench.sh's.
+// each WGSL kernel is compiled once for both models, after the warm-up image no buffer, bind
+// group, shader module or pipeline is made and no GPU buffer is left behind, `lab.free()` leaves
+// no buffer live; every step time is a positive number. Again no timings: how fast is scripts/bench.sh's.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useBrowser, newPage, assertNoUnexpectedErrors, writeResult, TIMEOUTS } from './helpers.mjs';
-import { prepareBench } from '../../scripts/bench-prepare.mjs';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { prepareBench, REPO } from '../../scripts/bench-prepare.mjs';
 
 const env = useBrowser({ webgpu: true });
 
@@ -70,6 +72,11 @@ test('bench.html stability, 3 generations: nothing created after the warm-up, no
   assert.ok(warm.created.buffers > 0 && warm.liveBuffers > 0 && warm.liveBufferBytes > 0, `no buffers counted: ${JSON.stringify(warm)}`);
   assert.ok(warm.created.shaderModules > 0 && warm.created.computePipelines > 0, `no shaders counted: ${JSON.stringify(warm.created)}`);
   assert.ok(end.calls.submits > warm.calls.submits, 'no submit after the warm-up');
+  // the teacher's and the student's plans share the device's pipelines: one shader module and one
+  // pipeline per WGSL kernel (conv2d's split-K entry point is never used on a CPU adapter)
+  const kernels = readdirSync(path.join(REPO, 'src', 'gpu', 'shaders')).filter((f) => f.endsWith('.wgsl')).length;
+  assert.equal(warm.created.shaderModules, kernels, 'shader modules: one per WGSL kernel');
+  assert.equal(warm.created.computePipelines, kernels, 'compute pipelines: one per WGSL kernel');
 
   for (const k of ['buffers', 'bindGroups', 'shaderModules', 'computePipelines', 'renderPipelines']) {
     assert.equal(end.created[k], warm.created[k], `${k} created after the warm-up`);
