@@ -3,7 +3,8 @@
 Method (reflow-style trajectory distillation; Liu et al. 2022 "Flow Straight and Fast", Luhman &
 Luhman 2021 "Knowledge Distillation in Iterative Generative Models"):
 1. The teacher solves the sampling ODE from noise z to an image x0 for every image and a few seeds,
-   each with one of the image's captions drawn at random: DPM-Solver++(2M), 16 steps,
+   each with one of the image's captions drawn at random (with two image styles, blended equally
+   with the caption naming the image's style): DPM-Solver++(2M), 16 steps,
    classifier-free guidance 3 (batch 2 per step). That gives deterministic pairs (z, x0, image),
    with guidance already in x0.
 2. The student (same UNet, initialised from the teacher) learns to predict x0 from the point on the
@@ -86,9 +87,16 @@ def make_pairs(model, data, ab, seeds, batch, path, bf16=False, device="cpu"):
         g = torch.Generator().manual_seed(10_000 + seed)
         z_all = torch.randn(n_img, 3, size, size, generator=g)
         caps = data.random_captions(range(n_img), g)
+        if data.style_ids is not None:
+            # two styles: blend in the caption naming the image's style (an equal blend, as
+            # training conditions on), or the teacher would draw either style for a plain caption
+            lang = torch.randint(0, 2, (n_img,), generator=g).numpy()
+            style = torch.from_numpy(data.style_ids[np.arange(n_img), lang])
         for s in range(0, n_img, batch):
             ids = torch.arange(s, min(s + batch, n_img))
             text = data.emb[caps[ids].to(data.device)]
+            if data.style_ids is not None:
+                text = F.normalize(text + data.emb[style[ids].to(data.device)], dim=1)
             x0s.append(teacher_solve(model, text, z_all[ids].to(device), ab, bf16=bf16).cpu())
             zs.append(z_all[ids])
             imgs.append(ids)

@@ -19,11 +19,15 @@ import torch.nn.functional as F
 from PIL import Image
 from safetensors.numpy import save_file
 
+from .captions import STYLE_TEMPLATES
 from .quantize import load_torch, quantize
 from .schedule import alphas_cumprod
 from .unet import UNet, load_config
 
 CFG_DROP = 0.1  # fraction of samples trained unconditionally (text embedding = zeros)
+# With more than one image style: the share of conditions whose blend's second caption names the
+# image's style ("Hund im Twemoji-Stil"); a uniform draw picks it once in 73 captions.
+STYLE_SHARE = 0.25
 PREVIEW = ["dog", "Hund", "cat face", "Katzengesicht", "pizza", "Pizza", "red apple", "roter Apfel",
            "sunflower", "Sonnenblume", "grinning face", "grinsendes Gesicht", "banana", "Banane",
            "an emoji of frog", "ein Bild von Schildkröte"]
@@ -41,6 +45,22 @@ class Data:
         # the images batches draw from (older data files have no validation split)
         val = d["val"] if "val" in d else np.zeros(len(self.images), bool)
         self.train_idx = torch.from_numpy(np.flatnonzero(~val if exclude_val else np.ones_like(val)))
+        self.style_ids = self.style_captions(d)
+
+    def style_captions(self, d):
+        """Per image, the rows of `emb` of its two captions that name its style (English, German),
+        or None for a data set of one style."""
+        styles = d["styles"] if "styles" in d else np.array([])
+        if len(set(styles.tolist())) < 2:
+            return None
+        sources = json.loads(str(d["sources"]))
+        out = np.zeros((len(styles), 2), np.int64)
+        for i, source in enumerate(styles):
+            ids = self.ids[self.off[i]:self.off[i + 1]]
+            for k, lang in enumerate(("en", "de")):
+                suffix = STYLE_TEMPLATES[lang].format("", sources[source]["style"][lang])
+                (out[i, k],) = [j for j in ids if str(self.captions[j]).endswith(suffix)]
+        return out
 
     def random_captions(self, images, gen):
         """One caption (a row of `emb`) per image index, drawn uniformly from that image's captions
@@ -55,7 +75,12 @@ class Data:
         renormalised. A new wording of a prompt lands near that emoji's captions but on none of
         them (its nearest training caption was the right emoji's for 228 of the 230 prompts of
         `lab eval`'s earlier held-out wordings); blending teaches the denoiser the space between them, not only the points."""
-        a, b = self.random_captions(images, gen).to(self.device), self.random_captions(images, gen).to(self.device)
+        a, b = self.random_captions(images, gen), self.random_captions(images, gen)
+        if self.style_ids is not None:
+            named = torch.rand(len(a), generator=gen) < STYLE_SHARE
+            lang = torch.randint(0, 2, (len(a),), generator=gen).numpy()
+            b = torch.where(named, torch.from_numpy(self.style_ids[np.asarray(images), lang]), b)
+        a, b = a.to(self.device), b.to(self.device)
         w = torch.rand(len(a), 1, generator=gen).to(self.device)
         return F.normalize(w * self.emb[a] + (1 - w) * self.emb[b], dim=1)
 
