@@ -302,7 +302,7 @@ impl Lab {
             set(&o, "steps", d.steps as u32);
             set(&o, "maxSteps", d.max_steps as u32);
             set(&o, "passesPerStep", d.passes_per_step as u32);
-            set(&o, "guidance", d.guidance.map_or(JsValue::NULL, |g| JsValue::from(g)));
+            set(&o, "guidance", d.guidance.map_or(JsValue::NULL, JsValue::from));
             set(&o, "sampler", if d.sampler == SamplerKind::Ddim { "ddim" } else { "dpm" });
             set(&out, kind.name(), o);
         }

@@ -28,7 +28,7 @@ pub struct GpuContext {
     pub adapter_features: wgpu::Features,
     /// Every pipeline, compiled on the first plan and shared by all plans on this device
     /// (teacher and student): compiling them per plan doubled the page's pipelines (12 for 6).
-    kernels: std::cell::OnceCell<Kernels>,
+    kernels: std::sync::OnceLock<Kernels>,
     /// The first uncaptured error, written by wgpu's error callback.
     failure: Arc<Mutex<Option<String>>>,
     /// Whether and why the device was lost, written by wgpu's device-lost callback.
@@ -112,7 +112,7 @@ impl GpuContext {
         });
 
         let (backend, device_type, adapter_features) = (info.backend, info.device_type, adapter.features());
-        let kernels = std::cell::OnceCell::new();
+        let kernels = std::sync::OnceLock::new();
         Ok(GpuContext { device, queue, adapter_name, backend, device_type, adapter_features, kernels, failure, lost })
     }
 

@@ -221,7 +221,7 @@ pub struct Kernels {
     /// adapters never use it.
     conv2d: Kernel,
     conv2d_module: wgpu::ShaderModule,
-    conv2d_split: std::cell::OnceCell<Kernel>,
+    conv2d_split: std::sync::OnceLock<Kernel>,
     group_norm: Kernel,
     linear: Kernel,
     attention: Kernel,
@@ -235,7 +235,7 @@ impl Kernels {
         Kernels {
             conv2d: Kernel::entry(device, "conv2d", &conv2d_module, "main", true),
             conv2d_module,
-            conv2d_split: std::cell::OnceCell::new(),
+            conv2d_split: std::sync::OnceLock::new(),
             group_norm: Kernel::new(device, "group_norm", include_str!("shaders/group_norm.wgsl")),
             linear: Kernel::new(device, "linear", include_str!("shaders/linear.wgsl")),
             attention: Kernel::new(device, "attention", include_str!("shaders/attention.wgsl")),
