@@ -182,7 +182,7 @@ fn conv2d_matches_candle() {
             expected = (expected + residual_tensor).unwrap();
         }
 
-        let mut rec = Recorder::new(&ctx.device, ctx.kernels());
+        let mut rec = Recorder::new(&ctx);
         let gx = rec.upload("x", &x, &[batch, cin, h, w]).unwrap();
         let gw = rec.conv_weights("w", &weight, &[cout, cin, kernel, kernel], &bias).unwrap();
         let gr = rec.upload("residual", &residual_values, expected.dims()).unwrap();
@@ -213,7 +213,7 @@ fn conv2d_split_rule() {
     assert_eq!(conv_split(2048, 256), 4);
 
     let ctx = gpu();
-    let mut rec = Recorder::new(&ctx.device, ctx.kernels());
+    let mut rec = Recorder::new(&ctx);
     let x = rec.upload("x", &[0.0; 4 * 9], &[1, 4, 3, 3]).unwrap();
     let w = rec.conv_weights("w", &[0.0; 4 * 4], &[4, 4, 1, 1], &[0.0; 4]).unwrap();
     for split in [0, 3, 128] {
@@ -256,7 +256,7 @@ fn group_norm_matches_candle() {
                 expected = expected.silu().unwrap();
             }
 
-            let mut rec = Recorder::new(&ctx.device, ctx.kernels());
+            let mut rec = Recorder::new(&ctx);
             let gx = rec.upload("x", &x, &[batch, channels, h, w]).unwrap();
             let gg = rec.upload("gamma", &gamma, &[channels]).unwrap();
             let gb = rec.upload("beta", &beta, &[channels]).unwrap();
@@ -294,7 +294,7 @@ fn linear_matches_candle() {
                 expected = (cpu(&previous, &[batch, output]) + expected).unwrap();
             }
 
-            let mut rec = Recorder::new(&ctx.device, ctx.kernels());
+            let mut rec = Recorder::new(&ctx);
             let gx = rec.upload("x", &x, &[batch, input]).unwrap();
             let gw = rec.upload("w", &weight, &[output, input]).unwrap();
             let gb = rec.upload("b", &bias, &[output]).unwrap();
@@ -342,7 +342,7 @@ fn attention_matches_candle() {
             let qkv = rng.values(batch * 3 * channels * h * w, 0.0, spread);
             let expected = reference_attention(&cpu(&qkv, &[batch, 3 * channels, h, w]), heads);
 
-            let mut rec = Recorder::new(&ctx.device, ctx.kernels());
+            let mut rec = Recorder::new(&ctx);
             let gq = rec.upload("qkv", &qkv, &[batch, 3 * channels, h, w]).unwrap();
             let out = rec.attention("attention", &gq, heads).unwrap();
             let got = run(&ctx, rec, &out);
@@ -364,7 +364,7 @@ fn concat_matches_candle() {
         let b = rng.values(batch * cb * h * w, 0.0, 1.0);
         let expected = Tensor::cat(&[cpu(&a, &[batch, ca, h, w]), cpu(&b, &[batch, cb, h, w])], 1).unwrap();
 
-        let mut rec = Recorder::new(&ctx.device, ctx.kernels());
+        let mut rec = Recorder::new(&ctx);
         let ga = rec.upload("a", &a, &[batch, ca, h, w]).unwrap();
         let gb = rec.upload("b", &b, &[batch, cb, h, w]).unwrap();
         let out = rec.concat("concat", &ga, &gb).unwrap();
@@ -380,7 +380,7 @@ fn timestep_embedding_matches_candle() {
     let t = [0.0f32, 1.0, 17.5, 250.25, 500.0, 998.7, 999.0, 0.001];
     for dim in [64, 32, 10] {
         let expected = timestep_embedding(&cpu(&t, &[t.len()]), dim).unwrap();
-        let mut rec = Recorder::new(&ctx.device, ctx.kernels());
+        let mut rec = Recorder::new(&ctx);
         let gt = rec.upload("t", &t, &[t.len()]).unwrap();
         let out = rec.timestep_embedding("temb", &gt, dim).unwrap();
         let got = run(&ctx, rec, &out);

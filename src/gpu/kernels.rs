@@ -368,7 +368,9 @@ fn to_u32(op: &str, label: &str, value: usize) -> Result<u32> {
 }
 
 impl<'a> Recorder<'a> {
-    pub fn new(device: &'a wgpu::Device, kernels: &'a Kernels) -> Recorder<'a> {
+    /// Records on `ctx`'s device with its shared pipelines ([`GpuContext::kernels`]).
+    pub fn new(ctx: &'a GpuContext) -> Recorder<'a> {
+        let (device, kernels) = (&ctx.device, ctx.kernels());
         let placeholder = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("unused optional input"),
             size: 16,

@@ -34,7 +34,7 @@ impl UNetPlan {
             return Err(Error::Input("the batch size must be at least 1".into()));
         }
         ctx.check()?;
-        let mut builder = PlanBuilder { rec: Recorder::new(&ctx.device, ctx.kernels()), weights, cfg };
+        let mut builder = PlanBuilder { rec: Recorder::new(ctx), weights, cfg };
         builder.rec.set_conv_split(kernels::plan_conv_split(ctx.is_software())?);
 
         let size = cfg.image_size;
