@@ -42,7 +42,8 @@ pub fn rank_of(query: &[f32], groups: &[Vec<Vec<f32>>], target: usize) -> usize 
 
 /// The group nearest to `query`.
 pub fn nearest_group(query: &[f32], groups: &[Vec<Vec<f32>>]) -> usize {
-    (0..groups.len()).min_by(|&a, &b| group_distance2(query, &groups[a]).total_cmp(&group_distance2(query, &groups[b]))).unwrap_or(0)
+    let distances = groups.iter().map(|g| group_distance2(query, g));
+    distances.enumerate().min_by(|a, b| a.1.total_cmp(&b.1)).map_or(0, |(i, _)| i)
 }
 
 /// Mean pairwise Euclidean distance within a group (diversity across seeds).
