@@ -90,8 +90,7 @@ def make_pairs(model, data, ab, seeds, batch, path, bf16=False, device="cpu"):
         if data.style_ids is not None:
             # two styles: blend in the caption naming the image's style (an equal blend, as
             # training conditions on), or the teacher would draw either style for a plain caption
-            lang = torch.randint(0, 2, (n_img,), generator=g).numpy()
-            style = torch.from_numpy(data.style_ids[np.arange(n_img), lang])
+            style = data.random_style_captions(np.arange(n_img), g)
         for s in range(0, n_img, batch):
             ids = torch.arange(s, min(s + batch, n_img))
             text = data.emb[caps[ids].to(data.device)]

@@ -62,6 +62,11 @@ class Data:
                 (out[i, k],) = [j for j in ids if str(self.captions[j]).endswith(suffix)]
         return out
 
+    def random_style_captions(self, images, gen):
+        """Per image index, its caption naming its style, in English or German at random."""
+        lang = torch.randint(0, 2, (len(images),), generator=gen).numpy()
+        return torch.from_numpy(self.style_ids[np.asarray(images), lang])
+
     def random_captions(self, images, gen):
         """One caption (a row of `emb`) per image index, drawn uniformly from that image's captions
         (drawn on the CPU generator, so a run gives the same batches on any device)."""
@@ -78,8 +83,7 @@ class Data:
         a, b = self.random_captions(images, gen), self.random_captions(images, gen)
         if self.style_ids is not None:
             named = torch.rand(len(a), generator=gen) < STYLE_SHARE
-            lang = torch.randint(0, 2, (len(a),), generator=gen).numpy()
-            b = torch.where(named, torch.from_numpy(self.style_ids[np.asarray(images), lang]), b)
+            b = torch.where(named, self.random_style_captions(images, gen), b)
         a, b = a.to(self.device), b.to(self.device)
         w = torch.rand(len(a), 1, generator=gen).to(self.device)
         return F.normalize(w * self.emb[a] + (1 - w) * self.emb[b], dim=1)
