@@ -3,20 +3,15 @@
 Method (reflow-style trajectory distillation; Liu et al. 2022 "Flow Straight and Fast", Luhman &
 Luhman 2021 "Knowledge Distillation in Iterative Generative Models"):
 1. The teacher solves the sampling ODE from noise z to an image x0 for every image and a few seeds,
-   each with one of the image's captions drawn at random: DPM-Solver++(2M), 16 steps,
+   each with one of the image's captions drawn at random (with two image styles, blended equally
+   with the caption naming the image's style): DPM-Solver++(2M), 16 steps,
    classifier-free guidance 3 (batch 2 per step). That gives deterministic pairs (z, x0, image),
    with guidance already in x0.
 2. The student (same UNet, initialised from the teacher) learns to predict x0 from the point on the
    straight DDIM line between the pair, x_t = alpha_t x0 + sigma_t z', z' = (z - alpha_T x0) / sigma_T,
    at the timesteps a 1-4 step trailing DDIM schedule visits, conditioned on any wording of the
    pair's image (a blend of two of its 120 captions, train.py `Data.text_for`: the same noise
-   should give the same emoji whatever the wording). With two image styles, every other seed's
-   pairs are "styled": the teacher and then the student are conditioned on a plain caption blended
-   equally with the caption naming the image's style (`Data.styled_text`); the other pairs use
-   plain captions alone (`Data.plain_text`), and the teacher picks the style from the noise. So a
-   pair's condition always says what its x0 shows: trained on any wording of the image whatever
-   its x0's style, the student would have to guess the style from the noise, and drew blends of
-   both. A DDIM step with a perfect x0 stays on that
+   should give the same emoji whatever the wording). A DDIM step with a perfect x0 stays on that
    line, so 1-4 student passes land where 32 teacher passes did, with one pass per step.
 This needs one teacher sampling sweep (inference only) instead of the many teacher calls per
 training step of progressive or consistency distillation: that is what a 2-core CPU affords.
@@ -83,41 +78,30 @@ def teacher_solve(model, text, z, ab, steps=TEACHER_STEPS, guidance=GUIDANCE, bf
 
 def make_pairs(model, data, ab, seeds, batch, path, bf16=False, device="cpu"):
     """`seeds` teacher samples per image, each from its own noise and a caption of that image drawn
-    at random (so the pairs cover all wordings without solving the ODE for every caption). With two
-    styles, odd seeds are styled (see the module's doc), even seeds plain; `styled` records which."""
+    at random (so the pairs cover all wordings without solving the ODE for every caption)."""
     n_img = len(data.images)
     size = model.cfg["image_size"]
-    zs, x0s, imgs, styled = [], [], [], []
+    zs, x0s, imgs = [], [], []
     t0 = time.time()
     for seed in range(seeds):
         g = torch.Generator().manual_seed(10_000 + seed)
         z_all = torch.randn(n_img, 3, size, size, generator=g)
-        two_styles, named = data.style_ids is not None, seed % 2 == 1
-        if not two_styles:
-            text_all = data.emb[data.random_captions(range(n_img), g).to(data.device)]
-        elif named:
-            text_all = data.styled_text(np.arange(n_img), g)
-        else:
-            text_all = data.emb[data.random_captions(np.arange(n_img), g, plain=True).to(data.device)]
+        caps = data.random_captions(range(n_img), g)
+        if data.style_ids is not None:
+            # two styles: blend in the caption naming the image's style (an equal blend, as
+            # training conditions on), or the teacher would draw either style for a plain caption
+            style = data.random_style_captions(np.arange(n_img), g)
         for s in range(0, n_img, batch):
             ids = torch.arange(s, min(s + batch, n_img))
-            x0s.append(teacher_solve(model, text_all[ids.to(data.device)], z_all[ids].to(device), ab, bf16=bf16).cpu())
+            text = data.emb[caps[ids].to(data.device)]
+            if data.style_ids is not None:
+                text = F.normalize(text + data.emb[style[ids].to(data.device)], dim=1)
+            x0s.append(teacher_solve(model, text, z_all[ids].to(device), ab, bf16=bf16).cpu())
             zs.append(z_all[ids])
             imgs.append(ids)
-            styled.append(torch.full((len(ids),), two_styles and named))
             done = seed * n_img + s + len(ids)
             print(f"pairs {done}/{seeds * n_img} {done / (time.time() - t0):.1f} pairs/s", flush=True)
-    np.savez(path, z=torch.cat(zs).numpy(), x0=torch.cat(x0s).numpy(), image=torch.cat(imgs).numpy(),
-             styled=torch.cat(styled).numpy())
-
-
-def pair_text(data, images, styled, gen):
-    """The student's condition for a batch of pairs: any wording of the image (`Data.text_for`);
-    with two styles, a wording of the kind the pair's teacher sample was drawn with."""
-    if data.style_ids is None:
-        return data.text_for(images, gen)
-    plain, named = data.plain_text(images, gen), data.styled_text(images, gen)
-    return torch.where(torch.from_numpy(styled)[:, None].to(plain.device), named, plain)
+    np.savez(path, z=torch.cat(zs).numpy(), x0=torch.cat(x0s).numpy(), image=torch.cat(imgs).numpy())
 
 
 def main():
@@ -160,9 +144,6 @@ def main():
     pairs = np.load(pairs_path)
     z, x0_all = (torch.from_numpy(pairs[k]).to(a.device) for k in ("z", "x0"))
     image = torch.from_numpy(pairs["image"])
-    if data.style_ids is not None and "styled" not in pairs:
-        raise SystemExit(f"{pairs_path} predates styled pairs: delete it to sample the pairs again")
-    styled = pairs["styled"] if "styled" in pairs else np.zeros(len(image), bool)
     print(f"{len(z)} teacher pairs")
 
     init, init_name = (load_torch(a.init), a.init) if a.init else (weights, f"the teacher {a.teacher}")
@@ -184,7 +165,7 @@ def main():
         with forward_precision(a.bf16, a.device):
             # any wording of the pair's image (a blend of two captions, as in train.py): the same
             # noise must give the same emoji, whatever the wording
-            v = model(xt, t.float(), pair_text(data, image[idx].numpy(), styled[idx.numpy()], gen)).float()
+            v = model(xt, t.float(), data.text_for(image[idx].numpy(), gen)).float()
         run.update(F.mse_loss(abt.sqrt() * xt - (1 - abt).sqrt() * v, x0), a.batch, a.steps, "x0 loss")
         if out_of_time():
             print(f"--max-minutes reached at step {run.step}")

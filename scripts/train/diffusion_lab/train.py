@@ -67,38 +67,13 @@ class Data:
         lang = torch.randint(0, 2, (len(images),), generator=gen).numpy()
         return torch.from_numpy(self.style_ids[np.asarray(images), lang])
 
-    def random_captions(self, images, gen, plain=False):
+    def random_captions(self, images, gen):
         """One caption (a row of `emb`) per image index, drawn uniformly from that image's captions
-        (drawn on the CPU generator, so a run gives the same batches on any device). plain: never
-        one of the two captions that name the image's style (drawn again where one came up)."""
+        (drawn on the CPU generator, so a run gives the same batches on any device)."""
         images = np.asarray(images)
         counts = torch.from_numpy(self.off[images + 1] - self.off[images]).long()
-
-        def draw(rows):
-            pick = torch.minimum((torch.rand(len(rows), generator=gen) * counts[rows]).long(), counts[rows] - 1)
-            return torch.from_numpy(self.ids[self.off[images[rows]] + pick.numpy()]).long()
-
-        out = draw(np.arange(len(images)))
-        while plain and self.style_ids is not None:
-            named = (out[:, None] == torch.from_numpy(self.style_ids[images])).any(1).numpy()
-            if not named.any():
-                break
-            out[named] = draw(np.flatnonzero(named))
-        return out
-
-    def styled_text(self, images, gen):
-        """Two styles: per image, an equal blend of a plain caption and the caption naming its
-        style (distill.py conditions its style-named teacher samples, and the student on them, so)."""
-        plain = self.random_captions(images, gen, plain=True).to(self.device)
-        style = self.random_style_captions(images, gen).to(self.device)
-        return F.normalize(self.emb[plain] + self.emb[style], dim=1)
-
-    def plain_text(self, images, gen):
-        """Two styles: per image, a random blend of two of its plain captions (as `text_for` without
-        the style caption), for distill.py's teacher samples drawn from a plain caption."""
-        a, b = (self.random_captions(images, gen, plain=True).to(self.device) for _ in range(2))
-        w = torch.rand(len(a), 1, generator=gen).to(self.device)
-        return F.normalize(w * self.emb[a] + (1 - w) * self.emb[b], dim=1)
+        pick = torch.minimum((torch.rand(len(images), generator=gen) * counts).long(), counts - 1)
+        return torch.from_numpy(self.ids[self.off[images] + pick.numpy()]).long()
 
     def text_for(self, images, gen):
         """The condition for each image: a random blend of two of its captions' embeddings,
