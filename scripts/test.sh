@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Runs every test: Rust unit tests, candle-vs-PyTorch fixtures, GPU kernel parity on Mesa
-# lavapipe, the wasm build, and the browser end-to-end tests (Chromium, WebGPU on SwiftShader).
+# lavapipe, the model-building path run small (tests/training.sh: installs PyTorch), the wasm
+# build, and the browser end-to-end tests (Chromium, WebGPU on SwiftShader).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 echo "[test] cargo test (unit, fixtures, GPU parity on lavapipe)"
 cargo test --features cli -- --nocapture --test-threads=1
+echo "[test] the model-building path: data set, teacher, student, candle loads them"
+bash tests/training.sh
 SKIP_SETUP=1 bash scripts/build.sh
 echo "[test] browser end-to-end tests"
 node --test --test-concurrency=1 tests/e2e/

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# The model-building path of the README ("Rebuilding the model"), run small, as a fresh clone
+# would: `lab data` builds the data set; train.py trains a teacher, stops, and resumes; distill.py
+# distils a student; the Rust side (candle) loads both exports, samples and evaluates them.
+# Also checks that the committed candle-vs-PyTorch fixtures are what today's PyTorch code writes.
+# Needs scripts/setup.sh's .venv and node_modules; installs PyTorch (scripts/train/requirements.txt).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+say() { printf '\033[1m[training]\033[0m %s\n' "$*"; }
+py=$PWD/.venv/bin/python
+$py -c "import torch, PIL, tokenizers" 2>/dev/null || .venv/bin/pip install -q -r scripts/train/requirements.txt
+cargo build -q --features cli --bin lab
+lab=$PWD/target/debug/lab
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+train() { (cd scripts/train && "$py" -u -m "diffusion_lab.$1" "${@:2}"); }
+
+say "lab data (the documented command: every caption of the Noto data set embedded)"
+"$lab" data
+$py - <<'PY'
+import json, numpy as np
+d = dict(np.load("data/emoji32.npz"))
+n, val = len(d["images"]), int(d["val"].sum())
+assert d["images"].shape[1:] == (32, 32, 3), d["images"].shape
+assert (n, val) == (459, 115), (n, val)
+assert d["embeddings"].shape == (len(d["captions"]), 384)
+caps = set(d["captions"].tolist())
+assert {"Hund", "dog", "ein Bild von Hund", "a picture of dog"} <= caps
+assert json.loads(str(d["sources"]))["google"]["licence"] == "Apache-2.0"
+print(f"data/emoji32.npz: {n} images, {val} held out, {len(caps)} captions")
+PY
+
+say "a two-style data set (Noto + Twemoji, food & drink only)"
+train data ../../node_modules ../../www/models "$work/tw.npz" --groups 4 --sources google,twitter
+$py - "$work/tw.npz" <<'PY'
+import json, sys, numpy as np
+d = dict(np.load(sys.argv[1]))  # dict: an NpzFile reads an array again at every access
+styles = d["styles"].tolist()
+assert set(styles) == {"google", "twitter"}, set(styles)
+sources = json.loads(str(d["sources"]))
+assert sources["twitter"]["licence"] == "CC-BY-4.0" and "Twemoji" in sources["twitter"]["attribution"]
+# every image has captions naming its own style in both languages, and none naming the other's
+for i, style in enumerate(styles):
+    caps = [str(d["captions"][j]) for j in d["caption_ids"][d["caption_offsets"][i]:d["caption_offsets"][i + 1]]]
+    own, other = ("Twemoji", "Noto") if style == "twitter" else ("Noto", "Twemoji")
+    assert any(c.endswith(f"im {own}-Stil") for c in caps) and any(c.endswith(f"in {own} style") for c in caps), caps
+    assert not any(other in c for c in caps), caps
+print(f"two styles: {styles.count('google')} Noto, {styles.count('twitter')} Twemoji images")
+PY
+
+mkdir -p "$work/models"
+cp www/models/* "$work/models/"
+rm "$work/models/student.safetensors" "$work/models/denoiser.safetensors" "$work/models/manifest.json"
+say "teacher: 20 steps, then the same command resumes to 30"
+teacher=(train --data "$work/tw.npz" --config ../../www/models/denoiser.json --run "$work/teacher"
+         --batch 8 --every 10 --export "$work/models/denoiser.safetensors")
+train "${teacher[@]}" --steps 20
+train "${teacher[@]}" --steps 30 | tee "$work/resume.log"
+grep -q "resumed at step 20" "$work/resume.log"
+$py - "$work/teacher" <<'PY'
+import json, sys
+from pathlib import Path
+import numpy as np
+from PIL import Image
+run = Path(sys.argv[1])
+steps = [json.loads(line)["step"] for line in (run / "log.jsonl").read_text().splitlines()]
+assert steps == [10, 20, 30], steps
+grid = Image.open(run / "samples_000030.png")
+colours = len(np.unique(np.asarray(grid.convert("RGB")).reshape(-1, 3), axis=0))
+assert grid.size[0] == 8 * 32 * 4 and colours > 16, "the sample grid is empty"
+print(f"checkpoints at steps {steps}, sample grid {grid.size}")
+PY
+
+say "student: teacher pairs (one noise per image), 20 distillation steps"
+train distill --data "$work/tw.npz" --config ../../www/models/denoiser.json \
+  --teacher "$work/models/denoiser.safetensors" --run "$work/student" --seeds 1 --pair-batch 128 \
+  --steps 20 --batch 8 --every 10 --export "$work/models/student.safetensors" | tee "$work/distill.log"
+grep -q "teacher pairs" "$work/distill.log"
+
+say "candle loads both exports: manifest, sample, eval"
+"$lab" manifest --models "$work/models"
+for model in teacher student; do
+  "$lab" sample --models "$work/models" --model "$model" --steps 2 --backend cpu \
+    --prompt "Pizza im Twemoji-Stil" --out "$work/$model.png"
+done
+$py - "$work" <<'PY'
+import sys
+import numpy as np
+from PIL import Image
+for model in ("teacher", "student"):
+    img = Image.open(f"{sys.argv[1]}/{model}.png")
+    assert img.size == (32, 32), img.size
+    colours = len(np.unique(np.asarray(img.convert("RGB")).reshape(-1, 3), axis=0))
+    assert colours > 8, f"{model}: a flat image"
+print("teacher and student images: 32x32, not flat")
+PY
+"$lab" eval --models "$work/models" --every 115 --seeds 2 --sources google,twitter | tee "$work/eval.log"
+grep -q "| teacher | 8 | 16 |" "$work/eval.log"
+grep -q "| student | 4 | 4 |" "$work/eval.log"
+
+say "the committed fixtures are what diffusion_lab.fixtures writes today"
+mkdir -p "$work/fixtures"
+train fixtures ../../www/models "$work/fixtures"
+$py - "$work/fixtures" tests/fixtures <<'PY'
+import sys
+from pathlib import Path
+from safetensors.numpy import load_file
+new, old = Path(sys.argv[1]), Path(sys.argv[2])
+for name in ("unet_torch", "text_torch"):
+    assert (new / f"{name}.json").read_text() == (old / f"{name}.json").read_text(), f"{name}.json differs"
+    a, b = load_file(new / f"{name}.safetensors"), load_file(old / f"{name}.safetensors")
+    assert a.keys() == b.keys(), f"{name}: tensor names differ"
+    err = max(float(abs(a[k] - b[k]).max()) for k in a)
+    assert err <= 1e-5, f"{name}: max abs difference {err}"
+    print(f"{name}: {len(a)} tensors, max abs difference {err:.1e}")
+PY
+say "passed"
