@@ -71,17 +71,23 @@ def reembed(src, models_dir, out, device):
     print(f"{len(d['captions'])} captions embedded again -> {out}")
 
 
-def build(node_modules, models_dir, out, groups, size, sources=("google",)):
-    nm, md = Path(node_modules), Path(models_dir)
+def select_emoji(nm, groups, source):
+    """The data set's emoji: hexcode -> {"en": label, "de": label}, in hexcode order, for every
+    emoji of `groups` with both labels and an image in `source`."""
     labels = {}
     for lang in ("en", "de"):
         for e in json.loads((nm / "emojibase-data" / lang / "data.json").read_text()):
             if e.get("group") in groups:
                 labels.setdefault(e["hexcode"], {})[lang] = e["label"]
+    return {h: labels[h] for h in sorted(labels) if len(labels[h]) == 2 and find_image(nm, source, h)}
+
+
+def build(node_modules, models_dir, out, groups, size, sources=("google",)):
+    nm, md = Path(node_modules), Path(models_dir)
+    labels = select_emoji(nm, groups, sources[0])
     images, caps, hexcodes, styles, val = [], [], [], [], []
     # the emoji (not the image) decides the split, so every style of a validation emoji is held out
-    emoji = [h for h in sorted(labels) if len(labels[h]) == 2 and find_image(nm, sources[0], h)]
-    for k, hexcode in enumerate(emoji):
+    for k, hexcode in enumerate(labels):
         for source in sources:
             path = find_image(nm, source, hexcode)
             if path is None:
