@@ -18,7 +18,9 @@ train() { (cd scripts/train && "$py" -u -m "diffusion_lab.$1" "${@:2}"); }
 say "lab data (the documented command: every caption of the Noto data set embedded)"
 "$lab" data
 $py - <<'PY'
-import json, numpy as np
+import json, sys
+from pathlib import Path
+import numpy as np
 d = dict(np.load("data/emoji32.npz"))
 n, val = len(d["images"]), int(d["val"].sum())
 assert d["images"].shape[1:] == (32, 32, 3), d["images"].shape
@@ -27,6 +29,13 @@ assert d["embeddings"].shape == (len(d["captions"]), 384)
 caps = set(d["captions"].tolist())
 assert {"Hund", "dog", "ein Bild von Hund", "a picture of dog"} <= caps
 assert json.loads(str(d["sources"]))["google"]["licence"] == "Apache-2.0"
+# skin-tone variants: emojibase nests them under their base emoji (the people group has 330), and
+# the data set takes only base entries, in any group
+sys.path.insert(0, "scripts/train")
+from diffusion_lab.data import select_emoji
+people = select_emoji(Path("node_modules"), {1}, "google")
+skin_tones = ("1F3FB", "1F3FC", "1F3FD", "1F3FE", "1F3FF")
+assert len(people) > 100 and not [h for h in people if any(t in h for t in skin_tones)]
 print(f"data/emoji32.npz: {n} images, {val} held out, {len(caps)} captions")
 PY
 

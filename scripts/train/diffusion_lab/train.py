@@ -186,7 +186,8 @@ class Run:
             print(f"initialised from {init_name}")
 
     def update(self, loss, batch, total, what="loss"):
-        """One optimizer step (gradient clipped to 1), the EMA, and a progress line every 50 steps."""
+        """One optimizer step (gradient clipped to 1), the EMA, and a progress line every 50 steps
+        (step, share done, time left at the run's rate so far, smoothed loss, samples/s)."""
         if self.step < self.warmup:
             for group in self.opt.param_groups:
                 group["lr"] = self.lr * (self.step + 1) / self.warmup
@@ -203,7 +204,9 @@ class Run:
         self.loss_avg = loss if self.loss_avg is None else 0.98 * self.loss_avg + 0.02 * loss
         if self.step % 50 == 0:
             rate = self.seen / (time.time() - self.t0)
-            print(f"step {self.step}/{total} {what} {self.loss_avg.item():.4f} {rate:.1f} samples/s", flush=True)
+            eta = time.strftime("%H:%M:%S", time.gmtime(max(total - self.step, 0) * batch / rate))
+            print(f"step {self.step}/{total} ({100 * self.step / total:.1f} %, {eta} left) "
+                  f"{what} {self.loss_avg.item():.4f} {rate:.1f} samples/s", flush=True)
 
     def checkpoint(self, samples, names, export_path=None, export_f32_path=None):
         """Saves the state, a grid of `samples(ema)` (labelled by `names`) and the EMA weights."""
