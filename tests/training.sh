@@ -39,6 +39,20 @@ assert len(people) > 100 and not [h for h in people if any(t in h for t in skin_
 print(f"data/emoji32.npz: {n} images, {val} held out, {len(caps)} captions")
 PY
 
+say "lab eval reads the same emoji, labels and validation split as data.py"
+"$lab" eval --list-emoji "$work/emoji.tsv"
+$py - "$work/emoji.tsv" <<'PY'
+import sys, numpy as np
+d = dict(np.load("data/emoji32.npz"))
+rows = [line.split("\t") for line in open(sys.argv[1], encoding="utf-8").read().splitlines()]
+assert [r[0] for r in rows] == d["hexcodes"].tolist(), "the emoji differ"
+assert [r[3] == "val" for r in rows] == d["val"].tolist(), "the validation split differs"
+for i, (hexcode, de, en, split, images) in enumerate(rows):
+    caps = {str(d["captions"][j]) for j in d["caption_ids"][d["caption_offsets"][i]:d["caption_offsets"][i + 1]]}
+    assert de in caps and en in caps, (hexcode, de, en)
+print(f"{len(rows)} emoji, labels and split alike")
+PY
+
 say "a two-style data set (Noto + Twemoji, food & drink only)"
 train data ../../node_modules ../../www/models "$work/tw.npz" --groups 4 --sources google,twitter
 $py - "$work/tw.npz" <<'PY'

@@ -7,7 +7,7 @@
 //!   lab bench [--runs 3] [--models www/models]         (GPU plan vs candle CPU, both models)
 //!   lab eval [--every 4] [--seeds 4] [--wording held-out|seen] [--backend cpu|gpu]
 //!            [--model teacher|student] [--sources google[,twitter]] [--misses 1]
-//!            [--node-modules node_modules]
+//!            [--node-modules node_modules] [--list-emoji FILE (only write the data set's emoji, one per line)]
 //!                                                      (prompt fidelity, FID-style, diversity)
 //!   lab data                                           (runs scripts/data.sh: the training set)
 //!   lab stability [--runs 1000] [--model student] [--backend gpu]   (memory and step times over many runs)

@@ -4,7 +4,8 @@
 //! The data set is read from the npm packages the training set comes from (node_modules/):
 //! emojibase-data de/en labels and the Noto 64 px PNGs (with `--sources google,twitter` also the
 //! Twemoji ones: a prompt hits its emoji when any style of it is near), groups and filtering as
-//! in scripts/train/diffusion_lab/data.py, alpha on white, box-downsampled to 32 px.
+//! in scripts/train/diffusion_lab/data.py (`--list-emoji FILE` writes them out, and
+//! tests/training.sh holds that list against data.py's), alpha on white, box-downsampled to 32 px.
 //! Validation split: every `--every`-th emoji in hexcode order (default 4). Its prompts use
 //! wordings no training caption used: none of the 72 templates per language in
 //! scripts/train/diffusion_lab/captions.py has the words "suche", "Porträt", "looking" or
@@ -30,6 +31,7 @@ const SEEN_EN: [&str; 2] = ["{}", "a picture of {}"];
 const SEEN_DE: [&str; 2] = ["{}", "ein Bild von {}"];
 
 struct Emoji {
+    hexcode: String,
     en: String,
     de: String,
     /// one per image style (`--sources`), in that order
@@ -105,7 +107,7 @@ fn data_set(nm: &Path, sources: &[&str]) -> Result<Vec<Emoji>> {
             continue;
         }
         let images = dirs.iter().filter_map(|d| find(d)).map(|p| Ok(features(&load_image(&p)?, 3, 32))).collect::<Result<_>>()?;
-        out.push(Emoji { en: en[hex].clone(), de: de[hex].clone(), features: images });
+        out.push(Emoji { hexcode: hex.clone(), en: en[hex].clone(), de: de[hex].clone(), features: images });
     }
     Ok(out)
 }
@@ -144,6 +146,17 @@ pub fn run(a: &Args) -> Result<()> {
     let groups: Vec<Vec<Vec<f32>>> = data.iter().map(|e| e.features.clone()).collect();
     let images: usize = groups.iter().map(Vec::len).sum();
     let val: Vec<usize> = (0..data.len()).step_by(every).collect();
+    if let Some(path) = a.get("list-emoji") {
+        // the data set as this command reads it, for tests/training.sh to hold against data.py's
+        let lines: String = data
+            .iter()
+            .enumerate()
+            .map(|(i, e)| format!("{}\t{}\t{}\t{}\t{}\n", e.hexcode, e.de, e.en, if i % every == 0 { "val" } else { "train" }, e.features.len()))
+            .collect();
+        std::fs::write(path, lines)?;
+        eprintln!("{} emoji -> {path}", data.len());
+        return Ok(());
+    }
     let reference: Vec<Vec<f32>> = val.iter().flat_map(|&i| groups[i].clone()).collect();
     let lab = load(&a.models(), a.get("backend").unwrap_or("cpu") == "gpu")?;
     eprintln!("{} emoji in the data set, {} in the validation split; backend {}", data.len(), val.len(), lab.backend().name());
