@@ -13,6 +13,7 @@ cargo build -q --features cli --bin lab
 lab=$PWD/target/debug/lab
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+# train MODULE ARGS…: python -m diffusion_lab.MODULE from scripts/train
 train() { (cd scripts/train && "$py" -u -m "diffusion_lab.$1" "${@:2}"); }
 
 say "lab data (the documented command: every caption of the Noto data set embedded)"
@@ -75,10 +76,10 @@ mkdir -p "$work/models"
 cp www/models/* "$work/models/"
 rm "$work/models/student.safetensors" "$work/models/denoiser.safetensors" "$work/models/manifest.json"
 say "teacher: 20 steps, then the same command resumes to 30"
-teacher=(train --data "$work/tw.npz" --config ../../www/models/denoiser.json --run "$work/teacher"
-         --batch 8 --every 10 --export "$work/models/denoiser.safetensors")
-train "${teacher[@]}" --steps 20
-train "${teacher[@]}" --steps 30 | tee "$work/resume.log"
+teacher_args=(--data "$work/tw.npz" --config ../../www/models/denoiser.json --run "$work/teacher"
+              --batch 8 --every 10 --export "$work/models/denoiser.safetensors")
+train train "${teacher_args[@]}" --steps 20
+train train "${teacher_args[@]}" --steps 30 | tee "$work/resume.log"
 grep -q "resumed at step 20" "$work/resume.log"
 $py - "$work/teacher" <<'PY'
 import json, sys
