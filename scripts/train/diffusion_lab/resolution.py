@@ -71,7 +71,7 @@ def downsampling_loss(originals, size):
     psnr = float(np.mean(10 * np.log10(255.0**2 / np.maximum(mse, 1e-9))))
     a, b = back.reshape(len(x), -1), x.reshape(len(x), -1)
     d = (a**2).sum(1)[:, None] - 2 * a @ b.T + (b**2).sum(1)[None, :]
-    return psnr, float((d.argmin(axis=1) == np.arange(len(x))).mean()), small.astype(np.uint8)
+    return psnr, float((d.argmin(axis=1) == np.arange(len(x))).mean())
 
 
 def write_compare(originals, hexcodes, path):
@@ -128,7 +128,7 @@ def main():
     print("| size | PSNR against 64 px | nearest original is its own |")
     print("|---|---|---|")
     for size in (32, 16, 8):
-        psnr, own, _ = downsampling_loss(originals, size)
+        psnr, own = downsampling_loss(originals, size)
         print(f"| {size} px | {psnr:.1f} dB | {100 * own:.1f} % |")
     if a.out:
         out = Path(a.out)
