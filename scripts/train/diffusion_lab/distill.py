@@ -33,7 +33,7 @@ import torch.nn.functional as F
 
 from .quantize import load_torch
 from .schedule import alphas_cumprod
-from .train import Data, Run, forward_precision, preview_texts, stop_after
+from .train import Data, Run, forward_precision, stop_after
 from .unet import UNet, load_config
 
 GUIDANCE = 3.0
@@ -152,7 +152,7 @@ def main():
     ts = torch.tensor(student_timesteps())
     a_T = float(ab[ts[0]]) ** 0.5
     s_T = (1 - float(ab[ts[0]])) ** 0.5
-    names, preview = preview_texts(data)
+    names, preview = data.preview_texts()
     out_of_time = stop_after(a.max_minutes)
     while run.step < a.steps:
         idx = torch.randint(0, len(z), (a.batch,), generator=gen)

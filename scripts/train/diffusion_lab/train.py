@@ -88,12 +88,17 @@ class Data:
         w = torch.rand(len(a), 1, generator=gen).to(self.device)
         return F.normalize(w * self.emb[a] + (1 - w) * self.emb[b], dim=1)
 
-    def batch(self, n, gen):
+    def batch(self, n, gen, step=0, cfg_drop=CFG_DROP):
         idx = self.train_idx[torch.randint(0, len(self.train_idx), (n,), generator=gen)].numpy()
         text = self.text_for(idx, gen)
-        drop = (torch.rand(n, generator=gen) < CFG_DROP).to(self.device)
+        drop = (torch.rand(n, generator=gen) < cfg_drop).to(self.device)
         text[drop] = 0.0
         return self.images[torch.from_numpy(idx).to(self.device)], text
+
+    def preview_texts(self):
+        """The captions of PREVIEW that the data set has, and their embeddings."""
+        names = [c for c in PREVIEW if c in set(self.captions.tolist())][:16]
+        return names, torch.stack([self.emb[int(np.where(self.captions == c)[0][0])] for c in names])
 
 
 def forward_precision(bf16, device="cpu"):
@@ -224,10 +229,24 @@ class Run:
             f.write(json.dumps({"step": self.step, "loss": float(self.loss_avg), "time": time.time()}) + "\n")
 
 
-def preview_texts(data):
-    """The captions of PREVIEW that the data set has, and their embeddings."""
-    names = [c for c in PREVIEW if c in set(data.captions.tolist())][:16]
-    return names, torch.stack([data.emb[int(np.where(data.captions == c)[0][0])] for c in names])
+def load_data(path, exclude_val, device, node_modules):
+    """The emoji data set (data.py) or, for a caption bank (scenes.py), scenes painted on the fly."""
+    with np.load(path) as d:
+        is_bank = "specs" in d
+    if is_bank:
+        from .scenes import SceneData
+        return SceneData(path, node_modules, device)
+    return Data(path, exclude_val, device)
+
+
+def loss_weights(abt, min_snr):
+    """Per-sample loss weights: min-SNR-gamma (Hang et al. 2023) in its v-prediction form,
+    min(SNR, gamma) / (SNR + 1), which keeps the many easy low-noise steps from dominating; ones
+    without --min-snr."""
+    if min_snr is None:
+        return torch.ones_like(abt)
+    snr = abt / (1 - abt)
+    return torch.clamp(snr, max=min_snr) / (snr + 1)
 
 
 def stop_after(minutes):
@@ -254,30 +273,33 @@ def main():
     ap.add_argument("--warmup", type=int, default=0, help="linear learning-rate warm-up steps for a new run")
     ap.add_argument("--init", help="start a new run from these weights (e.g. the shipped www/models/denoiser.safetensors)")
     ap.add_argument("--exclude-val", action="store_true", help="leave the validation split's images out")
+    ap.add_argument("--node-modules", default="../../node_modules", help="the emoji images, for a scene bank")
+    ap.add_argument("--min-snr", type=float, help="min-SNR-gamma loss weighting (e.g. 5); plain MSE without")
     ap.add_argument("--bf16", action="store_true",
                     help="bf16 autocast for the forward pass (weights, optimizer and loss stay f32); "
                          "1.45x the samples/s on a CPU with AVX512-BF16")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     cfg = load_config(a.config)
-    data = Data(a.data, a.exclude_val, a.device)
+    data = load_data(a.data, a.exclude_val, a.device, a.node_modules)
     ab_np = alphas_cumprod(cfg["train_timesteps"])
     ab = torch.from_numpy(ab_np).float().to(a.device)
     run = Run(cfg, a.run, a.lr, a.ema, 1234, load_torch(a.init) if a.init else None, a.init, a.device, a.warmup)
     model, gen = run.model, run.gen
     nparams = sum(p.numel() for p in model.parameters())
-    print(f"{nparams/1e6:.2f} M parameters, {len(data.train_idx)} of {len(data.images)} images")
-    names, preview = preview_texts(data)
+    print(f"{nparams/1e6:.2f} M parameters, {len(data.train_idx)} training images or specs")
+    names, preview = data.preview_texts()
     out_of_time = stop_after(a.max_minutes)
     while run.step < a.steps:
-        x0, text = data.batch(a.batch, gen)
+        x0, text = data.batch(a.batch, gen, run.step, CFG_DROP)
         t = torch.randint(0, cfg["train_timesteps"], (a.batch,), generator=gen).to(a.device)
         eps = torch.randn(x0.shape, generator=gen).to(a.device)
         abt = ab[t][:, None, None, None]
         xt = abt.sqrt() * x0 + (1 - abt).sqrt() * eps
         with forward_precision(a.bf16, a.device):
             v = model(xt, t.float(), text)
-        run.update(F.mse_loss(v.float(), v_target(x0, eps, abt)), a.batch, a.steps)
+        err = (v.float() - v_target(x0, eps, abt)).pow(2).mean(dim=(1, 2, 3))
+        run.update((loss_weights(abt.flatten(), a.min_snr) * err).mean(), a.batch, a.steps)
         if out_of_time():
             print(f"--max-minutes reached at step {run.step}")
             a.steps = run.step
