@@ -122,6 +122,42 @@ PY
 grep -q "| teacher | 8 | 16 |" "$work/eval.log"
 grep -q "| student | 4 | 4 |" "$work/eval.log"
 
+say "scenes: the caption grammar, the specs and the painter"
+$py tests/scenes_test.py node_modules
+
+say "scenes: a caption bank, a teacher trained on it (painted on the fly, min-SNR), detector, eval"
+train scenes ../../node_modules ../../www/models "$work/bank.npz" --specs 200
+scene_args=(--data "$work/bank.npz" --config ../../www/models/denoiser.json --run "$work/scene-teacher"
+            --batch 8 --every 5 --min-snr 5 --init ../../www/models/denoiser.safetensors --warmup 5
+            --export "$work/scene-teacher.safetensors")
+train train "${scene_args[@]}" --steps 5
+train train "${scene_args[@]}" --steps 10 | tee "$work/scene-resume.log"
+grep -q "resumed at step 5" "$work/scene-resume.log"
+$py - "$work/bank.npz" "$work/scene-teacher" <<'PY'
+import json, sys
+from pathlib import Path
+import numpy as np
+from PIL import Image
+d = dict(np.load(sys.argv[1]))
+specs = [json.loads(s) for s in d["specs"]]
+assert len(specs) == 200 and d["caption_pairs"].shape == (200, 2)
+assert d["embeddings"].shape == (len(d["captions"]), 384)
+preview = [str(d["captions"][i]) for i in d["preview"]]
+assert preview[0] == "Ein Hund im Park", preview
+assert {"Apache-2.0", "CC-BY-4.0"} == {s["licence"] for s in json.loads(str(d["sources"])).values()}
+grid = Image.open(Path(sys.argv[2]) / "samples_000010.png")
+assert len(np.unique(np.asarray(grid.convert("RGB")).reshape(-1, 3), axis=0)) > 16, "the sample grid is empty"
+print(f"bank: {len(specs)} specs, {len(d['captions'])} captions; teacher resumed, grid drawn")
+PY
+train detector ../../node_modules "$work/detector.safetensors" --steps 20 --batch 32 | tee "$work/detector.log"
+grep -q "fresh pictures: object top-1" "$work/detector.log"
+train scene_eval "$work/scene-teacher.safetensors" "$work/detector.safetensors" --seeds 2 --held-out 2 \
+  --steps 4 --learner 8 --grid "$work/scene-grid.png" | tee "$work/scene-eval.log"
+for row in "held-out wordings | de" "held-out combinations | en" "learner prompts | de"; do
+  grep -q "| $row |" "$work/scene-eval.log"
+done
+grep -q "^diversity" "$work/scene-eval.log"
+
 say "the committed fixtures are what diffusion_lab.fixtures writes today"
 mkdir -p "$work/fixtures"
 train fixtures ../../www/models "$work/fixtures"
