@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The native GPU figures of the README's "On a real GPU" section in one go, for a machine with a
+# The native GPU figures of docs/performance.md's "On a real GPU" section in one go, for a machine with a
 # GPU and a Vulkan driver but no Rust toolchain (build here, copy, run there).
 #
 #   scripts/gpu-measure.sh build DIR            release `lab` and the gpu_parity test binary → DIR

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The model-building path of the README ("Rebuilding the model"), run small, as a fresh clone
+# The model-building path of docs/training.md ("Rebuilding the emoji model"), run small, as a fresh clone
 # would: `lab data` builds the data set; train.py trains a teacher, stops, and resumes; distill.py
 # distils a student; the Rust side (candle) loads both exports, samples and evaluates them.
 # Also checks that the committed candle-vs-PyTorch fixtures are what today's PyTorch code writes.

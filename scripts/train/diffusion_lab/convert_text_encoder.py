@@ -12,7 +12,7 @@ Writes text_encoder.safetensors (the keys candle-transformers' BertModel reads),
   embeddings and every layer matrix except the attention values, which stay int8 with per-row
   scales: measured on the emojibase captions, NF4 values cost the most (mean caption cosine to
   f32 0.9935 when only they are NF4, 0.999 for queries or keys); all but the values in NF4 gives
-  a mean cosine of 0.985 (min 0.968) at 9.0 MB instead of 15.3 MB for all int8 (see README);
+  a mean cosine of 0.985 (min 0.968) at 9.0 MB instead of 15.3 MB for all int8 (see docs/model.md);
 - f16 for the rest.
 Deterministic: the same package versions give the same bytes, so the manifest's sha256 stays true.
 Usage: python -m diffusion_lab.convert_text_encoder PACKAGE_MODEL_DIR OUT_DIR NODE_MODULES
