@@ -166,8 +166,9 @@ import sys
 from pathlib import Path
 from safetensors.numpy import load_file
 new, old = Path(sys.argv[1]), Path(sys.argv[2])
-for name in ("unet_torch", "text_torch"):
-    assert (new / f"{name}.json").read_text() == (old / f"{name}.json").read_text(), f"{name}.json differs"
+for name in ("unet_torch", "unet_shipped", "text_torch"):
+    if (old / f"{name}.json").exists():
+        assert (new / f"{name}.json").read_text() == (old / f"{name}.json").read_text(), f"{name}.json differs"
     a, b = load_file(new / f"{name}.safetensors"), load_file(old / f"{name}.safetensors")
     assert a.keys() == b.keys(), f"{name}: tensor names differ"
     err = max(float(abs(a[k] - b[k]).max()) for k in a)
