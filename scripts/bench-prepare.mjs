@@ -70,9 +70,13 @@ function benchManifest(log) {
   return { url: './bench-build/manifest.json', studentStandIn: true, studentWeights: standIn };
 }
 
-/** A python that has torch and onnx: $DLAB_BENCH_PYTHON, .cache/bench-venv (scripts/bench.sh), python3. */
+/**
+ * A python that has torch and onnx: $DLAB_BENCH_PYTHON, .cache/bench-venv (scripts/bench.sh), the
+ * project's .venv (scripts/test.sh installs both there), python3.
+ */
 function findPython() {
-  const candidates = [process.env.DLAB_BENCH_PYTHON, path.join(REPO, '.cache/bench-venv/bin/python'), 'python3'].filter(Boolean);
+  const candidates = [process.env.DLAB_BENCH_PYTHON, path.join(REPO, '.cache/bench-venv/bin/python'),
+    path.join(REPO, '.venv/bin/python'), 'python3'].filter(Boolean);
   for (const py of candidates) {
     const r = spawnSync(py, ['-c', 'import torch, onnx'], { stdio: 'ignore' });
     if (r.status === 0) return py;

@@ -11,5 +11,6 @@ echo "[test] the model-building path: data set, teacher, student, candle loads t
 bash tests/training.sh
 SKIP_SETUP=1 bash scripts/build.sh
 echo "[test] browser end-to-end tests"
-node --test --test-concurrency=1 tests/e2e/
+# the ONNX parity check must run, not skip: .venv has torch and onnx (tests/training.sh)
+DLAB_REQUIRE_PARITY=1 node --test --test-concurrency=1 tests/e2e/
 echo "[test] all passed"

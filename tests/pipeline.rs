@@ -85,7 +85,12 @@ fn a_seed_fixes_the_image_and_another_seed_changes_it() {
         let c = generate_with(&lab, model, "Katze", 2.0, 12.0).unwrap();
         assert_eq!(a, b, "{model}");
         assert!(max_abs_diff(&a, &c) > 0.1, "{model}");
-        assert!(a.iter().all(|v| v.is_finite() && (-1.0..=1.0).contains(v)), "{model}");
+        // a picture, not a clipped field: most values lie strictly inside the data range, and
+        // they vary (the output is clamped to [-1, 1], so checking that range would prove nothing)
+        let inside = a.iter().filter(|v| v.abs() < 0.999).count() as f64 / a.len() as f64;
+        let mean = a.iter().sum::<f32>() / a.len() as f32;
+        let spread = (a.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / a.len() as f32).sqrt();
+        assert!(inside > 0.5 && spread > 0.05, "{model}: {:.0} % inside, spread {spread}", 100.0 * inside);
     }
 }
 

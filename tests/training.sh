@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { printf '\033[1m[training]\033[0m %s\n' "$*"; }
 py=$PWD/.venv/bin/python
-$py -c "import torch, PIL, tokenizers" 2>/dev/null || .venv/bin/pip install -q -r scripts/train/requirements.txt
+$py -c "import torch, PIL, tokenizers, onnx" 2>/dev/null || .venv/bin/pip install -q -r scripts/train/requirements.txt
 cargo build -q --features cli --bin lab
 lab=$PWD/target/debug/lab
 work=$(mktemp -d)

@@ -4,8 +4,10 @@
 // kept for the next visit.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import {
-  TIMEOUTS, useBrowser, newPage, openLab, runGenerate, assertNoUnexpectedErrors, loadManifest,
+  TIMEOUTS, WWW, useBrowser, newPage, openLab, runGenerate, assertNoUnexpectedErrors, loadManifest,
   labText, isHidden, screenshot,
 } from './helpers.mjs';
 
@@ -22,6 +24,16 @@ function cachedFiles(page) {
     }
     return out;
   }, CACHE);
+}
+
+/** The sha256 (hex) of the cached copy of model file `name`. */
+function cachedDigest(page, name) {
+  return page.evaluate(async ({ cacheName, file }) => {
+    const cache = await caches.open(cacheName);
+    const req = (await cache.keys()).find((r) => new URL(r.url).pathname.endsWith(`/${file}`));
+    const body = await (await cache.match(req)).arrayBuffer();
+    return [...new Uint8Array(await crypto.subtle.digest('SHA-256', body))].map((b) => b.toString(16).padStart(2, '0')).join('');
+  }, { cacheName: CACHE, file: name });
 }
 
 test('a second visit loads the model from the cache, with the network cut off', { timeout: TIMEOUTS.test }, async () => {
@@ -71,6 +83,33 @@ test('a cached copy that does not match the manifest is downloaded again and rep
     const run = await runGenerate(page, { prompt: 'a dog', steps: 2, seed: 3 });
     assert.equal(run.outcome, 'done', run.alert);
     assert.equal((await cachedFiles(page))[weights.name], weights.bytes, 'the bad cached copy was not replaced');
+    assert.equal(await cachedDigest(page, weights.name), weights.sha256, 'the replacement is not the manifest\'s file');
+    assertNoUnexpectedErrors(errors);
+  } finally {
+    await context.close();
+  }
+});
+
+test('a cached copy of the right size with one byte changed is caught by its sha256 and replaced', { timeout: TIMEOUTS.test }, async () => {
+  const { context, page, errors } = await newPage(env.browser);
+  try {
+    const weights = manifest.files.find((f) => f.name === manifest.denoiser.weights);
+    const good = readFileSync(path.join(WWW, 'models', weights.name));
+    const bad = Buffer.from(good);
+    bad[bad.length >> 1] ^= 0x01; // same length: only the hash can tell
+    await page.route('**/favicon.ico', (route) => route.fulfill({ status: 204 }));
+    await page.goto(new URL('models/denoiser.json', env.baseUrl).href);
+    await page.evaluate(async ({ name, url, bytes }) => {
+      const cache = await caches.open(name);
+      await cache.put(url, new Response(new Uint8Array(bytes)));
+    }, { name: CACHE, url: new URL(`models/${weights.name}`, env.baseUrl).href, bytes: [...bad] });
+    const requested = [];
+    page.on('request', (r) => { if (r.url().endsWith(`/models/${weights.name}`)) requested.push(r.url()); });
+    await openLab(page, env.baseUrl);
+    const run = await runGenerate(page, { prompt: 'a dog', steps: 2, seed: 3 });
+    assert.equal(run.outcome, 'done', run.alert);
+    assert.ok(requested.length >= 1, 'the tampered cached copy was used without downloading the file');
+    assert.equal(await cachedDigest(page, weights.name), weights.sha256, 'the cache does not hold the manifest\'s bytes now');
     assertNoUnexpectedErrors(errors);
   } finally {
     await context.close();

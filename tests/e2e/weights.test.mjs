@@ -25,7 +25,7 @@ function victim() {
  * Opens the page with `route` installed, waits for the autoload to fail, checks the message,
  * then presses Generate once more (the load is retried and fails again, cleanly).
  */
-async function expectLoadFailure(t, name, install, message) {
+async function expectLoadFailure(t, name, install, message, code = 'weights') {
   const { context, page, errors } = await newPage(env.browser, { locale: 'en-US' });
   try {
     await install(page);
@@ -33,7 +33,10 @@ async function expectLoadFailure(t, name, install, message) {
     await waitIdle(page);
     const alert = await labText(page, 'alert');
     t.diagnostic(`${name}: "${alert}"`);
-    assert.match(alert, /The model could not be loaded/, `${name}: alert says "${alert}"`);
+    // the lead sentence of the code, not only the generic "could not be loaded" every code shares
+    const lead = { weights: 'The model could not be loaded: its files are missing, incomplete or damaged.' }[code]
+      ?? 'The model could not be loaded.';
+    assert.ok(alert.startsWith(lead), `${name}: alert says "${alert}"`);
     assert.match(alert, message, `${name}: alert says "${alert}"`);
     await screenshot(page, `weights-${name}`);
 
@@ -41,7 +44,15 @@ async function expectLoadFailure(t, name, install, message) {
     const again = await runGenerate(page, { prompt: 'Hund', steps: 1, seed: 1 });
     assert.equal(again.outcome, 'error');
     assert.equal(again.error.detail.kind, 'load');
+    assert.equal(again.error.detail.code, code, `${name}: error code`);
     assert.match(again.alert, message);
+    // the same failure in German: the code's own sentence, the English detail in brackets
+    await page.evaluate(() => document.querySelector('diffusion-lab').setAttribute('lang', 'de'));
+    const german = await labText(page, 'alert');
+    const leadDe = { weights: 'Das Modell konnte nicht geladen werden: Seine Dateien fehlen, sind unvollständig oder beschädigt.' }[code]
+      ?? 'Das Modell konnte nicht geladen werden.';
+    assert.ok(german.startsWith(leadDe), `${name}: German alert says "${german}"`);
+    await page.evaluate(() => document.querySelector('diffusion-lab').setAttribute('lang', 'en'));
     assert.equal(again.steps.length, 0);
     assert.equal(await page.locator('diffusion-lab #generate').isEnabled(), true);
     assertNoUnexpectedErrors(errors, EXPECTED);
