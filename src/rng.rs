@@ -38,6 +38,11 @@ impl Rng {
     pub fn normal_vec(&mut self, n: usize) -> Vec<f32> {
         (0..n).map(|_| self.normal()).collect()
     }
+
+    /// `n` values uniform in (offset - scale, offset + scale]: test inputs and weights.
+    pub fn uniform_vec(&mut self, n: usize, offset: f32, scale: f32) -> Vec<f32> {
+        (0..n).map(|_| offset + scale * (2.0 * self.uniform() - 1.0) as f32).collect()
+    }
 }
 
 #[cfg(test)]

@@ -22,6 +22,14 @@ fn png_size(path: &Path) -> (u32, u32) {
 }
 
 #[test]
+fn an_unknown_command_is_a_usage_error() {
+    let out = Command::new(env!("CARGO_BIN_EXE_lab")).arg("smaple").output().expect("lab runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("unknown command \"smaple\"") && err.contains("usage: lab sample|"), "{err}");
+}
+
+#[test]
 fn sample_writes_pngs_for_a_prompt_and_a_prompt_file() {
     let dir = std::env::temp_dir().join(format!("lab-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

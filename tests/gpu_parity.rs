@@ -16,6 +16,7 @@ use diffusion_lab::gpu::kernels::{
 use diffusion_lab::gpu::{GpuContext, UNetPlan};
 use diffusion_lab::model::unet::timestep_embedding;
 use diffusion_lab::model::{UNet, UNetConfig};
+use diffusion_lab::rng::Rng;
 use diffusion_lab::weights::{self, HostTensor, WeightMap};
 use diffusion_lab::Error;
 
@@ -37,28 +38,6 @@ fn gpu() -> GpuContext {
     }
 }
 
-/// Deterministic pseudo-random numbers (SplitMix64), so that failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [-1, 1).
-    fn uniform(&mut self) -> f32 {
-        ((self.next_u64() >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-    }
-
-    /// `len` values uniform in [offset - scale, offset + scale).
-    fn values(&mut self, len: usize, offset: f32, scale: f32) -> Vec<f32> {
-        (0..len).map(|_| offset + scale * self.uniform()).collect()
-    }
-}
 
 fn cpu(data: &[f32], shape: &[usize]) -> Tensor {
     Tensor::from_vec(data.to_vec(), shape, &Device::Cpu).unwrap()
@@ -118,7 +97,7 @@ struct ConvCase {
 #[test]
 fn conv2d_matches_candle() {
     let ctx = gpu();
-    let mut rng = Rng(1);
+    let mut rng = Rng::new(1);
     let base = ConvCase {
         batch: 2,
         cin: 5,
@@ -161,10 +140,10 @@ fn conv2d_matches_candle() {
     for case in cases {
         let ConvCase { batch, cin, h, w, cout, kernel, stride, padding, upsample, residual, split } =
             case;
-        let x = rng.values(batch * cin * h * w, 0.0, 1.0);
+        let x = rng.uniform_vec(batch * cin * h * w, 0.0, 1.0);
         let fan_in = (cin * kernel * kernel) as f32;
-        let weight = rng.values(cout * cin * kernel * kernel, 0.0, 1.0 / fan_in.sqrt());
-        let bias = rng.values(cout, 0.0, 0.5);
+        let weight = rng.uniform_vec(cout * cin * kernel * kernel, 0.0, 1.0 / fan_in.sqrt());
+        let bias = rng.uniform_vec(cout, 0.0, 0.5);
 
         let reference_conv = Conv2d::new(
             cpu(&weight, &[cout, cin, kernel, kernel]),
@@ -176,7 +155,7 @@ fn conv2d_matches_candle() {
             input = input.upsample_nearest2d(2 * h, 2 * w).unwrap();
         }
         let mut expected = reference_conv.forward(&input).unwrap();
-        let residual_values = rng.values(expected.elem_count(), 0.0, 1.0);
+        let residual_values = rng.uniform_vec(expected.elem_count(), 0.0, 1.0);
         if residual {
             let residual_tensor = cpu(&residual_values, expected.dims());
             expected = (expected + residual_tensor).unwrap();
@@ -226,17 +205,17 @@ fn conv2d_split_rule() {
 #[test]
 fn group_norm_matches_candle() {
     let ctx = gpu();
-    let mut rng = Rng(2);
+    let mut rng = Rng::new(2);
     // (batch, channels, h, w, groups); the last has 8*32*32 values per group, more than one
     // pass of the 256-invocation workgroup.
     let shapes = [(2, 16, 8, 8, 4), (1, 24, 5, 7, 8), (2, 64, 32, 32, 8), (2, 128, 4, 4, 8)];
     for (batch, channels, h, w, groups) in shapes {
         for (film, silu) in [(false, false), (false, true), (true, false), (true, true)] {
             // An offset and a spread far from N(0, 1) test the mean and variance, not just the affine.
-            let x = rng.values(batch * channels * h * w, 3.0, 2.5);
-            let gamma = rng.values(channels, 1.0, 0.3);
-            let beta = rng.values(channels, 0.0, 0.3);
-            let film_values = rng.values(batch * 2 * channels, 0.0, 0.5);
+            let x = rng.uniform_vec(batch * channels * h * w, 3.0, 2.5);
+            let gamma = rng.uniform_vec(channels, 1.0, 0.3);
+            let beta = rng.uniform_vec(channels, 0.0, 0.3);
+            let film_values = rng.uniform_vec(batch * 2 * channels, 0.0, 0.5);
 
             let norm =
                 GroupNorm::new(cpu(&gamma, &[channels]), cpu(&beta, &[channels]), channels, groups, 1e-5)
@@ -276,13 +255,13 @@ fn group_norm_matches_candle() {
 #[test]
 fn linear_matches_candle() {
     let ctx = gpu();
-    let mut rng = Rng(3);
+    let mut rng = Rng::new(3);
     for (batch, input, output) in [(1, 7, 5), (2, 64, 128), (2, 384, 128), (3, 128, 256)] {
         for (silu_input, accumulate) in [(false, false), (true, false), (false, true), (true, true)] {
-            let x = rng.values(batch * input, 0.0, 2.0);
-            let weight = rng.values(output * input, 0.0, 1.0 / (input as f32).sqrt());
-            let bias = rng.values(output, 0.0, 0.5);
-            let previous = rng.values(batch * output, 0.0, 1.0);
+            let x = rng.uniform_vec(batch * input, 0.0, 2.0);
+            let weight = rng.uniform_vec(output * input, 0.0, 1.0 / (input as f32).sqrt());
+            let bias = rng.uniform_vec(output, 0.0, 0.5);
+            let previous = rng.uniform_vec(batch * output, 0.0, 1.0);
 
             let layer = Linear::new(cpu(&weight, &[output, input]), Some(cpu(&bias, &[output])));
             let mut xin = cpu(&x, &[batch, input]);
@@ -331,7 +310,7 @@ fn reference_attention(qkv: &Tensor, heads: usize) -> Tensor {
 #[test]
 fn attention_matches_candle() {
     let ctx = gpu();
-    let mut rng = Rng(4);
+    let mut rng = Rng::new(4);
     // (batch, channels, h, w, heads), the first is the UNet's middle block.
     for (batch, channels, h, w, heads) in
         [(2, 128, 8, 8, 4), (1, 16, 3, 5, 2), (2, 64, 4, 4, 1), (1, 96, 6, 6, 3)]
@@ -339,7 +318,7 @@ fn attention_matches_candle() {
         // Spread 3: scores of several units, so the softmax is peaked and the online rescaling
         // matters (a nearly uniform softmax would hide errors in it).
         for spread in [0.5, 3.0] {
-            let qkv = rng.values(batch * 3 * channels * h * w, 0.0, spread);
+            let qkv = rng.uniform_vec(batch * 3 * channels * h * w, 0.0, spread);
             let expected = reference_attention(&cpu(&qkv, &[batch, 3 * channels, h, w]), heads);
 
             let mut rec = Recorder::new(&ctx);
@@ -358,10 +337,10 @@ fn attention_matches_candle() {
 #[test]
 fn concat_matches_candle() {
     let ctx = gpu();
-    let mut rng = Rng(5);
+    let mut rng = Rng::new(5);
     for (batch, ca, cb, h, w) in [(2, 128, 128, 8, 8), (2, 64, 32, 16, 16), (1, 3, 5, 7, 9)] {
-        let a = rng.values(batch * ca * h * w, 0.0, 1.0);
-        let b = rng.values(batch * cb * h * w, 0.0, 1.0);
+        let a = rng.uniform_vec(batch * ca * h * w, 0.0, 1.0);
+        let b = rng.uniform_vec(batch * cb * h * w, 0.0, 1.0);
         let expected = Tensor::cat(&[cpu(&a, &[batch, ca, h, w]), cpu(&b, &[batch, cb, h, w])], 1).unwrap();
 
         let mut rec = Recorder::new(&ctx);
@@ -404,17 +383,17 @@ fn random_weights(cfg: &UNetConfig, seed: u64) -> WeightMap {
     let mut names: Vec<(String, Vec<usize>)> =
         varmap.data().lock().unwrap().iter().map(|(name, var)| (name.clone(), var.dims().to_vec())).collect();
     names.sort();
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let mut map = WeightMap::new();
     for (name, shape) in names {
         let len: usize = shape.iter().product();
         let data = if shape.len() >= 2 {
             let fan_in: usize = shape[1..].iter().product();
-            rng.values(len, 0.0, 1.0 / (fan_in as f32).sqrt())
+            rng.uniform_vec(len, 0.0, 1.0 / (fan_in as f32).sqrt())
         } else if name.contains("norm") && name.ends_with(".weight") {
-            rng.values(len, 1.0, 0.2)
+            rng.uniform_vec(len, 1.0, 0.2)
         } else {
-            rng.values(len, 0.0, 0.1)
+            rng.uniform_vec(len, 0.0, 0.1)
         };
         map.insert(name, HostTensor { shape, data });
     }
@@ -431,9 +410,9 @@ fn candle_unet(cfg: &UNetConfig, weights: &WeightMap) -> UNet {
 /// (unconditional) embedding.
 fn unet_inputs(cfg: &UNetConfig, rng: &mut Rng) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
     let batch = 2;
-    let x = rng.values(batch * cfg.image_len(), 0.0, 1.7);
+    let x = rng.uniform_vec(batch * cfg.image_len(), 0.0, 1.7);
     let t = vec![999.0, 17.5];
-    let mut text = rng.values(cfg.text_dim, 0.0, 0.1);
+    let mut text = rng.uniform_vec(cfg.text_dim, 0.0, 0.1);
     text.extend(std::iter::repeat_n(0.0, cfg.text_dim));
     (x, t, text)
 }
@@ -441,7 +420,7 @@ fn unet_inputs(cfg: &UNetConfig, rng: &mut Rng) -> (Vec<f32>, Vec<f32>, Vec<f32>
 /// Compares the plan with the candle UNet on `weights`; prints the error and the timings.
 fn compare_unet(ctx: &GpuContext, cfg: &UNetConfig, weights: &WeightMap, what: &str) {
     let batch = 2;
-    let (x, t, text) = unet_inputs(cfg, &mut Rng(6));
+    let (x, t, text) = unet_inputs(cfg, &mut Rng::new(6));
     let s = cfg.image_size;
 
     let reference = candle_unet(cfg, weights);
@@ -521,7 +500,7 @@ fn unet_plan_reports_bad_inputs_and_weights() {
     let cfg = config();
     let weights = random_weights(&cfg, 8);
     let plan = UNetPlan::new(&ctx, &cfg, &weights, 2).unwrap();
-    let (x, t, text) = unet_inputs(&cfg, &mut Rng(9));
+    let (x, t, text) = unet_inputs(&cfg, &mut Rng::new(9));
 
     let short_x = pollster::block_on(plan.forward(&ctx, &x[1..], &t, &text));
     assert!(matches!(short_x, Err(Error::Input(ref m)) if m.contains("x has")), "{short_x:?}");

@@ -269,9 +269,10 @@ fn main() {
         "stability" => stability(&a),
         "profile" => profile::run(&a),
         "data" => data(),
-        _ => {
-            eprintln!("usage: lab sample|manifest|bench|eval|stability|profile|data [--flags]; see src/bin/lab.rs");
-            Ok(())
+        other => {
+            // a usage error, as in getopt tools: status 2, not success
+            eprintln!("lab: unknown command \"{other}\"\nusage: lab sample|manifest|bench|eval|stability|profile|data [--flags]; see src/bin/lab.rs");
+            std::process::exit(2);
         }
     });
     if let Err(e) = result {

@@ -43,8 +43,8 @@ test('WebGPU and the CPU path draw the same picture', { timeout: TIMEOUTS.test *
     for (const model of ['student', 'teacher']) {
       const d = difference(runs[`webgpu/${model}`], runs[`cpu/${model}`]);
       t.diagnostic(`${model}: mean ${d.mean.toFixed(3)}, max ${d.max} of 255`);
-      // float order differs between the paths; a wrong kernel or sampler step differs by tens
-      assert.ok(d.mean < 1.0 && d.max <= 12, `${model}: WebGPU and CPU differ by mean ${d.mean}, max ${d.max}`);
+      // float order differs between the paths (measured: max 1 of 255); a wrong kernel differs by tens
+      assert.ok(d.mean < 0.5 && d.max <= 6, `${model}: WebGPU and CPU differ by mean ${d.mean}, max ${d.max}`);
     }
     // and the two models draw different pictures, so the comparison can tell pictures apart
     const apart = difference(runs['cpu/student'], runs['cpu/teacher']);

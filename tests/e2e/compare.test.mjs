@@ -17,13 +17,21 @@ const column = (page, who) => shadow(page, ({ shadowRoot: root }, who) => {
   const c = root.getElementById(`cmp-${who}-canvas`);
   const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
   let drawn = 0;
+  let hf = 0;
+  const v = [];
   for (let i = 3; i < d.length; i += 4) if (d[i] > 0) drawn++;
+  for (let i = 0; i < d.length; i += 4) v.push(d[i], d[i + 1], d[i + 2]);
+  const mean = v.reduce((a, b) => a + b, 0) / v.length;
+  const std = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / v.length);
+  for (let i = 0; i + 3 < v.length; i++) if ((i / 3 | 0) % c.width !== c.width - 1) hf += Math.abs(v[i] - v[i + 3]);
   return {
     steps: root.getElementById(`cmp-${who}-steps`).textContent,
     passes: root.getElementById(`cmp-${who}-passes`).textContent,
     time: root.getElementById(`cmp-${who}-time`).textContent,
     thumbs: root.getElementById(`cmp-${who}-strip`).children.length,
     drawn,
+    std,
+    hf: hf / (c.height * (c.width - 1) * 3),
     alt: c.getAttribute('aria-label'),
   };
 }, who);
@@ -95,6 +103,10 @@ for (const c of [
       assert.match(s.time, /^\d+[.,]\d s$/);
       assert.equal(s.drawn, 32 * 32);
       assert.equal(tc.drawn, 32 * 32);
+      // pictures, not noise or a flat fill: pure noise has a neighbour difference of about 80
+      for (const [who, col] of [['student', s], ['teacher', tc]]) {
+        assert.ok(col.std > 10 && col.hf < 40, `${who}: spread ${col.std.toFixed(1)}, neighbour difference ${col.hf.toFixed(1)}`);
+      }
       assert.equal(s.thumbs, student.steps + 1, 'student strip: the starting noise and every step');
       assert.equal(tc.thumbs, c.teacherSteps + 1);
       assert.match(tc.alt, new RegExp(`${c.teacherSteps} .* ${c.teacherSteps}$`));

@@ -16,16 +16,31 @@ const EXAMPLES = existsSync(examplesFile) ? JSON.parse(readFileSync(examplesFile
 
 const shadow = (page, fn, arg) => page.locator('diffusion-lab').evaluate(fn, arg);
 
-/** How many pixels of each forward canvas are drawn (alpha > 0). */
-const drawn = (page) => shadow(page, ({ shadowRoot: root }) => Object.fromEntries(
+/**
+ * What each forward canvas shows: every pixel opaque (`opaque`), its spread (`std`, 0-255), how
+ * noisy it is (`hf`: mean difference of neighbouring pixels) and its RGB values.
+ */
+const canvases = (page) => shadow(page, ({ shadowRoot: root }) => Object.fromEntries(
   ['fwd-x0', 'fwd-xt', 'fwd-noise', 'fwd-epshat', 'fwd-x0hat'].map((id) => {
     const c = root.getElementById(id);
-    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-    let n = 0;
-    for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
-    return [id, n];
+    const { width: w, height: h } = c;
+    const d = c.getContext('2d').getImageData(0, 0, w, h).data;
+    const rgb = [];
+    let opaque = 0;
+    for (let i = 0; i < d.length; i += 4) {
+      if (d[i + 3] === 255) opaque++;
+      rgb.push(d[i], d[i + 1], d[i + 2]);
+    }
+    const mean = rgb.reduce((a, b) => a + b, 0) / rgb.length;
+    const std = Math.sqrt(rgb.reduce((a, b) => a + (b - mean) ** 2, 0) / rgb.length);
+    let hf = 0;
+    for (let y = 0; y < h; y++) for (let x = 0; x + 1 < w; x++) for (let ch = 0; ch < 3; ch++) {
+      hf += Math.abs(rgb[(y * w + x) * 3 + ch] - rgb[(y * w + x + 1) * 3 + ch]);
+    }
+    return [id, { opaque, std, hf: hf / (h * (w - 1) * 3), rgb }];
   }),
 ));
+const distance = (a, b) => a.reduce((s, v, i) => s + Math.abs(v - b[i]), 0) / a.length;
 
 /** Sets the t slider like a very fast hand: `values` one after the other, in one go. */
 const slide = (page, values) => shadow(page, ({ shadowRoot: root }, values) => {
@@ -75,7 +90,20 @@ test('forward process on an example: noise levels, the estimate, the error; debo
       t.diagnostic(`t=500: alphaBar ${d.alphaBar.toFixed(3)}, noise error ${d.noiseError.toFixed(4)}`);
       assert.ok(d.alphaBar > 0.05 && d.alphaBar < 0.95, `alphaBar ${d.alphaBar} at t=500`);
       assert.ok(Number.isFinite(d.noiseError) && d.noiseError >= 0);
-      for (const [id, n] of Object.entries(await drawn(page))) assert.equal(n, 32 * 32, `${id} is not drawn`);
+      // what the canvases show, not only that they are painted
+      const c = await canvases(page);
+      for (const [id, v] of Object.entries(c)) {
+        assert.equal(v.opaque, 32 * 32, `${id} is not drawn`);
+        assert.ok(v.std > 5, `${id} is flat (spread ${v.std.toFixed(1)})`);
+      }
+      t.diagnostic(`hf: x0 ${c['fwd-x0'].hf.toFixed(1)}, xt ${c['fwd-xt'].hf.toFixed(1)}, noise ${c['fwd-noise'].hf.toFixed(1)}; `
+        + `distance to x0: xt ${distance(c['fwd-xt'].rgb, c['fwd-x0'].rgb).toFixed(1)}, x0hat ${distance(c['fwd-x0hat'].rgb, c['fwd-x0'].rgb).toFixed(1)}`);
+      assert.ok(c['fwd-xt'].hf > c['fwd-x0'].hf + 5, 'the noisy picture is no noisier than the picture');
+      assert.ok(c['fwd-noise'].hf > c['fwd-x0'].hf + 20, 'the noise canvas does not show noise');
+      assert.ok(distance(c['fwd-x0hat'].rgb, c['fwd-x0'].rgb) < distance(c['fwd-xt'].rgb, c['fwd-x0'].rgb),
+        "the model's estimate of the picture is no closer to it than the noisy picture");
+      assert.ok(distance(c['fwd-epshat'].rgb, c['fwd-noise'].rgb) < distance(c['fwd-x0'].rgb, c['fwd-noise'].rgb),
+        "the model's estimate of the noise is no closer to the noise than the picture is");
       assert.equal(await labText(page, 'fwd-error-out'), d.noiseError.toFixed(3));
       assert.match(await labText(page, 'fwd-mix'), /^t = 500: the noisy picture is \d+ % picture and \d+ % noise/);
       assert.equal(await page.locator('diffusion-lab #fwd-xt').getAttribute('aria-label'), 'The picture with noise of level t = 500');
