@@ -63,6 +63,12 @@ held = sum(held_out_combo(h, sc) for h in nouns for sc in SCENES)
 assert 0.04 < held / (len(nouns) * len(SCENES)) < 0.15, held
 assert sum("plain" in s for s in drawn) > 300 and sum(s.get("scene") is None for s in drawn if "objects" in s) > 300
 assert {n for s in drawn if "objects" in s for _, n, _ in s["objects"]} == {1, 2, 3}
+# nouns are recoloured whatever their emoji's label says ("red apple" -> "ein blauer Apfel");
+# labels that name a colour are not ("red heart" never becomes "a blue red heart")
+coloured = {(h, c) for s in drawn if "objects" in s for h, _, c in s["objects"] if c}
+assert any(h == apple for h, _ in coloured), "the apple is never recoloured"
+assert not [h for h, _ in coloured if not concepts[h]["noun"] and {"red", "rot", "rotes", "roter"} & set(
+    (concepts[h]["en"] + " " + concepts[h]["de"]).lower().split())]
 
 # the painter: two draws of one spec differ, scenes differ from each other and from white
 painter = Painter(nm, concepts)

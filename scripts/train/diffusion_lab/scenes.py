@@ -225,8 +225,10 @@ def random_spec(concepts, core, everything, rng, allow=lambda h, s: not held_out
         noun = concepts[h]["noun"]
         count = 1 if (two or noun is None) else int(rng.choice([1, 2, 3], p=[0.7, 0.2, 0.1]))
         colour = None
-        label = (concepts[h]["en"] + " " + concepts[h]["de"]).lower().split()
-        if rng.random() < 0.25 and not COLOUR_WORDS & set(label):
+        # the words the caption will use: the noun ("apple" may be recoloured) or the label
+        # ("red heart" may not: "a blue red heart" says two colours)
+        named = noun["en"][0] + " " + noun["de"][0] if noun else concepts[h]["en"] + " " + concepts[h]["de"]
+        if rng.random() < 0.25 and not COLOUR_WORDS & set(named.lower().split()):
             colour = COLOUR_NAMES[rng.integers(len(COLOUR_NAMES))]
         objects.append((h, count, colour))
     if not objects:
