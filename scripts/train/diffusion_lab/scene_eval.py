@@ -17,9 +17,9 @@ import itertools
 import numpy as np
 import torch
 
-from .detector import SCENE_CLASSES, load as load_detector
+from .detector import SCENE_CLASSES, load as load_detector, random_labelled_spec, to_tensor
 from .quantize import load_torch
-from .scenes import HELD_OUT_FRAMES, SCENE_NAMES, caption, held_out_combo, load_concepts
+from .scenes import HELD_OUT_FRAMES, SCENE_NAMES, Painter, caption, held_out_combo, load_concepts
 from .schedule import alphas_cumprod
 from .text_encoder import TextEncoder
 from .train import sample_ddim
@@ -110,6 +110,16 @@ def evaluate(model_path, detector_path, seeds, n_held_out, models_dir, node_modu
                 m = lambda k: 100 * np.mean([x[k] for x in r])
                 both = 100 * np.mean([x["object5"] and x["scene"] for x in r])
                 table.append((kind, lang, len(r), m("object1"), m("object5"), m("scene"), both))
+    # the detector's own accuracy on painted pictures: the most a model can score here
+    painter, rng = Painter(node_modules, concepts), np.random.default_rng(99)
+    specs = [random_labelled_spec(nouns, rng) for _ in range(500)]
+    lo, ls = detector(to_tensor([painter.paint(sp, rng) for sp, _, _ in specs]))
+    top5 = lo.topk(5, dim=1).indices
+    table.append(("painted pictures (the detector's ceiling)", "-", len(specs),
+                  100 * np.mean([int(top5[i, 0]) == k for i, (_, k, _) in enumerate(specs)]),
+                  100 * np.mean([k in top5[i].tolist() for i, (_, k, _) in enumerate(specs)]),
+                  100 * np.mean([int(ls[i].argmax()) == sk for i, (_, _, sk) in enumerate(specs)]),
+                  100 * np.mean([k in top5[i].tolist() and int(ls[i].argmax()) == sk for i, (_, k, sk) in enumerate(specs)])))
     learner = [i for i, p in enumerate(prompts) if p[0] == "learner prompts"]
     within = np.mean([(a - b).pow(2).mean().sqrt().item() for i in learner for a, b in itertools.combinations(images[i], 2)])
     across = np.mean([(images[i][s] - images[j][s]).pow(2).mean().sqrt().item()
@@ -126,7 +136,7 @@ def main():
     ap.add_argument("--models-dir", default="../../www/models")
     ap.add_argument("--node-modules", default="../../node_modules")
     ap.add_argument("--config", default="../../www/models/denoiser.json")
-    ap.add_argument("--grid", help="write the learner prompts' pictures (a row per prompt, a column per seed) here")
+    ap.add_argument("--grid", help="write the learner prompts' pictures (four prompts a row, a picture per seed) here")
     ap.add_argument("--steps", type=int, default=20, help="DDIM steps (guidance 3)")
     ap.add_argument("--learner", type=int, help="only the first N learner prompts")
     ap.add_argument("--threads", type=int, default=2)
@@ -140,14 +150,26 @@ def main():
         print(f"| {kind} | {lang} | {n} | {o1:.1f} % | {o5:.1f} % | {sc:.1f} % | {both:.1f} % |")
     print(f"diversity (within-prompt / across-prompt distance, learner prompts): {diversity:.2f}")
     if a.grid:
-        from PIL import Image
-        learner = [i for i, p in enumerate(prompts) if p[0] == "learner prompts"]
-        rows = [torch.cat(images[i], dim=2) for i in learner]
-        grid = ((torch.cat(rows, dim=1) + 1) * 127.5).round().byte().permute(1, 2, 0).numpy()
-        Image.fromarray(grid).resize((grid.shape[1] * 3, grid.shape[0] * 3), Image.NEAREST).save(a.grid)
-        with open(a.grid + ".txt", "w") as f:
-            f.write("\n".join(prompts[i][2] for i in learner) + "\n")
+        save_grid(prompts, images, a.grid)
 
+
+def save_grid(prompts, images, path, columns=4):
+    """The learner prompts' pictures: `columns` prompts side by side, each its seeds in a row,
+    with a white gap between prompts; the prompts, in reading order, in PATH.txt."""
+    from PIL import Image
+    learner = [i for i, p in enumerate(prompts) if p[0] == "learner prompts"]
+    cells = [torch.cat(images[i], dim=2) for i in learner]
+    gap = torch.ones(3, cells[0].shape[1], 8)
+    blank = torch.ones_like(cells[0])
+    rows = []
+    for r in range(0, len(cells), columns):
+        row = cells[r:r + columns] + [blank] * (columns - len(cells[r:r + columns]))
+        rows.append(torch.cat([x for c in row for x in (c, gap)][:-1], dim=2))
+        rows.append(torch.ones(3, 8, rows[-1].shape[2]))
+    grid = ((torch.cat(rows[:-1], dim=1).clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).numpy()
+    Image.fromarray(grid).resize((grid.shape[1] * 2, grid.shape[0] * 2), Image.NEAREST).save(path)
+    with open(path + ".txt", "w") as f:
+        f.write("\n".join(prompts[i][2] for i in learner) + "\n")
 
 if __name__ == "__main__":
     main()
