@@ -5,6 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+echo "[test] formatting and syntax: cargo fmt --check (rustfmt.toml), node --check on every JS file"
+cargo fmt --check
+git ls-files -z 'www/*.js' 'www/*.mjs' 'tests/*.mjs' 'scripts/*.mjs' | xargs -0 -n 1 node --check
 echo "[test] cargo test (unit, fixtures, GPU parity on lavapipe)"
 cargo test --features cli -- --nocapture --test-threads=1
 echo "[test] the model-building path: data set, teacher, student, candle loads them"

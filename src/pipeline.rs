@@ -139,7 +139,9 @@ impl GenerateOptions {
         };
         Ok(match model {
             ModelKind::Student => ValidOptions { model, steps, seed, guidance: None, sampler: SamplerKind::Ddim },
-            ModelKind::Teacher => ValidOptions { model, steps, seed, guidance: Some(self.guidance.map_or(d.guidance.unwrap_or(1.0), |g| g as f32)), sampler },
+            ModelKind::Teacher => {
+                ValidOptions { model, steps, seed, guidance: Some(self.guidance.map_or(d.guidance.unwrap_or(1.0), |g| g as f32)), sampler }
+            }
         })
     }
 }
@@ -201,8 +203,8 @@ impl Lab {
             manifest.entry(name)?;
             files.remove(name).ok_or_else(|| Error::Weights(format!("{name} was not downloaded")))
         };
-        let cfg_text = String::from_utf8(file(&manifest.denoiser.config)?)
-            .map_err(|_| Error::Weights("denoiser.json is not UTF-8".into()))?;
+        let cfg_text =
+            String::from_utf8(file(&manifest.denoiser.config)?).map_err(|_| Error::Weights("denoiser.json is not UTF-8".into()))?;
         let cfg = UNetConfig::from_json(&cfg_text)?;
         let prediction = Prediction::parse(&cfg.prediction).expect("validated by UNetConfig");
         let te = &manifest.text_encoder;
@@ -327,7 +329,8 @@ impl Lab {
         match o.guidance {
             None => self.denoise_batch(o.model, x, &[t as f32], text).await,
             Some(g) => {
-                let out = self.denoise_batch(o.model, &[x, x].concat(), &[t as f32; 2], &[text.to_vec(), vec![0.0; text.len()]].concat()).await?;
+                let out =
+                    self.denoise_batch(o.model, &[x, x].concat(), &[t as f32; 2], &[text.to_vec(), vec![0.0; text.len()]].concat()).await?;
                 let (cond, uncond) = out.split_at(x.len());
                 Ok(guide(cond, uncond, g))
             }
@@ -336,22 +339,12 @@ impl Lab {
 
     /// Runs the whole reverse process; `on_step` sees every step and may stop the run by
     /// returning an error. Returns the final image (C×S×S, values in [-1, 1]).
-    pub async fn generate(
-        &self,
-        prompt: &str,
-        opts: &GenerateOptions,
-        on_step: impl FnMut(&Step) -> Result<()>,
-    ) -> Result<Vec<f32>> {
+    pub async fn generate(&self, prompt: &str, opts: &GenerateOptions, on_step: impl FnMut(&Step) -> Result<()>) -> Result<Vec<f32>> {
         self.generate_valid(prompt, &opts.validate(self.has_student())?, on_step).await
     }
 
     /// [`Lab::generate`] with options already validated (the web API reports them back).
-    pub async fn generate_valid(
-        &self,
-        prompt: &str,
-        o: &ValidOptions,
-        mut on_step: impl FnMut(&Step) -> Result<()>,
-    ) -> Result<Vec<f32>> {
+    pub async fn generate_valid(&self, prompt: &str, o: &ValidOptions, mut on_step: impl FnMut(&Step) -> Result<()>) -> Result<Vec<f32>> {
         let text = self.text.encode(prompt)?;
         let mut sampler = Sampler::new(o.sampler, self.schedule.clone(), self.prediction, o.steps, o.seed, self.cfg.image_len())?;
         while !sampler.is_done() {

@@ -62,15 +62,7 @@ impl Sampler {
             return Err(Error::Input(format!("steps must be between 1 and {MAX_STEPS}, got {steps}")));
         }
         let timesteps = schedule.timesteps(steps);
-        Ok(Self {
-            kind,
-            schedule,
-            prediction,
-            timesteps,
-            index: 0,
-            x: Rng::new(seed).normal_vec(len),
-            prev_x0: None,
-        })
+        Ok(Self { kind, schedule, prediction, timesteps, index: 0, x: Rng::new(seed).normal_vec(len), prev_x0: None })
     }
 
     pub fn total(&self) -> usize {
@@ -210,7 +202,12 @@ mod tests {
         let sd = 0.25;
         let s = Schedule::cosine(1000);
         let d = |t: usize| s.alpha_bar(t) * sd * sd + 1.0 - s.alpha_bar(t);
-        for (kind, steps, tol) in [(SamplerKind::Ddim, 50, 0.06), (SamplerKind::Ddim, 100, 0.035), (SamplerKind::DpmSolver2M, 8, 0.03), (SamplerKind::DpmSolver2M, 20, 0.02)] {
+        for (kind, steps, tol) in [
+            (SamplerKind::Ddim, 50, 0.06),
+            (SamplerKind::Ddim, 100, 0.035),
+            (SamplerKind::DpmSolver2M, 8, 0.03),
+            (SamplerKind::DpmSolver2M, 20, 0.02),
+        ] {
             for prediction in [Prediction::Eps, Prediction::V] {
                 let mut sm = Sampler::new(kind, s.clone(), prediction, steps, 7, 64).unwrap();
                 let x_start = sm.current().0.to_vec();

@@ -61,9 +61,7 @@ impl Schedule {
     /// first step always starts at the last training timestep: pure noise.
     pub fn timesteps(&self, n: usize) -> Vec<usize> {
         let big_t = self.train_timesteps() as f64;
-        (0..n)
-            .map(|i| ((big_t - i as f64 * big_t / n as f64).round() as usize).saturating_sub(1))
-            .collect()
+        (0..n).map(|i| ((big_t - i as f64 * big_t / n as f64).round() as usize).saturating_sub(1)).collect()
     }
 
     /// From the model output at timestep t, the predicted noise and the predicted clean image,
@@ -91,11 +89,7 @@ impl Schedule {
         let (sa, sn) = (a.sqrt(), (1.0 - a).sqrt());
         let (_, x0) = self.eps_and_x0(prediction, x_t, out, t);
         let x0: Vec<f32> = x0.into_iter().map(|v| v.clamp(-1.0, 1.0)).collect();
-        let eps = x_t
-            .iter()
-            .zip(&x0)
-            .map(|(&x, &x0)| ((x as f64 - sa * x0 as f64) / sn) as f32)
-            .collect();
+        let eps = x_t.iter().zip(&x0).map(|(&x, &x0)| ((x as f64 - sa * x0 as f64) / sn) as f32).collect();
         (eps, x0)
     }
 }
@@ -134,11 +128,7 @@ mod tests {
         for t in [0usize, 10, 400, 900] {
             let xt = s.q_sample(&x0, &eps, t);
             let a = s.alpha_bar(t);
-            let v: Vec<f32> = x0
-                .iter()
-                .zip(&eps)
-                .map(|(x, e)| (a.sqrt() as f32) * e - ((1.0 - a).sqrt() as f32) * x)
-                .collect();
+            let v: Vec<f32> = x0.iter().zip(&eps).map(|(x, e)| (a.sqrt() as f32) * e - ((1.0 - a).sqrt() as f32) * x).collect();
             let (e2, x2) = s.split_prediction(Prediction::V, &xt, &v, t);
             let (e3, x3) = s.split_prediction(Prediction::Eps, &xt, &eps, t);
             for i in 0..4 {

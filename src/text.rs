@@ -67,13 +67,11 @@ pub struct TextEncoder {
 
 impl TextEncoder {
     pub fn from_bytes(config_json: &[u8], weights: Vec<u8>, tokenizer_json: &[u8]) -> Result<Self> {
-        let config: Config = serde_json::from_slice(config_json)
-            .map_err(|e| Error::Weights(format!("text_encoder.json: {e}")))?;
+        let config: Config = serde_json::from_slice(config_json).map_err(|e| Error::Weights(format!("text_encoder.json: {e}")))?;
         let dim = config.hidden_size;
         let vb = crate::weights::var_builder("text_encoder.safetensors", &weights)?;
         let bert = BertModel::load(vb, &config).map_err(|e| Error::Weights(format!("text_encoder.safetensors: {e}")))?;
-        let mut tokenizer =
-            Tokenizer::from_bytes(tokenizer_json).map_err(|e| Error::Weights(format!("tokenizer.json: {e}")))?;
+        let mut tokenizer = Tokenizer::from_bytes(tokenizer_json).map_err(|e| Error::Weights(format!("tokenizer.json: {e}")))?;
         // the packaged tokenizer pads to 128; we encode one prompt at a time, unpadded
         tokenizer.with_padding(None);
         tokenizer
@@ -96,10 +94,7 @@ impl TextEncoder {
     }
 
     fn encode_uncached(&self, prompt: &str) -> Result<Vec<f32>> {
-        let enc = self
-            .tokenizer
-            .encode(prompt, true)
-            .map_err(|e| Error::Input(format!("the prompt could not be tokenized: {e}")))?;
+        let enc = self.tokenizer.encode(prompt, true).map_err(|e| Error::Input(format!("the prompt could not be tokenized: {e}")))?;
         let ids = enc.get_ids();
         let n = ids.len();
         let input = Tensor::from_slice(ids, (1, n), &Device::Cpu)?;

@@ -85,10 +85,8 @@ async fn fetch(url: &str) -> Result<web_sys::Response, JsValue> {
     } else {
         return Err(js_error("no fetch() in this context"));
     };
-    let resp: web_sys::Response = JsFuture::from(promise)
-        .await
-        .map_err(|e| js_error(format!("could not download {url}: {}", describe(&e))))?
-        .dyn_into()?;
+    let resp: web_sys::Response =
+        JsFuture::from(promise).await.map_err(|e| js_error(format!("could not download {url}: {}", describe(&e))))?.dyn_into()?;
     if !resp.ok() {
         return Err(js_error(format!("model files: could not download {url}: HTTP {} {}", resp.status(), resp.status_text())));
     }
@@ -106,9 +104,7 @@ async fn download(url: &str, mut on_bytes: impl FnMut(usize)) -> Result<Vec<u8>,
     let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().dyn_into()?;
     let mut out = Vec::new();
     loop {
-        let chunk = JsFuture::from(reader.read())
-            .await
-            .map_err(|e| js_error(format!("download of {url} broke off: {}", describe(&e))))?;
+        let chunk = JsFuture::from(reader.read()).await.map_err(|e| js_error(format!("download of {url} broke off: {}", describe(&e))))?;
         if Reflect::get(&chunk, &"done".into())?.as_bool().unwrap_or(true) {
             break;
         }
@@ -336,7 +332,11 @@ impl Lab {
             let (c, s) = (lab.cfg.in_channels, lab.cfg.image_size);
             let pixels = rgba.to_vec();
             if pixels.len() != s * s * 4 {
-                return Err(lab_error(Error::Input(format!("the image must be {s}×{s} RGBA ({} bytes), got {} bytes", s * s * 4, pixels.len()))));
+                return Err(lab_error(Error::Input(format!(
+                    "the image must be {s}×{s} RGBA ({} bytes), got {} bytes",
+                    s * s * 4,
+                    pixels.len()
+                ))));
             }
             let x0 = pipeline::from_rgba(&pixels, c, s);
             let _guard = BusyGuard::take(&busy)?;

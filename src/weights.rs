@@ -40,10 +40,7 @@ impl Manifest {
     }
 
     pub fn entry(&self, name: &str) -> Result<&FileEntry> {
-        self.files
-            .iter()
-            .find(|f| f.name == name)
-            .ok_or_else(|| Error::Weights(format!("manifest.json does not list {name}")))
+        self.files.iter().find(|f| f.name == name).ok_or_else(|| Error::Weights(format!("manifest.json does not list {name}")))
     }
 
     /// Every file the page has to download, in a fixed order.
@@ -74,10 +71,7 @@ pub fn verify(entry: &FileEntry, bytes: &[u8]) -> Result<()> {
     }
     let got = sha256_hex(bytes);
     if got != entry.sha256 {
-        return Err(Error::Weights(format!(
-            "{} does not match its sha256 in the manifest (file changed or corrupted)",
-            entry.name
-        )));
+        return Err(Error::Weights(format!("{} does not match its sha256 in the manifest (file changed or corrupted)", entry.name)));
     }
     Ok(())
 }
@@ -94,8 +88,8 @@ pub type WeightMap = HashMap<String, HostTensor>;
 /// Reads every tensor of a safetensors file (f16, bf16, f32, int8 + row scales or NF4 + group
 /// scales) into f32 host memory.
 pub fn read_safetensors(name: &str, bytes: &[u8]) -> Result<WeightMap> {
-    let st = safetensors::SafeTensors::deserialize(bytes)
-        .map_err(|e| Error::Weights(format!("{name} is not a valid safetensors file: {e}")))?;
+    let st =
+        safetensors::SafeTensors::deserialize(bytes).map_err(|e| Error::Weights(format!("{name} is not a valid safetensors file: {e}")))?;
     let mut out = HashMap::new();
     for (key, view) in st.tensors() {
         if key.ends_with(SCALE_SUFFIX) || key.ends_with(NF4_SCALE_SUFFIX) {
@@ -105,27 +99,16 @@ pub fn read_safetensors(name: &str, bytes: &[u8]) -> Result<WeightMap> {
         // NF4 stores two codes per byte, so its logical shape differs from the stored one
         let mut shape = view.shape().to_vec();
         let data: Vec<f32> = match view.dtype() {
-            safetensors::Dtype::F32 => raw
-                .chunks_exact(4)
-                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                .collect(),
-            safetensors::Dtype::F16 => raw
-                .chunks_exact(2)
-                .map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32())
-                .collect(),
-            safetensors::Dtype::BF16 => raw
-                .chunks_exact(2)
-                .map(|c| half::bf16::from_le_bytes([c[0], c[1]]).to_f32())
-                .collect(),
+            safetensors::Dtype::F32 => raw.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect(),
+            safetensors::Dtype::F16 => raw.chunks_exact(2).map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32()).collect(),
+            safetensors::Dtype::BF16 => raw.chunks_exact(2).map(|c| half::bf16::from_le_bytes([c[0], c[1]]).to_f32()).collect(),
             safetensors::Dtype::I8 => dequantize(name, &st, &key, view.shape(), raw)?,
             safetensors::Dtype::U8 => {
                 let (logical, data) = dequantize_nf4(name, &st, &key, view.shape(), raw)?;
                 shape = logical;
                 data
             }
-            other => {
-                return Err(Error::Weights(format!("{name}: tensor {key} has unsupported dtype {other:?}")))
-            }
+            other => return Err(Error::Weights(format!("{name}: tensor {key} has unsupported dtype {other:?}"))),
         };
         out.insert(key, HostTensor { shape, data });
     }
@@ -138,9 +121,7 @@ pub const SCALE_SUFFIX: &str = ".qscale";
 
 fn dequantize(name: &str, st: &safetensors::SafeTensors, key: &str, shape: &[usize], raw: &[u8]) -> Result<Vec<f32>> {
     let scale_key = format!("{key}{SCALE_SUFFIX}");
-    let scale = st
-        .tensor(&scale_key)
-        .map_err(|_| Error::Weights(format!("{name}: int8 tensor {key} has no {scale_key}")))?;
+    let scale = st.tensor(&scale_key).map_err(|_| Error::Weights(format!("{name}: int8 tensor {key} has no {scale_key}")))?;
     let rows = shape.first().copied().unwrap_or(1).max(1);
     if scale.dtype() != safetensors::Dtype::F16 || scale.shape() != [rows] {
         return Err(Error::Weights(format!("{name}: {scale_key} must be f16 with {rows} values")));
@@ -156,27 +137,34 @@ fn dequantize(name: &str, st: &safetensors::SafeTensors, key: &str, shape: &[usi
 pub const NF4_SCALE_SUFFIX: &str = ".nf4scale";
 /// The 16 NF4 levels (QLoRA's normal quantiles in [-1, 1]), the same table as quantize.py.
 const NF4_LEVELS: [f32; 16] = [
-    -1.0, -0.696_192_8, -0.525_073_05, -0.394_917_5, -0.284_441_38, -0.184_773_43, -0.091_050_036, 0.0,
-    0.079_580_3, 0.160_930_2, 0.246_112_3, 0.337_915_24, 0.440_709_83, 0.562_617, 0.722_956_84, 1.0,
+    -1.0,
+    -0.696_192_8,
+    -0.525_073_05,
+    -0.394_917_5,
+    -0.284_441_38,
+    -0.184_773_43,
+    -0.091_050_036,
+    0.0,
+    0.079_580_3,
+    0.160_930_2,
+    0.246_112_3,
+    0.337_915_24,
+    0.440_709_83,
+    0.562_617,
+    0.722_956_84,
+    1.0,
 ];
 
-fn dequantize_nf4(
-    name: &str,
-    st: &safetensors::SafeTensors,
-    key: &str,
-    shape: &[usize],
-    raw: &[u8],
-) -> Result<(Vec<usize>, Vec<f32>)> {
+fn dequantize_nf4(name: &str, st: &safetensors::SafeTensors, key: &str, shape: &[usize], raw: &[u8]) -> Result<(Vec<usize>, Vec<f32>)> {
     let scale_key = format!("{key}{NF4_SCALE_SUFFIX}");
-    let scale = st
-        .tensor(&scale_key)
-        .map_err(|_| Error::Weights(format!("{name}: NF4 tensor {key} has no {scale_key}")))?;
+    let scale = st.tensor(&scale_key).map_err(|_| Error::Weights(format!("{name}: NF4 tensor {key} has no {scale_key}")))?;
     let &[rows, half_cols] = shape else {
         return Err(Error::Weights(format!("{name}: NF4 tensor {key} must be 2-D, has shape {shape:?}")));
     };
     let cols = 2 * half_cols;
     let groups = scale.shape().get(1).copied().unwrap_or(0);
-    if scale.dtype() != safetensors::Dtype::F16 || scale.shape().len() != 2 || scale.shape()[0] != rows || groups == 0 || cols % groups != 0 {
+    if scale.dtype() != safetensors::Dtype::F16 || scale.shape().len() != 2 || scale.shape()[0] != rows || groups == 0 || cols % groups != 0
+    {
         return Err(Error::Weights(format!("{name}: {scale_key} must be f16 [{rows}, groups] with groups dividing {cols}")));
     }
     let scales: Vec<f32> = scale.data().chunks_exact(2).map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32()).collect();
@@ -203,14 +191,9 @@ pub fn var_builder(name: &str, bytes: &[u8]) -> Result<candle_nn::VarBuilder<'st
 
 /// The tensor `key` with exactly `shape`, or an error naming the file, the key and both shapes.
 pub fn expect<'a>(w: &'a WeightMap, file: &str, key: &str, shape: &[usize]) -> Result<&'a HostTensor> {
-    let t = w
-        .get(key)
-        .ok_or_else(|| Error::Weights(format!("{file} lacks tensor {key}")))?;
+    let t = w.get(key).ok_or_else(|| Error::Weights(format!("{file} lacks tensor {key}")))?;
     if t.shape != shape {
-        return Err(Error::Weights(format!(
-            "{file}: tensor {key} has shape {:?}, the config expects {:?}",
-            t.shape, shape
-        )));
+        return Err(Error::Weights(format!("{file}: tensor {key} has shape {:?}, the config expects {:?}", t.shape, shape)));
     }
     Ok(t)
 }
@@ -222,10 +205,8 @@ mod tests {
     use safetensors::Dtype;
 
     fn file(tensors: &[(&str, Dtype, Vec<usize>, Vec<u8>)]) -> Vec<u8> {
-        let views: Vec<(String, TensorView)> = tensors
-            .iter()
-            .map(|(k, d, s, b)| (k.to_string(), TensorView::new(*d, s.clone(), b).unwrap()))
-            .collect();
+        let views: Vec<(String, TensorView)> =
+            tensors.iter().map(|(k, d, s, b)| (k.to_string(), TensorView::new(*d, s.clone(), b).unwrap())).collect();
         safetensors::serialize(views, None).unwrap()
     }
 
@@ -252,18 +233,13 @@ mod tests {
     #[test]
     fn nf4_tensors_unpack_two_codes_per_byte_with_group_scales() {
         // one row of 4 values in 2 groups: codes 0, 15 (scale 2) and 7, 14 (scale 0.5)
-        let bytes = file(&[
-            ("w", Dtype::U8, vec![1, 2], vec![0xF0, 0xE7]),
-            ("w.nf4scale", Dtype::F16, vec![1, 2], f16_bytes(&[2.0, 0.5])),
-        ]);
+        let bytes = file(&[("w", Dtype::U8, vec![1, 2], vec![0xF0, 0xE7]), ("w.nf4scale", Dtype::F16, vec![1, 2], f16_bytes(&[2.0, 0.5]))]);
         let map = read_safetensors("x", &bytes).unwrap();
         assert_eq!(map["w"].shape, vec![1, 4]);
         assert_eq!(map["w"].data, vec![-2.0, 2.0, 0.0, NF4_LEVELS[14] * 0.5]);
         assert!(!map.contains_key("w.nf4scale"));
-        let bad_groups = file(&[
-            ("w", Dtype::U8, vec![1, 2], vec![0, 0]),
-            ("w.nf4scale", Dtype::F16, vec![1, 3], f16_bytes(&[1.0, 1.0, 1.0])),
-        ]);
+        let bad_groups =
+            file(&[("w", Dtype::U8, vec![1, 2], vec![0, 0]), ("w.nf4scale", Dtype::F16, vec![1, 3], f16_bytes(&[1.0, 1.0, 1.0]))]);
         assert!(read_safetensors("x", &bad_groups).unwrap_err().to_string().contains("groups dividing 4"));
     }
 }

@@ -5,11 +5,7 @@ use std::path::Path;
 use std::process::Command;
 
 fn lab(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_lab"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("lab runs");
+    let out = Command::new(env!("CARGO_BIN_EXE_lab")).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().expect("lab runs");
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "lab {args:?} failed:\n{text}");
     text
@@ -40,8 +36,19 @@ fn sample_writes_pngs_for_a_prompt_and_a_prompt_file() {
     std::fs::write(&prompts, "a dog\n\nroter Apfel\n").unwrap();
     let out = dir.join("many");
     lab(&[
-        "sample", "--prompts", prompts.to_str().unwrap(), "--model", "teacher", "--steps", "2", "--guidance", "3",
-        "--backend", "cpu", "--out", out.to_str().unwrap(),
+        "sample",
+        "--prompts",
+        prompts.to_str().unwrap(),
+        "--model",
+        "teacher",
+        "--steps",
+        "2",
+        "--guidance",
+        "3",
+        "--backend",
+        "cpu",
+        "--out",
+        out.to_str().unwrap(),
     ]);
     // one file per non-empty line, numbered
     assert_eq!(png_size(&out.join("0001.png")), (32, 32));

@@ -10,9 +10,7 @@ use std::time::Instant;
 use candle_core::{DType, Device, Module, Tensor, D};
 use candle_nn::{Conv2d, Conv2dConfig, GroupNorm, Linear, VarBuilder, VarMap};
 
-use diffusion_lab::gpu::kernels::{
-    self, Conv2dOptions, GpuTensor, GroupNormOptions, LinearOptions, Recorder,
-};
+use diffusion_lab::gpu::kernels::{self, Conv2dOptions, GpuTensor, GroupNormOptions, LinearOptions, Recorder};
 use diffusion_lab::gpu::{GpuContext, UNetPlan};
 use diffusion_lab::model::unet::timestep_embedding;
 use diffusion_lab::model::{UNet, UNetConfig};
@@ -37,7 +35,6 @@ fn gpu() -> GpuContext {
         Err(e) => panic!("the GPU parity tests need a Vulkan adapter: {e}"),
     }
 }
-
 
 fn cpu(data: &[f32], shape: &[usize]) -> Tensor {
     Tensor::from_vec(data.to_vec(), shape, &Device::Cpu).unwrap()
@@ -98,19 +95,8 @@ struct ConvCase {
 fn conv2d_matches_candle() {
     let ctx = gpu();
     let mut rng = Rng::new(1);
-    let base = ConvCase {
-        batch: 2,
-        cin: 5,
-        h: 9,
-        w: 7,
-        cout: 8,
-        kernel: 3,
-        stride: 1,
-        padding: 1,
-        upsample: false,
-        residual: false,
-        split: None,
-    };
+    let base =
+        ConvCase { batch: 2, cin: 5, h: 9, w: 7, cout: 8, kernel: 3, stride: 1, padding: 1, upsample: false, residual: false, split: None };
     let shapes = [
         base,
         // Output channels that leave the last 16-channel tile partly empty, and several tiles.
@@ -132,14 +118,12 @@ fn conv2d_matches_candle() {
     // Every shape unsplit, with the automatic split, and split 2, 8 and 64 ways (more splits
     // than input channels leave some splits without channels).
     let splits = [None, Some(1), Some(2), Some(8), Some(64)];
-    let mut cases: Vec<ConvCase> =
-        shapes.iter().flat_map(|&shape| splits.map(|split| ConvCase { split, ..shape })).collect();
+    let mut cases: Vec<ConvCase> = shapes.iter().flat_map(|&shape| splits.map(|split| ConvCase { split, ..shape })).collect();
     // Over 65535 workgroups (the 2-D grid folding) with 64 invocations per tile.
     let big = ConvCase { batch: 1, cin: 2, h: 512, w: 512, cout: 16, kernel: 1, padding: 0, ..base };
     cases.extend([big, ConvCase { split: Some(64), ..big }]);
     for case in cases {
-        let ConvCase { batch, cin, h, w, cout, kernel, stride, padding, upsample, residual, split } =
-            case;
+        let ConvCase { batch, cin, h, w, cout, kernel, stride, padding, upsample, residual, split } = case;
         let x = rng.uniform_vec(batch * cin * h * w, 0.0, 1.0);
         let fan_in = (cin * kernel * kernel) as f32;
         let weight = rng.uniform_vec(cout * cin * kernel * kernel, 0.0, 1.0 / fan_in.sqrt());
@@ -217,19 +201,14 @@ fn group_norm_matches_candle() {
             let beta = rng.uniform_vec(channels, 0.0, 0.3);
             let film_values = rng.uniform_vec(batch * 2 * channels, 0.0, 0.5);
 
-            let norm =
-                GroupNorm::new(cpu(&gamma, &[channels]), cpu(&beta, &[channels]), channels, groups, 1e-5)
-                    .unwrap();
+            let norm = GroupNorm::new(cpu(&gamma, &[channels]), cpu(&beta, &[channels]), channels, groups, 1e-5).unwrap();
             let mut expected = norm.forward(&cpu(&x, &[batch, channels, h, w])).unwrap();
             if film {
                 // As ResBlock::forward: h * (1 + scale) + shift.
                 let film_t = cpu(&film_values, &[batch, 2 * channels]);
-                let scale =
-                    film_t.narrow(1, 0, channels).unwrap().unsqueeze(2).unwrap().unsqueeze(3).unwrap();
-                let shift =
-                    film_t.narrow(1, channels, channels).unwrap().unsqueeze(2).unwrap().unsqueeze(3).unwrap();
-                expected =
-                    expected.broadcast_mul(&(scale + 1.0).unwrap()).unwrap().broadcast_add(&shift).unwrap();
+                let scale = film_t.narrow(1, 0, channels).unwrap().unsqueeze(2).unwrap().unsqueeze(3).unwrap();
+                let shift = film_t.narrow(1, channels, channels).unwrap().unsqueeze(2).unwrap().unsqueeze(3).unwrap();
+                expected = expected.broadcast_mul(&(scale + 1.0).unwrap()).unwrap().broadcast_add(&shift).unwrap();
             }
             if silu {
                 expected = expected.silu().unwrap();
@@ -243,11 +222,7 @@ fn group_norm_matches_candle() {
             let options = GroupNormOptions { groups, film: film.then_some(&gf), silu };
             let out = rec.group_norm("norm", &gx, &gg, &gb, options).unwrap();
             let got = run(&ctx, rec, &out);
-            check(
-                &format!("group_norm ({batch},{channels},{h},{w}) groups {groups} film {film} silu {silu}"),
-                &got,
-                &host(&expected),
-            );
+            check(&format!("group_norm ({batch},{channels},{h},{w}) groups {groups} film {film} silu {silu}"), &got, &host(&expected));
         }
     }
 }
@@ -281,13 +256,7 @@ fn linear_matches_candle() {
             let options = LinearOptions { silu_input, accumulate_into: accumulate.then_some(&gy) };
             let out = rec.linear("linear", &gx, &gw, &gb, options).unwrap();
             let got = run(&ctx, rec, &out);
-            check(
-                &format!(
-                    "linear {batch}x{input} -> {output} silu_input {silu_input} accumulate {accumulate}"
-                ),
-                &got,
-                &host(&expected),
-            );
+            check(&format!("linear {batch}x{input} -> {output} silu_input {silu_input} accumulate {accumulate}"), &got, &host(&expected));
         }
     }
 }
@@ -312,9 +281,7 @@ fn attention_matches_candle() {
     let ctx = gpu();
     let mut rng = Rng::new(4);
     // (batch, channels, h, w, heads), the first is the UNet's middle block.
-    for (batch, channels, h, w, heads) in
-        [(2, 128, 8, 8, 4), (1, 16, 3, 5, 2), (2, 64, 4, 4, 1), (1, 96, 6, 6, 3)]
-    {
+    for (batch, channels, h, w, heads) in [(2, 128, 8, 8, 4), (1, 16, 3, 5, 2), (2, 64, 4, 4, 1), (1, 96, 6, 6, 3)] {
         // Spread 3: scores of several units, so the softmax is peaked and the online rescaling
         // matters (a nearly uniform softmax would hide errors in it).
         for spread in [0.5, 3.0] {
@@ -325,11 +292,7 @@ fn attention_matches_candle() {
             let gq = rec.upload("qkv", &qkv, &[batch, 3 * channels, h, w]).unwrap();
             let out = rec.attention("attention", &gq, heads).unwrap();
             let got = run(&ctx, rec, &out);
-            check(
-                &format!("attention ({batch},{channels},{h},{w}) heads {heads} spread {spread}"),
-                &got,
-                &host(&expected),
-            );
+            check(&format!("attention ({batch},{channels},{h},{w}) heads {heads} spread {spread}"), &got, &host(&expected));
         }
     }
 }
@@ -401,8 +364,7 @@ fn random_weights(cfg: &UNetConfig, seed: u64) -> WeightMap {
 }
 
 fn candle_unet(cfg: &UNetConfig, weights: &WeightMap) -> UNet {
-    let tensors: HashMap<String, Tensor> =
-        weights.iter().map(|(name, t)| (name.clone(), cpu(&t.data, &t.shape))).collect();
+    let tensors: HashMap<String, Tensor> = weights.iter().map(|(name, t)| (name.clone(), cpu(&t.data, &t.shape))).collect();
     UNet::load(cfg, VarBuilder::from_tensors(tensors, DType::F32, &Device::Cpu)).unwrap()
 }
 
@@ -466,9 +428,7 @@ fn trained_weights() -> Option<WeightMap> {
         match weights::read_safetensors("denoiser.safetensors", &bytes) {
             Ok(map) => return Some(map),
             Err(e) => {
-                println!(
-                    "denoiser.safetensors not readable (attempt {attempt}, probably being written): {e}"
-                );
+                println!("denoiser.safetensors not readable (attempt {attempt}, probably being written): {e}");
                 std::thread::sleep(std::time::Duration::from_secs(3));
             }
         }
@@ -485,9 +445,7 @@ fn unet_plan_matches_candle() {
     compare_unet(&ctx, &cfg, &random_weights(&cfg, 7), "pseudo-random weights");
 
     match trained_weights() {
-        Some(trained) => {
-            compare_unet(&ctx, &cfg, &trained, "trained weights (www/models/denoiser.safetensors)")
-        }
+        Some(trained) => compare_unet(&ctx, &cfg, &trained, "trained weights (www/models/denoiser.safetensors)"),
         None => {
             println!("www/models/denoiser.safetensors does not exist yet: only pseudo-random weights checked")
         }

@@ -11,8 +11,7 @@ use diffusion_lab::weights::{sha256_hex, Manifest};
 use diffusion_lab::Error;
 
 fn model_files() -> (Manifest, HashMap<String, Vec<u8>>) {
-    read_model_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("www/models"))
-        .unwrap_or_else(|e| panic!("{e}; run scripts/setup.sh first"))
+    read_model_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("www/models")).unwrap_or_else(|e| panic!("{e}; run scripts/setup.sh first"))
 }
 
 fn load(files: &HashMap<String, Vec<u8>>, manifest: &Manifest, gpu: bool) -> Result<Lab, String> {
@@ -93,8 +92,11 @@ fn a_seed_fixes_the_image_and_another_seed_changes_it() {
         let spread = (a.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / a.len() as f32).sqrt();
         let neighbours = a.windows(2).enumerate().filter(|(i, _)| (i + 1) % 32 != 0).map(|(_, w)| (w[0] - w[1]).abs()).sum::<f32>()
             / (a.len() - a.len() / 32) as f32;
-        assert!(inside > 0.2 && spread > 0.05 && neighbours < 0.5 * spread,
-            "{model}: {:.0} % inside, spread {spread}, neighbour difference {neighbours}", 100.0 * inside);
+        assert!(
+            inside > 0.2 && spread > 0.05 && neighbours < 0.5 * spread,
+            "{model}: {:.0} % inside, spread {spread}, neighbour difference {neighbours}",
+            100.0 * inside
+        );
     }
 }
 
@@ -179,10 +181,14 @@ fn the_forward_process_view_noises_and_estimates() {
     let expect: Vec<f32> = x0.iter().zip(&low.noise).map(|(x, e)| sa * x + sn * e).collect();
     assert!(max_abs_diff(&low.x_t, &expect) < 1e-6);
     assert_eq!(low.noise, high.noise, "the seed fixes the noise");
-    let x0_err = |v: &diffusion_lab::pipeline::ForwardView| v.x0_hat.iter().zip(&x0).map(|(a, b)| (a - b).powi(2)).sum::<f32>() / x0.len() as f32;
+    let x0_err =
+        |v: &diffusion_lab::pipeline::ForwardView| v.x0_hat.iter().zip(&x0).map(|(a, b)| (a - b).powi(2)).sum::<f32>() / x0.len() as f32;
     println!(
         "noise error t=50 {:.3}, t=900 {:.3}; image error t=50 {:.4}, t=900 {:.4}",
-        low.noise_error, high.noise_error, x0_err(&low), x0_err(&high)
+        low.noise_error,
+        high.noise_error,
+        x0_err(&low),
+        x0_err(&high)
     );
     assert!(high.noise_error < low.noise_error, "{} vs {}", high.noise_error, low.noise_error);
     assert!(x0_err(&low) < x0_err(&high));

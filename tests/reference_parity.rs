@@ -59,9 +59,8 @@ fn candle_runs_the_shipped_teacher_as_pytorch_does() {
 #[test]
 fn candle_text_encoder_matches_pytorch_fixture() {
     let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("www/models");
-    let read = |n: &str| {
-        std::fs::read(models.join(n)).unwrap_or_else(|e| panic!("{n}: {e}; run scripts/setup.sh to convert the text encoder"))
-    };
+    let read =
+        |n: &str| std::fs::read(models.join(n)).unwrap_or_else(|e| panic!("{n}: {e}; run scripts/setup.sh to convert the text encoder"));
     let te = TextEncoder::from_bytes(&read("text_encoder.json"), read("text_encoder.safetensors"), &read("tokenizer.json")).unwrap();
     let prompts: Vec<String> = serde_json::from_str(&std::fs::read_to_string(fixture("text_torch.json")).unwrap()).unwrap();
     let bytes = std::fs::read(fixture("text_torch.safetensors")).unwrap();
@@ -84,9 +83,8 @@ fn candle_text_encoder_matches_pytorch_fixture() {
 #[test]
 fn shipped_text_encoder_stays_close_to_the_upstream_model() {
     let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("www/models");
-    let read = |n: &str| {
-        std::fs::read(models.join(n)).unwrap_or_else(|e| panic!("{n}: {e}; run scripts/setup.sh to convert the text encoder"))
-    };
+    let read =
+        |n: &str| std::fs::read(models.join(n)).unwrap_or_else(|e| panic!("{n}: {e}; run scripts/setup.sh to convert the text encoder"));
     let te = TextEncoder::from_bytes(&read("text_encoder.json"), read("text_encoder.safetensors"), &read("tokenizer.json")).unwrap();
     let prompts: Vec<String> = serde_json::from_str(&std::fs::read_to_string(fixture("text_upstream.json")).unwrap()).unwrap();
     let bytes = std::fs::read(fixture("text_upstream.safetensors")).unwrap();

@@ -34,9 +34,7 @@ impl Args {
         let command = it.next().unwrap_or_else(|| "help".into());
         let mut flags = HashMap::new();
         while let Some(k) = it.next() {
-            let key = k
-                .strip_prefix("--")
-                .ok_or_else(|| Error::Input(format!("expected a --flag, got {k}")))?;
+            let key = k.strip_prefix("--").ok_or_else(|| Error::Input(format!("expected a --flag, got {k}")))?;
             let v = it.next().ok_or_else(|| Error::Input(format!("--{key} needs a value")))?;
             flags.insert(key.to_string(), v);
         }
@@ -120,10 +118,11 @@ fn manifest(a: &Args) -> Result<()> {
     let dir = a.models();
     let denoiser = ModelFiles { config: "denoiser.json".into(), weights: "denoiser.safetensors".into(), tokenizer: None };
     // the distilled student shares the teacher's config; older model folders have none
-    let student = dir
-        .join("student.safetensors")
-        .exists()
-        .then(|| ModelFiles { config: denoiser.config.clone(), weights: "student.safetensors".into(), tokenizer: None });
+    let student = dir.join("student.safetensors").exists().then(|| ModelFiles {
+        config: denoiser.config.clone(),
+        weights: "student.safetensors".into(),
+        tokenizer: None,
+    });
     let text_encoder = ModelFiles {
         config: "text_encoder.json".into(),
         weights: "text_encoder.safetensors".into(),

@@ -52,10 +52,8 @@ const BACKENDS: wgpu::Backends = wgpu::Backends::BROWSER_WEBGPU;
 
 impl GpuContext {
     pub async fn new() -> Result<GpuContext> {
-        let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
-            backends: BACKENDS,
-            ..wgpu::InstanceDescriptor::new_without_display_handle()
-        });
+        let instance =
+            wgpu::Instance::new(wgpu::InstanceDescriptor { backends: BACKENDS, ..wgpu::InstanceDescriptor::new_without_display_handle() });
         let adapter = instance
             .request_adapter(&wgpu::RequestAdapterOptions {
                 power_preference: wgpu::PowerPreference::HighPerformance,
@@ -64,11 +62,7 @@ impl GpuContext {
             .await
             .map_err(|e| Error::Gpu(no_adapter_message(&e.to_string())))?;
         let info = adapter.get_info();
-        let adapter_name = if info.driver_info.is_empty() {
-            info.name.clone()
-        } else {
-            format!("{} ({})", info.name, info.driver_info)
-        };
+        let adapter_name = if info.driver_info.is_empty() { info.name.clone() } else { format!("{} ({})", info.name, info.driver_info) };
 
         // WebGPU's default limits, except the buffer sizes: a bigger batch or model needs more
         // than the default 128 MiB per binding, and SwiftShader offers 1 GiB. Everything is f32
@@ -146,9 +140,7 @@ impl GpuContext {
     /// In the browser the callbacks arrive by themselves; there nothing is done.
     pub fn wait_for_submissions(&self) -> Result<()> {
         #[cfg(not(target_arch = "wasm32"))]
-        self.device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| Error::Gpu(format!("waiting for the GPU failed: {e}")))?;
+        self.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| Error::Gpu(format!("waiting for the GPU failed: {e}")))?;
         Ok(())
     }
 

@@ -182,10 +182,7 @@ impl Kernel {
     }
 
     fn module(device: &wgpu::Device, name: &str, source: &str) -> wgpu::ShaderModule {
-        device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some(name),
-            source: wgpu::ShaderSource::Wgsl(source.into()),
-        })
+        device.create_shader_module(wgpu::ShaderModuleDescriptor { label: Some(name), source: wgpu::ShaderSource::Wgsl(source.into()) })
     }
 
     /// The pipeline of one entry point; `zero_workgroup_memory: false` skips (natively) the
@@ -240,11 +237,7 @@ impl Kernels {
             linear: Kernel::new(device, "linear", include_str!("shaders/linear.wgsl")),
             attention: Kernel::new(device, "attention", include_str!("shaders/attention.wgsl")),
             concat: Kernel::new(device, "concat", include_str!("shaders/concat.wgsl")),
-            timestep_embedding: Kernel::new(
-                device,
-                "timestep_embedding",
-                include_str!("shaders/timestep_embedding.wgsl"),
-            ),
+            timestep_embedding: Kernel::new(device, "timestep_embedding", include_str!("shaders/timestep_embedding.wgsl")),
         }
     }
 
@@ -294,10 +287,7 @@ impl Default for Conv2dOptions<'_> {
 /// throughout ([`plan_conv_split`]).
 pub fn conv_split(tiles: usize, in_channels: usize) -> usize {
     let mut split = 1;
-    while tiles * split < CONV_MIN_INVOCATIONS
-        && split * 2 <= CONV_MAX_SPLIT
-        && split * 2 * CONV_MIN_CHANNELS_PER_SPLIT <= in_channels
-    {
+    while tiles * split < CONV_MIN_INVOCATIONS && split * 2 <= CONV_MAX_SPLIT && split * 2 * CONV_MIN_CHANNELS_PER_SPLIT <= in_channels {
         split *= 2;
     }
     split
@@ -315,9 +305,7 @@ pub fn plan_conv_split(software_adapter: bool) -> Result<Option<usize>> {
         Some("auto") => Ok(None),
         Some(value) => match value.parse::<usize>() {
             Ok(split) if valid_split(split) => Ok(Some(split)),
-            _ => Err(Error::Input(format!(
-                "{CONV_SPLIT_ENV}={value:?}: expected auto or a power of two from 1 to {CONV_MAX_SPLIT}"
-            ))),
+            _ => Err(Error::Input(format!("{CONV_SPLIT_ENV}={value:?}: expected auto or a power of two from 1 to {CONV_MAX_SPLIT}"))),
         },
     }
 }
@@ -396,11 +384,7 @@ impl<'a> Recorder<'a> {
     pub fn upload(&mut self, label: &str, data: &[f32], shape: &[usize]) -> Result<GpuTensor> {
         let len: usize = shape.iter().product();
         if data.len() != len {
-            return Err(shape_error(
-                "upload",
-                label,
-                format!("{} values for shape {shape:?} ({len} values)", data.len()),
-            ));
+            return Err(shape_error("upload", label, format!("{} values for shape {shape:?} ({len} values)", data.len())));
         }
         // Filled at creation (mapped), so recording needs no queue and no ordering care.
         self.allocated_bytes += (data.len() * 4) as u64;
@@ -418,24 +402,12 @@ impl<'a> Recorder<'a> {
         // Zero-sized bindings are invalid; such a tensor only ever occurs in a broken config.
         let size = (len.max(1) * 4) as u64;
         self.allocated_bytes += size;
-        let buffer = self.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some(label),
-            size,
-            usage: TENSOR_USAGE,
-            mapped_at_creation: false,
-        });
+        let buffer =
+            self.device.create_buffer(&wgpu::BufferDescriptor { label: Some(label), size, usage: TENSOR_USAGE, mapped_at_creation: false });
         GpuTensor { buffer, shape: shape.to_vec() }
     }
 
-    fn push<P: Pod>(
-        &mut self,
-        label: &str,
-        kernel: &Kernel,
-        params: &P,
-        buffers: &[&wgpu::Buffer],
-        workgroups: [u32; 3],
-        flops: u64,
-    ) {
+    fn push<P: Pod>(&mut self, label: &str, kernel: &Kernel, params: &P, buffers: &[&wgpu::Buffer], workgroups: [u32; 3], flops: u64) {
         let uniform = self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some(label),
             contents: bytemuck::bytes_of(params),
@@ -444,14 +416,10 @@ impl<'a> Recorder<'a> {
         self.allocated_bytes += std::mem::size_of::<P>() as u64;
         let mut entries = vec![wgpu::BindGroupEntry { binding: 0, resource: uniform.as_entire_binding() }];
         for (i, buffer) in buffers.iter().enumerate() {
-            entries
-                .push(wgpu::BindGroupEntry { binding: i as u32 + 1, resource: buffer.as_entire_binding() });
+            entries.push(wgpu::BindGroupEntry { binding: i as u32 + 1, resource: buffer.as_entire_binding() });
         }
-        let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some(label),
-            layout: &kernel.layout,
-            entries: &entries,
-        });
+        let bind_group =
+            self.device.create_bind_group(&wgpu::BindGroupDescriptor { label: Some(label), layout: &kernel.layout, entries: &entries });
         self.dispatches.push(Dispatch {
             label: label.to_string(),
             kind: kernel.name,
@@ -464,13 +432,7 @@ impl<'a> Recorder<'a> {
 
     /// Packs a convolution's PyTorch-layout weight (cout, cin, k, k) and bias (cout) for
     /// conv2d.wgsl: tiles of 16 output channels, (ceil(cout/16), cin, k, k, 16), zero-padded.
-    pub fn conv_weights(
-        &mut self,
-        label: &str,
-        weight: &[f32],
-        shape: &[usize],
-        bias: &[f32],
-    ) -> Result<ConvWeights> {
+    pub fn conv_weights(&mut self, label: &str, weight: &[f32], shape: &[usize], bias: &[f32]) -> Result<ConvWeights> {
         let err = |m: String| shape_error("conv_weights", label, m);
         let &[out_channels, in_channels, kernel, kernel_w] = shape else {
             return Err(err(format!("weight shape {shape:?} is not (cout, cin, k, k)")));
@@ -479,11 +441,7 @@ impl<'a> Recorder<'a> {
             return Err(err(format!("weight shape {shape:?}: only square kernels are supported")));
         }
         if weight.len() != shape.iter().product::<usize>() || bias.len() != out_channels {
-            return Err(err(format!(
-                "{} weights / {} biases do not fit shape {shape:?}",
-                weight.len(),
-                bias.len()
-            )));
+            return Err(err(format!("{} weights / {} biases do not fit shape {shape:?}", weight.len(), bias.len())));
         }
         let taps = in_channels * kernel * kernel; // weights per output channel
         let tiles = out_channels.div_ceil(CONV_COUT_TILE);
@@ -504,13 +462,7 @@ impl<'a> Recorder<'a> {
     }
 
     /// 2-D convolution of an (N, Cin, H, W) input with weights from [`Recorder::conv_weights`].
-    pub fn conv2d(
-        &mut self,
-        label: &str,
-        input: &GpuTensor,
-        weights: &ConvWeights,
-        options: Conv2dOptions<'_>,
-    ) -> Result<GpuTensor> {
+    pub fn conv2d(&mut self, label: &str, input: &GpuTensor, weights: &ConvWeights, options: Conv2dOptions<'_>) -> Result<GpuTensor> {
         let op = "conv2d";
         // A copy of the shared reference, so that `self` stays free to be borrowed mutably.
         let kernels = self.kernels;
@@ -545,12 +497,9 @@ impl<'a> Recorder<'a> {
         // `split` invocations per (sample, channel tile, pixel tile), see conv2d.wgsl.
         let pixel_tiles = out_h * out_w.div_ceil(CONV_PIXEL_TILE);
         let tiles = batch * out_channels.div_ceil(CONV_COUT_TILE) * pixel_tiles;
-        let split =
-            options.split.or(self.conv_split).unwrap_or_else(|| conv_split(tiles, in_channels));
+        let split = options.split.or(self.conv_split).unwrap_or_else(|| conv_split(tiles, in_channels));
         if !valid_split(split) {
-            return Err(err(format!(
-                "split-K factor {split} is not a power of two from 1 to {CONV_MAX_SPLIT}"
-            )));
+            return Err(err(format!("split-K factor {split} is not a power of two from 1 to {CONV_MAX_SPLIT}")));
         }
         let output = self.tensor(label, &out_shape);
         let (workgroups, threads_x) = grid_2d(op, label, tiles * split)?;
@@ -604,10 +553,7 @@ impl<'a> Recorder<'a> {
             return Err(err(format!("{channels} channels do not split into {} groups", options.groups)));
         }
         if gamma.shape != [channels] || beta.shape != [channels] {
-            return Err(err(format!(
-                "gamma {:?} / beta {:?} should be [{channels}]",
-                gamma.shape, beta.shape
-            )));
+            return Err(err(format!("gamma {:?} / beta {:?} should be [{channels}]", gamma.shape, beta.shape)));
         }
         if let Some(film) = options.film {
             if film.shape != [batch, 2 * channels] {
@@ -658,16 +604,11 @@ impl<'a> Recorder<'a> {
             return Err(err(format!("weight shape {:?} is not (out, in)", weight.shape)));
         };
         if weight_in != in_features || bias.shape != [out_features] {
-            return Err(err(format!(
-                "weight {:?} / bias {:?} do not fit input {:?}",
-                weight.shape, bias.shape, x.shape
-            )));
+            return Err(err(format!("weight {:?} / bias {:?} do not fit input {:?}", weight.shape, bias.shape, x.shape)));
         }
         let output = match options.accumulate_into {
             Some(y) if y.shape == [batch, out_features] => y.clone(),
-            Some(y) => {
-                return Err(err(format!("accumulator {:?} should be [{batch}, {out_features}]", y.shape)))
-            }
+            Some(y) => return Err(err(format!("accumulator {:?} should be [{batch}, {out_features}]", y.shape))),
             None => self.tensor(label, &[batch, out_features]),
         };
         let params = LinearParams {
@@ -704,9 +645,7 @@ impl<'a> Recorder<'a> {
         let channels = three_c / 3;
         let head_dim = channels / heads;
         if head_dim > ATTENTION_MAX_HEAD_DIM || !head_dim.is_multiple_of(4) {
-            return Err(err(format!(
-                "head dimension {head_dim} must be a multiple of 4 and at most {ATTENTION_MAX_HEAD_DIM}"
-            )));
+            return Err(err(format!("head dimension {head_dim} must be a multiple of 4 and at most {ATTENTION_MAX_HEAD_DIM}")));
         }
         let output = self.tensor(label, &[batch, channels, h, w]);
         let params = AttentionParams {
@@ -750,12 +689,7 @@ impl<'a> Recorder<'a> {
     }
 
     /// [cos | sin] embedding (N, dim) of N timesteps, as `model::unet::timestep_embedding`.
-    pub fn timestep_embedding(
-        &mut self,
-        label: &str,
-        timesteps: &GpuTensor,
-        dim: usize,
-    ) -> Result<GpuTensor> {
+    pub fn timestep_embedding(&mut self, label: &str, timesteps: &GpuTensor, dim: usize) -> Result<GpuTensor> {
         let op = "timestep_embedding";
         let kernels = self.kernels;
         let err = |m: String| shape_error(op, label, m);
@@ -767,24 +701,12 @@ impl<'a> Recorder<'a> {
         }
         let half = dim / 2;
         // Exactly the reference's f32 frequencies (computed in f64, then rounded).
-        let freqs: Vec<f32> =
-            (0..half).map(|i| (-(10000f64.ln()) * i as f64 / half as f64).exp() as f32).collect();
+        let freqs: Vec<f32> = (0..half).map(|i| (-(10000f64.ln()) * i as f64 / half as f64).exp() as f32).collect();
         let freqs = self.upload(&format!("{label}.freqs"), &freqs, &[half])?;
         let output = self.tensor(label, &[batch, dim]);
-        let params = TimestepEmbeddingParams {
-            batch: to_u32(op, label, batch)?,
-            half_dim: to_u32(op, label, half)?,
-            _pad: [0; 2],
-        };
+        let params = TimestepEmbeddingParams { batch: to_u32(op, label, batch)?, half_dim: to_u32(op, label, half)?, _pad: [0; 2] };
         let workgroups = grid_1d(op, label, batch * half)?;
-        self.push(
-            label,
-            &kernels.timestep_embedding,
-            &params,
-            &[&timesteps.buffer, &freqs.buffer, &output.buffer],
-            workgroups,
-            0,
-        );
+        self.push(label, &kernels.timestep_embedding, &params, &[&timesteps.buffer, &freqs.buffer, &output.buffer], workgroups, 0);
         Ok(output)
     }
 }
@@ -822,27 +744,15 @@ pub fn staging_buffer(device: &wgpu::Device, label: &str, bytes: u64) -> wgpu::B
 
 /// Encodes `dispatches` in one compute pass, copies `output` into `staging`, submits once and
 /// reads the staging buffer back.
-pub async fn submit_and_read(
-    ctx: &GpuContext,
-    dispatches: &[Dispatch],
-    output: &GpuTensor,
-    staging: &wgpu::Buffer,
-) -> Result<Vec<f32>> {
+pub async fn submit_and_read(ctx: &GpuContext, dispatches: &[Dispatch], output: &GpuTensor, staging: &wgpu::Buffer) -> Result<Vec<f32>> {
     ctx.check()?;
     let bytes = output.byte_len();
     if staging.size() < bytes {
-        return Err(Error::Gpu(format!(
-            "staging buffer of {} bytes is too small for {bytes}",
-            staging.size()
-        )));
+        return Err(Error::Gpu(format!("staging buffer of {} bytes is too small for {bytes}", staging.size())));
     }
-    let mut encoder =
-        ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("forward") });
+    let mut encoder = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("forward") });
     {
-        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-            label: Some("forward"),
-            timestamp_writes: None,
-        });
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("forward"), timestamp_writes: None });
         for dispatch in dispatches {
             dispatch.record(&mut pass);
         }
@@ -856,18 +766,13 @@ pub async fn submit_and_read(
         let _ = sender.send(result);
     });
     ctx.wait_for_submissions()?;
-    let mapped = ctx
-        .unless_lost(receiver)
-        .await?
-        .map_err(|_| Error::Gpu("the GPU dropped the read-back request".into()))?;
+    let mapped = ctx.unless_lost(receiver).await?.map_err(|_| Error::Gpu("the GPU dropped the read-back request".into()))?;
     if let Err(e) = mapped {
         ctx.check()?;
         return Err(Error::Gpu(format!("reading the result back failed: {e}")));
     }
     let values = {
-        let view = staging
-            .get_mapped_range(..bytes)
-            .map_err(|e| Error::Gpu(format!("reading the result back failed: {e}")))?;
+        let view = staging.get_mapped_range(..bytes).map_err(|e| Error::Gpu(format!("reading the result back failed: {e}")))?;
         // pod_collect_to_vec copies, so the mapped bytes need no particular alignment.
         bytemuck::pod_collect_to_vec::<u8, f32>(&view)
     };
@@ -890,13 +795,9 @@ pub async fn run(ctx: &GpuContext, dispatches: &[Dispatch], output: &GpuTensor) 
 #[cfg(not(target_arch = "wasm32"))]
 pub fn time_repeated(ctx: &GpuContext, dispatches: &[Dispatch], reps: usize) -> Result<f64> {
     ctx.check()?;
-    let mut encoder =
-        ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("profile") });
+    let mut encoder = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("profile") });
     {
-        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-            label: Some("profile"),
-            timestamp_writes: None,
-        });
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("profile"), timestamp_writes: None });
         for _ in 0..reps {
             for dispatch in dispatches {
                 dispatch.record(&mut pass);

@@ -3,9 +3,7 @@
 //! mirrors `model::UNet::forward` (src/model/unet.rs) line by line. A denoising step then costs
 //! three small uploads, one compute pass, one submit and one read-back.
 
-use super::kernels::{
-    self, Conv2dOptions, Dispatch, GpuTensor, GroupNormOptions, LinearOptions, Recorder,
-};
+use super::kernels::{self, Conv2dOptions, Dispatch, GpuTensor, GroupNormOptions, LinearOptions, Recorder};
 use super::GpuContext;
 use crate::model::UNetConfig;
 use crate::weights::{self, WeightMap};
@@ -76,12 +74,7 @@ impl UNetPlan {
         let (b, c, s) = (self.batch, self.cfg.in_channels, self.cfg.image_size);
         expect_len("x", x.len(), self.x.len(), format!("batch {b} × {c} channels × {s} × {s}"))?;
         expect_len("t", t.len(), self.timesteps.len(), format!("one timestep per sample, batch {b}"))?;
-        expect_len(
-            "text",
-            text.len(),
-            self.text.len(),
-            format!("batch {b} × text_dim {}", self.cfg.text_dim),
-        )?;
+        expect_len("text", text.len(), self.text.len(), format!("batch {b} × text_dim {}", self.cfg.text_dim))?;
         ctx.queue.write_buffer(&self.x.buffer, 0, bytemuck::cast_slice(x));
         ctx.queue.write_buffer(&self.timesteps.buffer, 0, bytemuck::cast_slice(t));
         ctx.queue.write_buffer(&self.text.buffer, 0, bytemuck::cast_slice(text));
@@ -124,13 +117,7 @@ impl PlanBuilder<'_> {
         self.rec.upload(key, &host.data, shape)
     }
 
-    fn linear(
-        &mut self,
-        prefix: &str,
-        x: &GpuTensor,
-        out: usize,
-        options: LinearOptions<'_>,
-    ) -> Result<GpuTensor> {
+    fn linear(&mut self, prefix: &str, x: &GpuTensor, out: usize, options: LinearOptions<'_>) -> Result<GpuTensor> {
         let input = x.shape[1];
         let weight = self.weight(&format!("{prefix}.weight"), &[out, input])?;
         let bias = self.weight(&format!("{prefix}.bias"), &[out])?;
@@ -138,14 +125,7 @@ impl PlanBuilder<'_> {
     }
 
     /// A convolution with k×k kernel, `cout` outputs and the input's channel count.
-    fn conv(
-        &mut self,
-        prefix: &str,
-        x: &GpuTensor,
-        cout: usize,
-        kernel: usize,
-        options: Conv2dOptions<'_>,
-    ) -> Result<GpuTensor> {
+    fn conv(&mut self, prefix: &str, x: &GpuTensor, cout: usize, kernel: usize, options: Conv2dOptions<'_>) -> Result<GpuTensor> {
         let shape = [cout, x.shape[1], kernel, kernel];
         let weight = weights::expect(self.weights, WEIGHTS_FILE, &format!("{prefix}.weight"), &shape)?;
         let bias = weights::expect(self.weights, WEIGHTS_FILE, &format!("{prefix}.bias"), &[cout])?;
@@ -158,13 +138,7 @@ impl PlanBuilder<'_> {
         self.conv(prefix, x, cout, 3, Conv2dOptions { stride, padding: 1, ..Default::default() })
     }
 
-    fn group_norm(
-        &mut self,
-        prefix: &str,
-        x: &GpuTensor,
-        film: Option<&GpuTensor>,
-        silu: bool,
-    ) -> Result<GpuTensor> {
+    fn group_norm(&mut self, prefix: &str, x: &GpuTensor, film: Option<&GpuTensor>, silu: bool) -> Result<GpuTensor> {
         let channels = x.shape[1];
         let gamma = self.weight(&format!("{prefix}.weight"), &[channels])?;
         let beta = self.weight(&format!("{prefix}.bias"), &[channels])?;
@@ -181,11 +155,7 @@ impl PlanBuilder<'_> {
         let silu_cond = LinearOptions { silu_input: true, accumulate_into: None };
         let film = self.linear(&format!("{prefix}.film"), cond, 2 * cout, silu_cond)?;
         let h = self.group_norm(&format!("{prefix}.norm2"), &h, Some(&film), true)?;
-        let skip = if cin != cout {
-            self.conv(&format!("{prefix}.skip"), x, cout, 1, Conv2dOptions::default())?
-        } else {
-            x.clone()
-        };
+        let skip = if cin != cout { self.conv(&format!("{prefix}.skip"), x, cout, 1, Conv2dOptions::default())? } else { x.clone() };
         let options = Conv2dOptions { stride: 1, padding: 1, residual: Some(&skip), ..Default::default() };
         self.conv(&format!("{prefix}.conv2"), &h, cout, 3, options)
     }
@@ -206,18 +176,8 @@ impl PlanBuilder<'_> {
         let cfg = self.cfg;
         let temb = self.rec.timestep_embedding("timestep_embedding", timesteps, cfg.time_freq_dim)?;
         let h = self.linear("time_mlp.0", &temb, cfg.cond_dim, LinearOptions::default())?;
-        let cond = self.linear(
-            "time_mlp.2",
-            &h,
-            cfg.cond_dim,
-            LinearOptions { silu_input: true, accumulate_into: None },
-        )?;
-        self.linear(
-            "text_proj",
-            text,
-            cfg.cond_dim,
-            LinearOptions { silu_input: false, accumulate_into: Some(&cond) },
-        )
+        let cond = self.linear("time_mlp.2", &h, cfg.cond_dim, LinearOptions { silu_input: true, accumulate_into: None })?;
+        self.linear("text_proj", text, cfg.cond_dim, LinearOptions { silu_input: false, accumulate_into: Some(&cond) })
     }
 
     /// UNet::forward.
@@ -283,9 +243,7 @@ mod tests {
         // One plan runs `batch` images through every layer, so each count scales with the batch.
         for batch in [1usize, 2] {
             let plan = UNetPlan::new(&ctx, &cfg, &weights, batch).unwrap();
-            let of_kind = |kinds: &[&str]| -> u64 {
-                plan.dispatches().iter().filter(|d| kinds.contains(&d.kind)).map(|d| d.flops).sum()
-            };
+            let of_kind = |kinds: &[&str]| -> u64 { plan.dispatches().iter().filter(|d| kinds.contains(&d.kind)).map(|d| d.flops).sum() };
             let b = batch as u64;
             assert_eq!(of_kind(&["conv2d", "linear"]), b * (cfg.flops_per_image() - attention_per_image));
             assert_eq!(of_kind(&["attention"]), b * attention_per_image);

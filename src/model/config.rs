@@ -22,8 +22,7 @@ pub struct UNetConfig {
 
 impl UNetConfig {
     pub fn from_json(text: &str) -> Result<Self> {
-        let cfg: UNetConfig =
-            serde_json::from_str(text).map_err(|e| Error::Weights(format!("denoiser.json: {e}")))?;
+        let cfg: UNetConfig = serde_json::from_str(text).map_err(|e| Error::Weights(format!("denoiser.json: {e}")))?;
         cfg.validate()?;
         Ok(cfg)
     }

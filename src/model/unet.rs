@@ -13,9 +13,7 @@ const GN_EPS: f64 = 1e-5;
 /// Sinusoidal embedding of (possibly fractional) timesteps: [cos | sin], shape (n, dim).
 pub fn timestep_embedding(t: &Tensor, dim: usize) -> Result<Tensor> {
     let half = dim / 2;
-    let freqs: Vec<f32> = (0..half)
-        .map(|i| (-(10000f64.ln()) * i as f64 / half as f64).exp() as f32)
-        .collect();
+    let freqs: Vec<f32> = (0..half).map(|i| (-(10000f64.ln()) * i as f64 / half as f64).exp() as f32).collect();
     let freqs = Tensor::from_vec(freqs, (1, half), t.device())?;
     let args = t.to_dtype(DType::F32)?.unsqueeze(1)?.broadcast_mul(&freqs)?;
     Ok(Tensor::cat(&[args.cos()?, args.sin()?], 1)?)
@@ -37,11 +35,7 @@ pub struct ResBlock {
 
 impl ResBlock {
     pub fn load(cin: usize, cout: usize, cfg: &UNetConfig, vb: VarBuilder) -> Result<Self> {
-        let skip = if cin != cout {
-            Some(conv2d(cin, cout, 1, Default::default(), vb.pp("skip"))?)
-        } else {
-            None
-        };
+        let skip = if cin != cout { Some(conv2d(cin, cout, 1, Default::default(), vb.pp("skip"))?) } else { None };
         Ok(Self {
             norm1: group_norm(cfg.groups, cin, GN_EPS, vb.pp("norm1"))?,
             conv1: conv3(cin, cout, 1, vb.pp("conv1"))?,

@@ -39,7 +39,8 @@ struct Emoji {
 }
 
 /// The image sets `--sources` may name (data.py SOURCES): npm package, 64 px PNG folder in it.
-const SOURCES: [(&str, &str); 2] = [("google", "emoji-datasource-google/img/google/64"), ("twitter", "emoji-datasource-twitter/img/twitter/64")];
+const SOURCES: [(&str, &str); 2] =
+    [("google", "emoji-datasource-google/img/google/64"), ("twitter", "emoji-datasource-twitter/img/twitter/64")];
 
 fn labels(nm: &Path, lang: &str) -> Result<std::collections::HashMap<String, String>> {
     let path = nm.join("emojibase-data").join(lang).join("data.json");
@@ -92,9 +93,10 @@ fn data_set(nm: &Path, sources: &[&str]) -> Result<Vec<Emoji>> {
     let dirs: Vec<PathBuf> = sources
         .iter()
         .map(|s| {
-            let (_, dir) = SOURCES.iter().find(|(name, _)| name == s).ok_or_else(|| {
-                Error::Input(format!("--sources: unknown image set {s:?} (google, twitter)"))
-            })?;
+            let (_, dir) = SOURCES
+                .iter()
+                .find(|(name, _)| name == s)
+                .ok_or_else(|| Error::Input(format!("--sources: unknown image set {s:?} (google, twitter)")))?;
             Ok(nm.join(dir))
         })
         .collect::<Result<_>>()?;
@@ -151,7 +153,9 @@ pub fn run(a: &Args) -> Result<()> {
         let lines: String = data
             .iter()
             .enumerate()
-            .map(|(i, e)| format!("{}\t{}\t{}\t{}\t{}\n", e.hexcode, e.de, e.en, if i % every == 0 { "val" } else { "train" }, e.features.len()))
+            .map(|(i, e)| {
+                format!("{}\t{}\t{}\t{}\t{}\n", e.hexcode, e.de, e.en, if i % every == 0 { "val" } else { "train" }, e.features.len())
+            })
             .collect();
         std::fs::write(path, lines)?;
         eprintln!("{} emoji -> {path}", data.len());
@@ -173,12 +177,8 @@ pub fn run(a: &Args) -> Result<()> {
         // --guidance: the teacher's classifier-free guidance scale (the student's is baked in)
         let base = GenerateOptions { model: Some(model.into()), guidance: a.opt_num("guidance")?, ..GenerateOptions::default() };
         let valid = base.validate(lab.has_student())?;
-        let mut row = Row {
-            model: model.into(),
-            steps: valid.steps,
-            passes: valid.steps * valid.model.defaults().passes_per_step,
-            ..Row::default()
-        };
+        let mut row =
+            Row { model: model.into(), steps: valid.steps, passes: valid.steps * valid.model.defaults().passes_per_step, ..Row::default() };
         let mut generated = Vec::new();
         let t0 = Instant::now();
         for (k, &i) in val.iter().enumerate() {
@@ -205,7 +205,13 @@ pub fn run(a: &Args) -> Result<()> {
         let mut div = Vec::new();
         for &i in val.iter().take(8) {
             let group = (0..seeds)
-                .map(|s| generate_features(&lab, &templates_en[0].replace("{}", &data[i].en), &GenerateOptions { seed: s as f64, ..base.clone() }))
+                .map(|s| {
+                    generate_features(
+                        &lab,
+                        &templates_en[0].replace("{}", &data[i].en),
+                        &GenerateOptions { seed: s as f64, ..base.clone() },
+                    )
+                })
                 .collect::<Result<Vec<_>>>()?;
             div.push(mean_pairwise_distance(&group));
         }
@@ -214,21 +220,35 @@ pub fn run(a: &Args) -> Result<()> {
         rows.push(row);
     }
     let pct = |n: usize, d: usize| 100.0 * n as f64 / d.max(1) as f64;
-    println!("Validation split: {} of {} emoji (every {every}th), one German and one English prompt each, {wording}.", val.len(), data.len());
+    println!(
+        "Validation split: {} of {} emoji (every {every}th), one German and one English prompt each, {wording}.",
+        val.len(),
+        data.len()
+    );
     println!(
         "Features: 8×8 RGB block means (src/eval.rs). Nearest neighbour among all {} data-set images ({}).",
         images,
         sources.join(", ")
     );
     println!();
-    println!("| model | steps | passes / image | top-1 de | top-5 de | top-1 en | top-5 en | FID-style ↓ | diversity | ms / image ({}) |", lab.backend().name());
+    println!(
+        "| model | steps | passes / image | top-1 de | top-5 de | top-1 en | top-5 en | FID-style ↓ | diversity | ms / image ({}) |",
+        lab.backend().name()
+    );
     println!("|---|---|---|---|---|---|---|---|---|---|");
     for r in &rows {
         println!(
             "| {} | {} | {} | {:.1} % | {:.1} % | {:.1} % | {:.1} % | {:.2} | {:.2} | {:.0} |",
-            r.model, r.steps, r.passes,
-            pct(r.top1[0], r.count[0]), pct(r.top5[0], r.count[0]), pct(r.top1[1], r.count[1]), pct(r.top5[1], r.count[1]),
-            r.fd, r.diversity, r.ms_per_image
+            r.model,
+            r.steps,
+            r.passes,
+            pct(r.top1[0], r.count[0]),
+            pct(r.top5[0], r.count[0]),
+            pct(r.top1[1], r.count[1]),
+            pct(r.top5[1], r.count[1]),
+            r.fd,
+            r.diversity,
+            r.ms_per_image
         );
     }
     println!();

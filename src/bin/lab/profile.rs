@@ -200,12 +200,7 @@ pub fn run(a: &Args) -> Result<()> {
 }
 
 fn print_report(r: &Report) {
-    println!(
-        "adapter: {} (backend {}; shader-f16 {})",
-        r.adapter,
-        r.backend,
-        if r.shader_f16 { "offered" } else { "not offered" }
-    );
+    println!("adapter: {} (backend {}; shader-f16 {})", r.adapter, r.backend, if r.shader_f16 { "offered" } else { "not offered" });
     println!(
         "model {}, batch {}: {} dispatches, {:.4} GFLOP per forward (batch × UNetConfig::flops_per_image); {} repetitions per timing",
         r.model,
