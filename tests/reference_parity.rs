@@ -56,16 +56,27 @@ fn candle_runs_the_shipped_teacher_as_pytorch_does() {
     assert!(err <= 1e-4, "max abs error {err}");
 }
 
-#[test]
-fn candle_text_encoder_matches_pytorch_fixture() {
+/// The text encoder as the page loads it (www/models, converted by scripts/setup.sh).
+fn shipped_text_encoder() -> TextEncoder {
     let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("www/models");
     let read =
         |n: &str| std::fs::read(models.join(n)).unwrap_or_else(|e| panic!("{n}: {e}; run scripts/setup.sh to convert the text encoder"));
-    let te = TextEncoder::from_bytes(&read("text_encoder.json"), read("text_encoder.safetensors"), &read("tokenizer.json")).unwrap();
-    let prompts: Vec<String> = serde_json::from_str(&std::fs::read_to_string(fixture("text_torch.json")).unwrap()).unwrap();
-    let bytes = std::fs::read(fixture("text_torch.safetensors")).unwrap();
+    TextEncoder::from_bytes(&read("text_encoder.json"), read("text_encoder.safetensors"), &read("tokenizer.json")).unwrap()
+}
+
+/// A fixture's prompts (NAME.json) and their embeddings (NAME.safetensors, one row per prompt).
+fn fixture_embeddings(name: &str, dim: usize) -> (Vec<String>, candle_core::Tensor) {
+    let prompts: Vec<String> = serde_json::from_str(&std::fs::read_to_string(fixture(&format!("{name}.json"))).unwrap()).unwrap();
+    let bytes = std::fs::read(fixture(&format!("{name}.safetensors"))).unwrap();
     let vb = VarBuilder::from_buffered_safetensors(bytes, DType::F32, &Device::Cpu).unwrap();
-    let want = vb.get((prompts.len(), te.dim), "embeddings").unwrap();
+    let want = vb.get((prompts.len(), dim), "embeddings").unwrap();
+    (prompts, want)
+}
+
+#[test]
+fn candle_text_encoder_matches_pytorch_fixture() {
+    let te = shipped_text_encoder();
+    let (prompts, want) = fixture_embeddings("text_torch", te.dim);
     for (i, p) in prompts.iter().enumerate() {
         let got = te.encode(p).unwrap();
         let w = want.get(i).unwrap().to_vec1::<f32>().unwrap();
@@ -82,14 +93,8 @@ fn candle_text_encoder_matches_pytorch_fixture() {
 /// what quantizing and pruning cost, measured against code this project did not write.
 #[test]
 fn shipped_text_encoder_stays_close_to_the_upstream_model() {
-    let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("www/models");
-    let read =
-        |n: &str| std::fs::read(models.join(n)).unwrap_or_else(|e| panic!("{n}: {e}; run scripts/setup.sh to convert the text encoder"));
-    let te = TextEncoder::from_bytes(&read("text_encoder.json"), read("text_encoder.safetensors"), &read("tokenizer.json")).unwrap();
-    let prompts: Vec<String> = serde_json::from_str(&std::fs::read_to_string(fixture("text_upstream.json")).unwrap()).unwrap();
-    let bytes = std::fs::read(fixture("text_upstream.safetensors")).unwrap();
-    let vb = VarBuilder::from_buffered_safetensors(bytes, DType::F32, &Device::Cpu).unwrap();
-    let want = vb.get((prompts.len(), te.dim), "embeddings").unwrap();
+    let te = shipped_text_encoder();
+    let (prompts, want) = fixture_embeddings("text_upstream", te.dim);
     let mut sum = 0.0;
     for (i, p) in prompts.iter().enumerate() {
         let got = te.encode(p).unwrap();

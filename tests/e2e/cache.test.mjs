@@ -67,54 +67,44 @@ test('a second visit loads the model from the cache, with the network cut off', 
   }
 });
 
-test('a cached copy that does not match the manifest is downloaded again and replaced', { timeout: TIMEOUTS.test }, async () => {
-  const { context, page, errors } = await newPage(env.browser);
-  try {
-    const weights = manifest.files.find((f) => f.name === manifest.denoiser.weights);
-    // a same-origin page without the element (index.html would start loading at once); a
-    // JSON document makes the browser ask for /favicon.ico, which this site does not have
-    await page.route('**/favicon.ico', (route) => route.fulfill({ status: 204 }));
-    await page.goto(new URL('models/denoiser.json', env.baseUrl).href);
-    await page.evaluate(async ({ name, url }) => {
-      const cache = await caches.open(name);
-      await cache.put(url, new Response('not the weights'));
-    }, { name: CACHE, url: new URL(`models/${weights.name}`, env.baseUrl).href });
-    await openLab(page, env.baseUrl);
-    const run = await runGenerate(page, { prompt: 'a dog', steps: 2, seed: 3 });
-    assert.equal(run.outcome, 'done', run.alert);
-    assert.equal((await cachedFiles(page))[weights.name], weights.bytes, 'the bad cached copy was not replaced');
-    assert.equal(await cachedDigest(page, weights.name), weights.sha256, 'the replacement is not the manifest\'s file');
-    assertNoUnexpectedErrors(errors);
-  } finally {
-    await context.close();
-  }
-});
-
-test('a cached copy of the right size with one byte changed is caught by its sha256 and replaced', { timeout: TIMEOUTS.test }, async () => {
-  const { context, page, errors } = await newPage(env.browser);
-  try {
-    const weights = manifest.files.find((f) => f.name === manifest.denoiser.weights);
-    const good = readFileSync(path.join(WWW, 'models', weights.name));
+// A cached copy that does not match the manifest is downloaded again and replaced: a short one
+// (the size check catches it) and one of the right size with one byte changed (only the sha256 can).
+const BAD_COPIES = [
+  ['a short copy', () => Buffer.from('not the weights')],
+  ['the right size, one byte changed', (good) => {
     const bad = Buffer.from(good);
-    bad[bad.length >> 1] ^= 0x01; // same length: only the hash can tell
-    await page.route('**/favicon.ico', (route) => route.fulfill({ status: 204 }));
-    await page.goto(new URL('models/denoiser.json', env.baseUrl).href);
-    await page.evaluate(async ({ name, url, bytes }) => {
-      const cache = await caches.open(name);
-      await cache.put(url, new Response(new Uint8Array(bytes)));
-    }, { name: CACHE, url: new URL(`models/${weights.name}`, env.baseUrl).href, bytes: [...bad] });
-    const requested = [];
-    page.on('request', (r) => { if (r.url().endsWith(`/models/${weights.name}`)) requested.push(r.url()); });
-    await openLab(page, env.baseUrl);
-    const run = await runGenerate(page, { prompt: 'a dog', steps: 2, seed: 3 });
-    assert.equal(run.outcome, 'done', run.alert);
-    assert.ok(requested.length >= 1, 'the tampered cached copy was used without downloading the file');
-    assert.equal(await cachedDigest(page, weights.name), weights.sha256, 'the cache does not hold the manifest\'s bytes now');
-    assertNoUnexpectedErrors(errors);
-  } finally {
-    await context.close();
-  }
-});
+    bad[bad.length >> 1] ^= 0x01;
+    return bad;
+  }],
+];
+for (const [what, makeBad] of BAD_COPIES) {
+  test(`a cached copy that does not match the manifest (${what}) is downloaded again and replaced`, { timeout: TIMEOUTS.test }, async () => {
+    const { context, page, errors } = await newPage(env.browser);
+    try {
+      const weights = manifest.files.find((f) => f.name === manifest.denoiser.weights);
+      const bad = makeBad(readFileSync(path.join(WWW, 'models', weights.name)));
+      // a same-origin page without the element (index.html would start loading at once); a
+      // JSON document makes the browser ask for /favicon.ico, which this site does not have
+      await page.route('**/favicon.ico', (route) => route.fulfill({ status: 204 }));
+      await page.goto(new URL('models/denoiser.json', env.baseUrl).href);
+      await page.evaluate(async ({ name, url, bytes }) => {
+        const cache = await caches.open(name);
+        await cache.put(url, new Response(new Uint8Array(bytes)));
+      }, { name: CACHE, url: new URL(`models/${weights.name}`, env.baseUrl).href, bytes: [...bad] });
+      const requested = [];
+      page.on('request', (r) => { if (r.url().endsWith(`/models/${weights.name}`)) requested.push(r.url()); });
+      await openLab(page, env.baseUrl);
+      const run = await runGenerate(page, { prompt: 'a dog', steps: 2, seed: 3 });
+      assert.equal(run.outcome, 'done', run.alert);
+      assert.ok(requested.length >= 1, 'the bad cached copy was used without downloading the file');
+      assert.equal((await cachedFiles(page))[weights.name], weights.bytes, 'the bad cached copy was not replaced');
+      assert.equal(await cachedDigest(page, weights.name), weights.sha256, 'the cache does not hold the manifest\'s bytes now');
+      assertNoUnexpectedErrors(errors);
+    } finally {
+      await context.close();
+    }
+  });
+}
 
 test('a full storage quota: the picture is made, and a notice says the files are not kept', { timeout: TIMEOUTS.test }, async (t) => {
   const { context, page, errors } = await newPage(env.browser);
