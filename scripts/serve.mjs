@@ -63,21 +63,35 @@ export const CSP = [
   "connect-src 'self'",
   "img-src 'self' data: blob:",
   "style-src 'self'",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "form-action 'self'",
   'frame-ancestors *',
 ].join('; ');
 
 const gzip = promisify(gzipCallback);
 const COMPRESSIBLE = new Set(['.html', '.htm', '.js', '.mjs', '.css', '.json', '.map', '.wasm', '.txt', '.md', '.wgsl',
   '.svg', '.safetensors', '.bin']);
-const gzipCache = new Map(); // file path -> {etag, body}
+const gzipCache = new Map(); // file path -> {etag, body: Promise<Buffer>}
 
-/** The gzip body of a file, compressed once per version (etag). */
-async function gzipped(filePath, etag) {
+/**
+ * The gzip body of a file, compressed once per version (etag): concurrent first requests share
+ * one compression instead of each holding its own copy in memory.
+ */
+function gzipped(filePath, etag) {
   const hit = gzipCache.get(filePath);
   if (hit?.etag === etag) return hit.body;
-  const body = await gzip(await readFile(filePath), { level: 9 });
+  const body = readFile(filePath).then((data) => gzip(data, { level: 9 }));
   gzipCache.set(filePath, { etag, body });
+  body.catch(() => gzipCache.delete(filePath));
   return body;
+}
+
+/** The compressed length when the body is already compressed (a HEAD does not start the work). */
+async function gzippedLengthIfReady(filePath, etag) {
+  const hit = gzipCache.get(filePath);
+  if (hit?.etag !== etag) return undefined;
+  return (await hit.body).length;
 }
 
 /** Accept-Encoding names gzip (or *) without q=0. */
@@ -113,8 +127,12 @@ function sendText(res, status, text, extraHeaders = {}) {
 /** Resolves a request path to a file under `root`, or returns {status} when it cannot. */
 async function resolveFile(root, rawUrl) {
   let pathname;
+  let encoded;
   try {
-    pathname = decodeURIComponent(new URL(rawUrl, 'http://localhost').pathname);
+    const url = new URL(rawUrl, 'http://localhost');
+    if (url.host !== 'localhost') return { status: 400 }; // "//host/x": not a path of this site
+    encoded = url.pathname;
+    pathname = decodeURIComponent(encoded);
   } catch {
     return { status: 400 };
   }
@@ -129,7 +147,9 @@ async function resolveFile(root, rawUrl) {
   try {
     info = await stat(filePath);
     if (info.isDirectory()) {
-      if (!pathname.endsWith('/')) return { status: 301, location: pathname + '/' };
+      // the Location is built from the still-encoded path (any folder name is valid in a
+      // header then) and starts with exactly one "/" (a "//host" there would leave this site)
+      if (!pathname.endsWith('/')) return { status: 301, location: '/' + encoded.replace(/^\/+/, '') + '/' };
       filePath = path.join(filePath, 'index.html');
       info = await stat(filePath);
     }
@@ -153,10 +173,20 @@ async function resolveFile(root, rawUrl) {
 export async function startServer({
   port = 8080, host = '127.0.0.1', root = 'www', quiet = true, csp = process.env.DLAB_CSP === '1',
 } = {}) {
+  if (typeof host !== 'string' || !host.trim()) throw new Error('host must name an address (an empty one listens on every interface)');
   const rootAbs = await realpath(path.resolve(REPO_ROOT, root));
   const policy = csp === true ? CSP : (typeof csp === 'string' && csp ? csp : null);
 
-  const server = createServer(async (req, res) => {
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err) => {
+      // a bug must cost one request, not the server
+      if (!quiet) console.error(`${req.method} ${req.url}: ${err.stack ?? err}`);
+      if (!res.headersSent) sendText(res, 500, '500 Internal Server Error');
+      else res.destroy();
+    });
+  });
+
+  async function handle(req, res) {
     const started = Date.now();
     if (policy) res.setHeader('Content-Security-Policy', policy);
     const done = (status) => {
@@ -200,6 +230,12 @@ export async function startServer({
       res.end();
       return done(304);
     }
+    if (compress && req.method === 'HEAD') {
+      const length = await gzippedLengthIfReady(filePath, etag);
+      res.writeHead(200, { ...headers, 'Content-Encoding': 'gzip', ...(length === undefined ? {} : { 'Content-Length': length }) });
+      res.end();
+      return done(200);
+    }
     if (compress) {
       let body;
       try {
@@ -209,7 +245,7 @@ export async function startServer({
         return done(500);
       }
       res.writeHead(200, { ...headers, 'Content-Encoding': 'gzip', 'Content-Length': body.length });
-      res.end(req.method === 'HEAD' ? undefined : body);
+      res.end(body);
       return done(200);
     }
     res.writeHead(200, { ...headers, 'Content-Length': info.size });
@@ -221,7 +257,7 @@ export async function startServer({
     stream.on('error', () => res.destroy());
     stream.pipe(res);
     res.on('finish', () => done(200));
-  });
+  }
 
   await new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -256,6 +292,11 @@ function parseArgs(argv) {
   }
   if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) {
     console.error('serve.mjs: --port must be an integer from 0 to 65535');
+    process.exit(2);
+  }
+  if (typeof opts.host !== 'string' || opts.host.trim() === '') {
+    // an empty host would make node listen on every interface
+    console.error('serve.mjs: --host must name an address (e.g. 127.0.0.1, or 0.0.0.0 for every interface)');
     process.exit(2);
   }
   if (opts.quiet === undefined) opts.quiet = true;

@@ -170,3 +170,75 @@ test('sends wasm, scripts and weights gzip-compressed when asked, images and ref
   assert.equal(png.status, 200);
   assert.equal(png.headers['content-encoding'], undefined);
 });
+
+// A folder asked for without its trailing slash is redirected; the Location is the encoded path
+// with one leading "/", whatever the folder is called, and the server keeps serving.
+test('redirects to folders safely: any folder name, never to another host', { timeout: 10_000 }, async () => {
+  const { mkdtempSync, mkdirSync, rmSync, writeFileSync } = await import('node:fs');
+  const root = mkdtempSync(path.join((await import('node:os')).tmpdir(), 'dlab-serve-'));
+  mkdirSync(path.join(root, '模型'));
+  writeFileSync(path.join(root, '模型', 'index.html'), 'hi');
+  mkdirSync(path.join(root, 'models'));
+  const own = await startServer({ port: 0, root });
+  const get = (p) => new Promise((resolve, reject) => {
+    const { hostname, port } = new URL(own.url);
+    http.get({ hostname, port, path: p }, (res) => { res.resume(); resolve(res); }).on('error', reject);
+  });
+  try {
+    const cjk = await get('/%E6%A8%A1%E5%9E%8B');
+    assert.equal(cjk.statusCode, 301);
+    assert.equal(cjk.headers.location, '/%E6%A8%A1%E5%9E%8B/');
+    for (const p of ['/%2Fmodels', '//models', '///models']) {
+      const res = await get(p);
+      const location = res.headers.location ?? '';
+      assert.ok(!location.startsWith('//'), `${p}: redirected to another host (${location})`);
+      assert.ok([301, 400, 404].includes(res.statusCode), `${p}: ${res.statusCode}`);
+    }
+    assert.equal((await get('/%E6%A8%A1%E5%9E%8B/')).statusCode, 200, 'the server stopped serving');
+  } finally {
+    own.server.close();
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('concurrent first requests share one compression; HEAD compresses nothing', async () => {
+  // a file of its own, which no other test has had compressed yet
+  const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+  const root = mkdtempSync(path.join((await import('node:os')).tmpdir(), 'dlab-serve-'));
+  writeFileSync(path.join(root, 'w.bin'), Buffer.alloc(4 << 20, 'diffusion '));
+  const own = await startServer({ port: 0, root });
+  const { hostname, port } = new URL(own.url);
+  const fetchGz = (method) => new Promise((resolve, reject) => {
+    http.request({ hostname, port, path: '/w.bin', method, headers: { 'accept-encoding': 'gzip' } }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+    }).on('error', reject).end();
+  });
+  try {
+    const cold = await fetchGz('HEAD');
+    assert.equal(cold.headers['content-encoding'], 'gzip');
+    assert.equal(cold.headers['content-length'], undefined, 'a cold HEAD compressed the file to learn its length');
+    const bodies = await Promise.all([1, 2, 3, 4, 5, 6].map(() => fetchGz('GET')));
+    for (const b of bodies) assert.ok(b.body.equals(bodies[0].body));
+    const warm = await fetchGz('HEAD');
+    assert.equal(Number(warm.headers['content-length']), bodies[0].body.length);
+  } finally {
+    own.server.close();
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('an empty --host is refused instead of listening on every interface', async () => {
+  const child = spawn(process.execPath, [path.join(REPO, 'scripts/serve.mjs'), '--port', '0', '--host='], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d) => { err += d; });
+  const code = await new Promise((resolve) => child.on('exit', resolve));
+  assert.equal(code, 2);
+  assert.match(err, /--host must name an address/);
+  await assert.rejects(startServer({ port: 0, host: '' }), /host must name an address/);
+});
+
+test('the policy closes plugins, <base> and form posts to other sites', () => {
+  for (const d of ["object-src 'none'", "base-uri 'self'", "form-action 'self'"]) assert.ok(CSP.includes(d), d);
+});
