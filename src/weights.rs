@@ -36,7 +36,16 @@ pub struct Manifest {
 
 impl Manifest {
     pub fn from_json(text: &str) -> Result<Self> {
-        serde_json::from_str(text).map_err(|e| Error::Weights(format!("manifest.json: {e}")))
+        let m: Self = serde_json::from_str(text).map_err(|e| Error::Weights(format!("manifest.json: {e}")))?;
+        // one entry per file (a second would silently win), and sizes that add up without overflow
+        let mut seen = std::collections::HashSet::new();
+        if let Some(dup) = m.files.iter().find(|f| !seen.insert(f.name.as_str())) {
+            return Err(Error::Weights(format!("manifest.json lists {} twice", dup.name)));
+        }
+        if m.files.iter().try_fold(0u64, |sum, f| sum.checked_add(f.bytes)).is_none() {
+            return Err(Error::Weights("manifest.json: the file sizes add up to more than 2^64 bytes".into()));
+        }
+        Ok(m)
     }
 
     pub fn entry(&self, name: &str) -> Result<&FileEntry> {
@@ -126,9 +135,18 @@ fn dequantize(name: &str, st: &safetensors::SafeTensors, key: &str, shape: &[usi
     if scale.dtype() != safetensors::Dtype::F16 || scale.shape() != [rows] {
         return Err(Error::Weights(format!("{name}: {scale_key} must be f16 with {rows} values")));
     }
-    let scales: Vec<f32> = scale.data().chunks_exact(2).map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32()).collect();
+    let scales = finite_scales(name, &scale_key, scale.data())?;
     let per_row = raw.len() / rows;
     Ok(raw.iter().enumerate().map(|(i, &q)| q as i8 as f32 * scales[i / per_row]).collect())
+}
+
+/// f16 scales as f32, refused when one is not finite (a NaN scale would turn the picture black).
+fn finite_scales(name: &str, key: &str, raw: &[u8]) -> Result<Vec<f32>> {
+    let scales: Vec<f32> = raw.chunks_exact(2).map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32()).collect();
+    match scales.iter().position(|s| !s.is_finite()) {
+        Some(i) => Err(Error::Weights(format!("{name}: {key} has a non-finite scale ({} at {i})", scales[i]))),
+        None => Ok(scales),
+    }
 }
 
 /// NF4 matrices: uint8 [rows, cols / 2] codes (the even column in the low nibble) and
@@ -167,7 +185,7 @@ fn dequantize_nf4(name: &str, st: &safetensors::SafeTensors, key: &str, shape: &
     {
         return Err(Error::Weights(format!("{name}: {scale_key} must be f16 [{rows}, groups] with groups dividing {cols}")));
     }
-    let scales: Vec<f32> = scale.data().chunks_exact(2).map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32()).collect();
+    let scales = finite_scales(name, &scale_key, scale.data())?;
     let group = cols / groups;
     let mut data = Vec::with_capacity(rows * cols);
     for (i, byte) in raw.iter().enumerate() {
@@ -228,6 +246,35 @@ mod tests {
         assert!(!map.contains_key("w.qscale"));
         let no_scale = file(&[("w", Dtype::I8, vec![2, 3], vec![0; 6])]);
         assert!(read_safetensors("x", &no_scale).unwrap_err().to_string().contains("has no w.qscale"));
+    }
+
+    #[test]
+    fn non_finite_scales_are_refused() {
+        for bad in [f32::NAN, f32::INFINITY] {
+            let int8 = file(&[("w", Dtype::I8, vec![2, 1], vec![1, 2]), ("w.qscale", Dtype::F16, vec![2], f16_bytes(&[0.5, bad]))]);
+            let e = read_safetensors("x", &int8).unwrap_err().to_string();
+            assert!(e.contains("w.qscale has a non-finite scale"), "{e}");
+            let nf4 = file(&[("w", Dtype::U8, vec![1, 1], vec![0x10]), ("w.nf4scale", Dtype::F16, vec![1, 1], f16_bytes(&[bad]))]);
+            let e = read_safetensors("x", &nf4).unwrap_err().to_string();
+            assert!(e.contains("w.nf4scale has a non-finite scale"), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_manifest_with_a_file_twice_or_sizes_past_u64_is_refused() {
+        let entry = |name: &str, bytes: u64| format!(r#"{{"name": "{name}", "bytes": {bytes}, "sha256": "00"}}"#);
+        let manifest = |files: &[String]| {
+            format!(
+                r#"{{"denoiser": {{"config": "c", "weights": "a"}}, "text_encoder": {{"config": "c", "weights": "b"}}, "files": [{}]}}"#,
+                files.join(",")
+            )
+        };
+        let real = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/www/models/manifest.json")).unwrap();
+        assert!(Manifest::from_json(&real).is_ok());
+        let twice = Manifest::from_json(&manifest(&[entry("a", 1), entry("a", 2)])).err().map(|e| e.to_string());
+        assert!(twice.as_deref().is_some_and(|e| e.contains("lists a twice")), "{twice:?}");
+        let huge = Manifest::from_json(&manifest(&[entry("a", u64::MAX), entry("b", 1)])).err().map(|e| e.to_string());
+        assert!(huge.as_deref().is_some_and(|e| e.contains("more than 2^64")), "{huge:?}");
     }
 
     #[test]

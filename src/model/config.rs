@@ -35,6 +35,9 @@ impl UNetConfig {
         if !self.image_size.is_multiple_of(1 << (self.channels.len() - 1)) {
             return bad("image_size must be divisible by 2^(levels-1)");
         }
+        if self.groups == 0 || self.train_timesteps == 0 || self.time_freq_dim == 0 {
+            return bad("groups, train_timesteps and time_freq_dim must be at least 1");
+        }
         if self.channels.iter().any(|c| c % self.groups != 0) {
             return bad("every channel count must be divisible by groups");
         }
@@ -92,6 +95,19 @@ impl UNetConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn zero_groups_or_timesteps_are_refused_not_a_division_by_zero() {
+        let shipped = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/www/models/denoiser.json")).unwrap();
+        assert!(UNetConfig::from_json(&shipped).is_ok());
+        for field in ["groups", "train_timesteps", "time_freq_dim"] {
+            let mut v: serde_json::Value = serde_json::from_str(&shipped).unwrap();
+            v[field] = 0.into();
+            let e = UNetConfig::from_json(&v.to_string()).unwrap_err();
+            assert!(e.to_string().contains("must be at least 1"), "{field}: {e}");
+            assert_eq!(e.code(), "weights");
+        }
+    }
 
     #[test]
     fn flops_of_a_one_level_net_by_hand() {
