@@ -55,14 +55,18 @@ function benchManifest(log) {
   const teacher = path.join(WWW, 'models', real.denoiser.weights);
   const standIn = path.join(BUILD, 'student-standin.safetensors');
   if (mtime(standIn) < mtime(teacher)) copyFileSync(teacher, standIn);
-  const up = (name) => `../models/${name}`;
-  const files = real.files.map((f) => ({ ...f, name: up(f.name) }));
+  // manifests name plain files beside them (src/weights.rs refuses paths): copy the real ones here
+  for (const f of real.files) {
+    const to = path.join(BUILD, f.name);
+    if (mtime(to) < mtime(path.join(WWW, 'models', f.name))) copyFileSync(path.join(WWW, 'models', f.name), to);
+  }
+  const files = [...real.files];
   const bytes = readFileSync(standIn);
   files.push({ name: 'student-standin.safetensors', bytes: bytes.length, sha256: sha256(bytes) });
   const manifest = {
-    denoiser: { config: up(real.denoiser.config), weights: up(real.denoiser.weights) },
-    student: { config: up(real.denoiser.config), weights: 'student-standin.safetensors' },
-    text_encoder: Object.fromEntries(Object.entries(real.text_encoder).map(([k, v]) => [k, up(v)])),
+    denoiser: real.denoiser,
+    student: { config: real.denoiser.config, weights: 'student-standin.safetensors' },
+    text_encoder: real.text_encoder,
     files,
   };
   writeFileSync(path.join(BUILD, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');

@@ -38,6 +38,13 @@ impl Manifest {
     pub fn from_json(text: &str) -> Result<Self> {
         let m: Self = serde_json::from_str(text).map_err(|e| Error::Weights(format!("manifest.json: {e}")))?;
         // one entry per file (a second would silently win), and sizes that add up without overflow
+        // plain names in the manifest's own folder: no URL, no path, no query (the page fetches
+        // them next to the manifest, the CLI reads them from its --models folder)
+        let plain =
+            |n: &str| !n.is_empty() && !n.starts_with('.') && n.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        if let Some(bad) = m.files.iter().find(|f| !plain(&f.name)) {
+            return Err(Error::Weights(format!("manifest.json: {:?} is not a plain file name (letters, digits, '.', '_', '-')", bad.name)));
+        }
         let mut seen = std::collections::HashSet::new();
         if let Some(dup) = m.files.iter().find(|f| !seen.insert(f.name.as_str())) {
             return Err(Error::Weights(format!("manifest.json lists {} twice", dup.name)));
@@ -275,6 +282,10 @@ mod tests {
         assert!(twice.as_deref().is_some_and(|e| e.contains("lists a twice")), "{twice:?}");
         let huge = Manifest::from_json(&manifest(&[entry("a", u64::MAX), entry("b", 1)])).err().map(|e| e.to_string());
         assert!(huge.as_deref().is_some_and(|e| e.contains("more than 2^64")), "{huge:?}");
+        for name in ["../a", "/dev/zero", "https://x.org/a", "a?b=1", "sub/a", ".hidden", "", "a b"] {
+            let e = Manifest::from_json(&manifest(&[entry(name, 1)])).err().map(|e| e.to_string());
+            assert!(e.as_deref().is_some_and(|e| e.contains("is not a plain file name")), "{name:?}: {e:?}");
+        }
     }
 
     #[test]
