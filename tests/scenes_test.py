@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts" / "train"))
-from diffusion_lab.scenes import (FRAMES, HELD_OUT_FRAMES, SCENES, SHOWCASE, Painter, caption,  # noqa: E402
+from diffusion_lab.scenes import (FRAMES, HELD_OUT_FRAMES, SCENES, SHOWCASE, Painter, caption, everyday_nouns,  # noqa: E402
                                   held_out_combo, load_concepts, np_de, np_en, random_spec)
 
 nm = sys.argv[1]
 concepts = load_concepts(nm)
-nouns = [h for h in concepts if concepts[h]["noun"]]
+nouns = everyday_nouns(concepts)
 groups = {c["group"] for c in concepts.values()}
 assert len(concepts) >= 1200, len(concepts)
 assert {0, 1, 3, 4, 5, 6, 7, 8} == groups, groups

@@ -16,7 +16,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
-from .scenes import COLOUR_NAMES, PLACES, SCENE_NAMES, Painter, load_concepts
+from .scenes import COLOUR_NAMES, PLACES, SCENE_NAMES, Painter, everyday_nouns, load_concepts
 
 SCENE_CLASSES = ["none"] + SCENE_NAMES
 
@@ -80,7 +80,7 @@ def main():
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     concepts = load_concepts(a.node_modules)
-    nouns = [h for h in concepts if concepts[h]["noun"]]
+    nouns = everyday_nouns(concepts)
     painter = Painter(a.node_modules, concepts)
     model = Detector(len(nouns))
     opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)

@@ -19,7 +19,7 @@ import torch
 
 from .detector import SCENE_CLASSES, load as load_detector, random_labelled_spec, to_tensor
 from .quantize import load_torch
-from .scenes import HELD_OUT_FRAMES, SCENE_NAMES, Painter, caption, held_out_combo, load_concepts
+from .scenes import HELD_OUT_FRAMES, SCENE_NAMES, Painter, caption, everyday_nouns, held_out_combo, load_concepts
 from .schedule import alphas_cumprod
 from .text_encoder import TextEncoder
 from .train import sample_ddim
@@ -55,7 +55,7 @@ LEARNER = [
 
 def held_out_sets(concepts, rng, n):
     """`n` prompts per language for each held-out set: (set, lang, prompt, hexcode, scene)."""
-    nouns = [h for h in concepts if concepts[h]["noun"]]
+    nouns = everyday_nouns(concepts)
     out = []
     for lang in ("de", "en"):
         for name, wanted in (("held-out wordings", False), ("held-out combinations", True)):

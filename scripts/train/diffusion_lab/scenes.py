@@ -9,7 +9,7 @@ Objects: every emoji of the groups that name a thing (smileys, people without sk
 & nature, food & drink, travel & places, activities, objects, symbols), in Noto and Twemoji.
 Scenes: drawn procedurally (sky gradients, horizon, ground, water, sand, snow, buildings, stars)
 and decorated with emoji props (trees, clouds, sun, moon, cacti, palms).
-Held out from training, for `eval_prompts`: two caption frames per language, and object x scene
+Held out from training, for scene_eval.py: two caption frames per language, and object x scene
 combinations (`held_out_combo`).
 The bank also holds the captions of PREVIEW (training's sample grids), embedded, never trained.
 Usage: python -m diffusion_lab.scenes NODE_MODULES MODELS_DIR OUT.npz [--specs 50000] [--grid PNG]
@@ -108,6 +108,11 @@ def load_concepts(node_modules):
         if "en" in labels[h] and "de" in labels[h] and all(find_image(nm, s, h) for s in SOURCES):
             out[h] = {**labels[h], "noun": lex.get(h)}
     return out
+
+
+def everyday_nouns(concepts):
+    """The objects with a lexicon noun (the ones learners type, and the detector's classes), in order."""
+    return [h for h in concepts if concepts[h]["noun"]]
 
 
 # ---- captions ---------------------------------------------------------------------------------
@@ -478,8 +483,7 @@ def build_bank(node_modules, models_dir, out, n_specs, size=32, seed=0):
     """Draws `n_specs` training specs, two captions each (either language), embeds every caption
     with the shipped text encoder, and saves specs (JSON), caption ids and embeddings."""
     concepts = load_concepts(node_modules)
-    everything = list(concepts)
-    core = [h for h in everything if concepts[h]["noun"]]
+    everything, core = list(concepts), everyday_nouns(concepts)
     rng = np.random.default_rng(seed)
     specs, pairs, texts, index = [], [], [], {}
     for _ in range(n_specs):
@@ -514,8 +518,7 @@ def main():
     a = ap.parse_args()
     if a.grid:
         concepts = load_concepts(a.node_modules)
-        everything = list(concepts)
-        core = [h for h in everything if concepts[h]["noun"]]
+        everything, core = list(concepts), everyday_nouns(concepts)
         painter = Painter(a.node_modules, concepts, a.size)
         rng = np.random.default_rng(1)
         specs = [random_spec(concepts, core, everything, rng) for _ in range(64)]
