@@ -19,8 +19,14 @@
 //   sampler     "ddim" | "dpm": the teacher's sampler (default: the teacher's)
 //   model-url   manifest URL (default "./models/manifest.json" next to this module);
 //               relative values are resolved against the page
+//   forward-t   the forward view's noise level t (0..999, default 500)
+//   forward-seed  the forward view's noise seed (default 1)
+//   examples    example prompts to click, separated by "|" (default: the language's own; "" for none)
+//   lock        controls the learner cannot change: any of "prompt seed steps model guidance mode"
+//   share-url   the page "Link to this view" points to (default: embed.html next to this module)
 //   force-cpu   (boolean) skip WebGPU and use the CPU path
 //   autoload    (boolean) download the model as soon as the element is on the page
+//   autorun     (boolean) make the view's picture as soon as the element is on the page
 //
 // Methods
 //   generate() → Promise of the `done` detail; rejects with an Error (kind, code, message)
@@ -33,6 +39,7 @@
 //   forward  {t, seed, prompt, alphaBar, noiseError}
 //   cancel   {kind, step, total}                     a run stopped by cancel()
 //   modechange {mode}                               the learner picked another tab
+//   share    {url, copied}                          "Link to this view" made a link
 //   error    {message, kind, code}   kind: "input" | "load" | "generate" | "forward" | "worker";
 //                                    code: "input" | "weights" | "gpu" | "busy" | "other" | …
 //
@@ -48,19 +55,19 @@ import { Timeline } from './lab/timeline.js';
 import { ForwardPanel } from './lab/forward.js';
 import { ComparePanel } from './lab/compare.js';
 import { drawRgba } from './lab/draw.js';
+import { LIMITS } from './lab/limits.js';
+import { Presets } from './lab/presets.js';
+import { ShareLink } from './lab/share.js';
+
+export { LIMITS };
 
 const DEFAULT_MODEL_URL = new URL('./models/manifest.json', import.meta.url).href;
-
-export const LIMITS = Object.freeze({
-  stepsMin: 1,
-  stepsMax: 100,
-  promptMaxChars: 1000,
-  seedMax: Number.MAX_SAFE_INTEGER, // 2^53 - 1: the largest integer a JS number carries exactly
-  guidanceMin: 0,
-  guidanceMax: 20,
-});
 const DEFAULT_SEED = 1;
 export const MODES = Object.freeze(['reverse', 'forward', 'compare']);
+// The attributes that make a view: embed.html takes them from its URL, "Link to this view" writes them.
+export const VIEW_ATTRIBUTES = Object.freeze([
+  'mode', 'model', 'prompt', 'steps', 'seed', 'guidance', 'sampler', 'forward-t', 'forward-seed', 'examples', 'lock',
+]);
 const MODEL_KINDS = ['student', 'teacher'];
 const SAMPLERS = ['ddim', 'dpm'];
 
@@ -98,7 +105,7 @@ function randomSeed() {
 
 export class DiffusionLabElement extends HTMLElement {
   static get observedAttributes() {
-    return ['lang', 'mode', 'model', 'prompt', 'steps', 'seed', 'guidance', 'sampler', 'model-url', 'force-cpu', 'autoload'];
+    return ['lang', ...VIEW_ATTRIBUTES, 'model-url', 'force-cpu', 'autoload', 'autorun', 'share-url'];
   }
 
   constructor() {
@@ -156,12 +163,16 @@ export class DiffusionLabElement extends HTMLElement {
     this.timeline = new Timeline(this);
     this.forwardPanel = new ForwardPanel(this);
     this.comparePanel = new ComparePanel(this);
+    this.presets = new Presets(this);
+    this.shareLink = new ShareLink(this);
     this._wire();
 
     this.setStatus('statusIdle');
     this._applyModelAttr();
     this._applySeedAttr();
     this._selectMode('reverse');
+    this._applyForwardAttrs();
+    this.presets.applyLock();
     this._relocalize();
     this._renderButtons();
   }
@@ -191,6 +202,7 @@ export class DiffusionLabElement extends HTMLElement {
       tab.addEventListener('click', () => this._selectMode(tab.dataset.mode));
     }
     tabs.addEventListener('keydown', (event) => {
+      if (this.presets.isLocked('mode')) return;
       const list = [...tabs.querySelectorAll('[role="tab"]')];
       const i = list.findIndex((t) => t.dataset.mode === this._mode);
       const next = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: list.length - 1 }[event.key];
@@ -202,7 +214,8 @@ export class DiffusionLabElement extends HTMLElement {
   }
 
   connectedCallback() {
-    if (this.hasAttribute('autoload')) this._autoload();
+    if (this.hasAttribute('autorun')) this._autorun();
+    else if (this.hasAttribute('autoload')) this._autoload();
   }
 
   disconnectedCallback() {
@@ -242,6 +255,19 @@ export class DiffusionLabElement extends HTMLElement {
       case 'autoload':
         if (value !== null && this.isConnected) this._autoload();
         break;
+      case 'autorun':
+        if (value !== null && this.isConnected) this._autorun();
+        break;
+      case 'forward-t':
+      case 'forward-seed':
+        this._applyForwardAttrs();
+        break;
+      case 'examples':
+        this.presets.renderExamples();
+        break;
+      case 'lock':
+        this.presets.applyLock();
+        break;
       case 'model-url':
       case 'force-cpu':
         // Another model or backend: the next run loads it (its worker is shared per manifest).
@@ -277,6 +303,7 @@ export class DiffusionLabElement extends HTMLElement {
   get modelsKnown() { return Boolean(this._models); }
   get cancellable() { return Boolean(this._job); }
   get reducedMotion() { return Boolean(this._motion?.matches); }
+  get limits() { return LIMITS; }
 
   get modelUrl() {
     const attr = this.getAttribute('model-url');
@@ -302,7 +329,39 @@ export class DiffusionLabElement extends HTMLElement {
     return this._enqueue(() => this._generate(values));
   }
 
-  /** Runs the student and the teacher on the compare view's prompt and seed. */
+  /** An example prompt was clicked: it becomes the prompt, and the picture is made. */
+  useExample(prompt) {
+    if (this.presets.isLocked('prompt')) return Promise.resolve(null);
+    this.el.prompt.value = prompt;
+    this.el.prompt.removeAttribute('aria-invalid');
+    this.comparePanel.syncFrom({ prompt, seed: this.el.seed.value });
+    if (this._mode !== 'reverse' && !this.presets.isLocked('mode')) this._selectMode('reverse');
+    const run = this._mode === 'compare' ? this.compare() : this.generate();
+    return run.catch(() => null);
+  }
+
+  /** The view as attribute values, for "Link to this view" (null: not part of this view). */
+  viewState() {
+    const fwd = this.forwardPanel.state();
+    const teacherGuidance = this.models[this._modelKind]?.guidance != null ? this.el.guidance.value.trim() : null;
+    return {
+      mode: this._mode,
+      model: this._modelKind,
+      prompt: this._mode === 'compare' ? this.comparePanel.el.prompt.value.trim() : this.el.prompt.value.trim(),
+      steps: this.el.steps.value.trim(),
+      seed: this._mode === 'compare' ? this.comparePanel.el.seed.value.trim() : this.el.seed.value.trim(),
+      guidance: teacherGuidance,
+      sampler: this._samplerAttr(),
+      'forward-t': fwd.t,
+      'forward-seed': fwd.seed,
+      examples: this.getAttribute('examples'),
+      lock: this.presets.locked.size ? [...this.presets.locked].join(' ') : null,
+      // a link to a picture shows the picture: the view that had one runs again on opening
+      autorun: (this._mode === 'reverse' && this.lastImage) || (this._mode === 'compare' && this.comparePanel.hasResult) ? '1' : null,
+    };
+  }
+
+  /** Runs the compare view's student and teacher on its prompt and seed. */
   compare() {
     let values;
     try {
@@ -557,6 +616,15 @@ export class DiffusionLabElement extends HTMLElement {
     this.emit('step', { index: s.index, total: s.total, t: s.t, ms: s.ms, panel: 'reverse', model });
   }
 
+  /** `autorun`: the view shows its result when it opens (the forward view computes on its own). */
+  _autorun() {
+    if (this._autorunStarted) return;
+    this._autorunStarted = true;
+    const run = this._mode === 'compare' ? () => this.compare() : this._mode === 'reverse' ? () => this.generate() : null;
+    if (run) run().catch(() => {});
+    else this._autoload();
+  }
+
   _autoload() {
     if (this._autoloadStarted) return;
     this._autoloadStarted = true;
@@ -574,7 +642,8 @@ export class DiffusionLabElement extends HTMLElement {
 
   // -- settings: attributes, model, steps, guidance ---------------------------------------------
 
-  _note(name, note) {
+  /** Shows (or, with null, drops) why an attribute's value was ignored. */
+  noteSetting(name, note) {
     if (note) this._notes.set(name, note);
     else this._notes.delete(name);
     this._renderNotes();
@@ -608,7 +677,7 @@ export class DiffusionLabElement extends HTMLElement {
         kind = value;
       }
     }
-    this._note('model', note);
+    this.noteSetting('model', note);
     this._setModel(kind);
   }
 
@@ -649,16 +718,16 @@ export class DiffusionLabElement extends HTMLElement {
     if (this._source.steps === 'user') return;
     const raw = this.getAttribute('steps');
     if (raw === null || raw.trim() === '' || this._source.steps === 'model') {
-      this._note('steps', null);
+      this.noteSetting('steps', null);
       steps.value = String(spec.steps);
       return;
     }
     const value = parseWhole(raw);
     if (value === null || value < LIMITS.stepsMin || value > max) {
-      this._note('steps', { value: raw, why: 'whyWhole', whyParams: { min: LIMITS.stepsMin, max }, fallback: spec.steps });
+      this.noteSetting('steps', { value: raw, why: 'whyWhole', whyParams: { min: LIMITS.stepsMin, max }, fallback: spec.steps });
       steps.value = String(spec.steps);
     } else {
-      this._note('steps', null);
+      this.noteSetting('steps', null);
       steps.value = String(value);
     }
   }
@@ -667,7 +736,7 @@ export class DiffusionLabElement extends HTMLElement {
     const raw = this.getAttribute('seed');
     const value = raw === null ? DEFAULT_SEED : parseWhole(raw);
     const ok = value !== null && value <= LIMITS.seedMax;
-    this._note('seed', ok ? null : { value: raw, why: 'whyWhole', whyParams: { min: 0, max: LIMITS.seedMax }, fallback: DEFAULT_SEED });
+    this.noteSetting('seed', ok ? null : { value: raw, why: 'whyWhole', whyParams: { min: 0, max: LIMITS.seedMax }, fallback: DEFAULT_SEED });
     this.el.seed.value = String(ok ? value : DEFAULT_SEED);
     this.el.seed.removeAttribute('aria-invalid');
     this.comparePanel.syncFrom({ prompt: this.el.prompt.value, seed: this.el.seed.value });
@@ -690,7 +759,7 @@ export class DiffusionLabElement extends HTMLElement {
         attrValue = v;
       }
     }
-    this._note('guidance', note);
+    this.noteSetting('guidance', note);
     if (spec.guidance == null) {
       // The student: guidance is baked into its weights.
       guidance.disabled = true;
@@ -715,7 +784,30 @@ export class DiffusionLabElement extends HTMLElement {
   _applySamplerAttr() {
     const raw = this.getAttribute('sampler');
     const bad = raw !== null && raw.trim() !== '' && !this._samplerAttr();
-    this._note('sampler', bad ? { value: raw, why: 'whyOneOf', whyParams: { list: SAMPLERS.join(', ') }, fallback: this.models.teacher.sampler } : null);
+    this.noteSetting('sampler', bad ? { value: raw, why: 'whyOneOf', whyParams: { list: SAMPLERS.join(', ') }, fallback: this.models.teacher.sampler } : null);
+  }
+
+  _applyForwardAttrs() {
+    const check = (name, max) => {
+      const raw = this.getAttribute(name);
+      if (raw === null || raw.trim() === '') return this.noteSetting(name, null);
+      const value = parseWhole(raw);
+      const ok = value !== null && value <= max;
+      this.noteSetting(name, ok ? null : { value: raw, why: 'whyWhole', whyParams: { min: 0, max }, fallback: this.t('fallbackUnchanged') });
+      if (ok) this.forwardPanel.preset(name === 'forward-t' ? { t: value } : { seed: value });
+    };
+    check('forward-t', LIMITS.forwardTMax);
+    check('forward-seed', LIMITS.seedMax);
+  }
+
+  /** Locked controls: read-only inputs (Presets), the model menu, the other tabs, the dice. */
+  renderLocks() {
+    const lockMode = this.presets.isLocked('mode');
+    for (const tab of this.el.tabs.querySelectorAll('[role="tab"]')) {
+      tab.disabled = lockMode && tab.dataset.mode !== this._mode;
+    }
+    this.el.model.disabled = this.presets.isLocked('model');
+    this._renderButtons();
   }
 
   _applyModeAttr() {
@@ -727,7 +819,7 @@ export class DiffusionLabElement extends HTMLElement {
       if (MODES.includes(value)) mode = value;
       else note = { value: raw, why: 'whyOneOf', whyParams: { list: MODES.join(', ') }, fallback: mode };
     }
-    this._note('mode', note);
+    this.noteSetting('mode', note);
     this._selectMode(mode);
   }
 
@@ -752,6 +844,7 @@ export class DiffusionLabElement extends HTMLElement {
       if (this._info) this._showBackend();
     }
     if (mode !== 'reverse') this.timeline.stop();
+    if (this.presets) this.renderLocks();
     if (mode === 'compare') this.comparePanel.syncFrom({ prompt: this.el.prompt.value, seed: this.el.seed.value });
     if (mode === 'forward') this.forwardPanel.activate().catch((err) => this.fail(err));
     else this.forwardPanel.deactivate();
@@ -810,6 +903,7 @@ export class DiffusionLabElement extends HTMLElement {
     this._renderProgress();
     this._renderAlert();
     this._renderButtons();
+    this.presets?.renderExamples();
     this.forwardPanel?.relocalize();
     this.comparePanel?.relocalize();
   }
@@ -824,7 +918,8 @@ export class DiffusionLabElement extends HTMLElement {
     button.disabled = busy;
     this.loc.text(button, busy ? 'working' : 'generate');
     cancel.disabled = !this._job;
-    this.el.dice.disabled = busy;
+    this.el.dice.disabled = busy || Boolean(this.presets?.isLocked('seed'));
+    this.presets?.renderButtons();
     this.comparePanel?.updateButtons();
   }
 

@@ -10,7 +10,7 @@
 //
 // Bump VERSION when the list below changes; an old version's cache is deleted on activation.
 
-const VERSION = 'v1';
+const VERSION = 'v2';
 const CACHE = `diffusion-lab-page-${VERSION}`;
 const PREFIX = 'diffusion-lab-page-';
 
@@ -22,6 +22,8 @@ const PAGE_FILES = [
   'embed.css',
   'page.js',
   'embed.js',
+  'embed-height.js',
+  'embed-resize.js',
   'sw-register.js',
   'diffusion-lab.js',
   'i18n.js',
@@ -30,6 +32,9 @@ const PAGE_FILES = [
   'lab/compare.js',
   'lab/draw.js',
   'lab/forward.js',
+  'lab/limits.js',
+  'lab/presets.js',
+  'lab/share.js',
   'lab/styles.js',
   'lab/template.js',
   'lab/timeline.js',

@@ -99,6 +99,7 @@ export class ComparePanel {
     };
     this.cols = { student: new Column(host, 'student'), teacher: new Column(host, 'teacher') };
     this.edited = { prompt: false, seed: false, steps: false };
+    this.hasResult = false;       // both columns show a finished picture
     for (const name of ['prompt', 'seed', 'steps']) {
       const input = this.el[name];
       input.addEventListener('input', () => {
@@ -155,6 +156,7 @@ export class ComparePanel {
     h.setBusy(true);
     h.clearAlert();
     this.el.summary.textContent = '';
+    this.hasResult = false;
     this.cols.student.reset();
     this.cols.teacher.reset();
     try {
@@ -175,6 +177,7 @@ export class ComparePanel {
       });
       h.setStatus('statusCompareDone');
       const detail = { prompt, seed, student, teacher };
+      this.hasResult = true;
       h.emit('compare', detail);
       return detail;
     } catch (err) {

@@ -189,6 +189,19 @@ export class ForwardPanel {
     };
   }
 
+  /** Sets the noise level and/or the noise seed (the `forward-t` and `forward-seed` attributes). */
+  preset({ t, seed }) {
+    if (t !== undefined) this.el.t.value = String(t);
+    if (seed !== undefined) this.el.seed.value = String(seed);
+    this.request();
+  }
+
+  /** The slider and seed as a shared view carries them. */
+  state() {
+    const seed = this.el.seed.value.trim();
+    return { t: String(Math.round(Number(this.el.t.value) || 0)), seed: /^\d+$/.test(seed) ? seed : null };
+  }
+
   /** Asks for the current settings; only the latest wish is kept while a request runs. */
   request({ now = false } = {}) {
     this.updateTLabel();

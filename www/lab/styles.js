@@ -179,6 +179,10 @@ button svg { display: block; margin: auto; }
 .strip .thumb.current { border-color: var(--dl-accent); }
 .strip canvas { width: 40px; border-radius: 3px; }
 .export { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; }
+.examples { display: flex; flex-wrap: wrap; gap: 0.35rem; align-items: center; margin-top: 0.35rem; }
+.examples button { padding: 0.2rem 0.6rem; border-radius: 999px; font-size: 0.9em; }
+.share { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; }
+.share input { flex: 1 1 16rem; min-width: 0; }
 
 /* forward process */
 .fwd-views { display: grid; gap: 0.75rem; grid-template-columns: repeat(auto-fill, minmax(min(100%, 7.5rem), 1fr)); }

@@ -51,6 +51,9 @@ export const HTML = `
         <input id="prompt" name="prompt" type="text" autocomplete="off" dir="auto"
                aria-describedby="prompt-hint" data-i18n-placeholder="promptPlaceholder">
         <p class="hint" id="prompt-hint" data-i18n="promptHint"></p>
+        <div class="examples" id="examples" role="group" aria-labelledby="examples-label" hidden>
+          <span class="label" id="examples-label" data-i18n="examplesLabel"></span>
+        </div>
       </div>
       <div class="field">
         <label for="model" data-i18n="modelLabel"></label>
@@ -206,6 +209,11 @@ export const HTML = `
   <div class="messages" id="messages">
     <p class="status" id="status" role="status" aria-live="polite"></p>
     <p class="alert" id="alert" role="alert" part="alert"></p>
+  </div>
+  <div class="share" role="group" aria-labelledby="share-button">
+    <button type="button" id="share-button" class="secondary" data-i18n="shareButton"></button>
+    <input id="share-link" type="text" readonly hidden data-i18n-aria="shareLinkLabel">
+    <span class="hint" id="share-status" role="status" aria-live="polite"></span>
   </div>
   <details class="credits" part="credits">
     <summary data-i18n="creditsTitle"></summary>

@@ -1,0 +1,10 @@
+// The limits the element checks its inputs against (the Rust Lab checks the same ones again).
+export const LIMITS = Object.freeze({
+  stepsMin: 1,
+  stepsMax: 100,
+  promptMaxChars: 1000,
+  seedMax: Number.MAX_SAFE_INTEGER, // 2^53 - 1: the largest integer a JS number carries exactly
+  guidanceMin: 0,
+  guidanceMax: 20,
+  forwardTMax: 999,
+});
