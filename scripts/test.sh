@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 echo "[test] formatting and syntax: cargo fmt --check (rustfmt.toml), node --check on every JS file"
 cargo fmt --check
-git ls-files -z 'www/*.js' 'www/*.mjs' 'tests/*.mjs' 'scripts/*.mjs' | xargs -0 -n 1 node --check
+git ls-files -z 'www/*.js' 'www/*.mjs' 'tests/*.mjs' 'tests/*.js' 'scripts/*.mjs' 'scripts/*.js' | xargs -0 -n 1 node --check
 echo "[test] cargo test (unit, fixtures, GPU parity on lavapipe)"
 cargo test --features cli -- --nocapture --test-threads=1
 echo "[test] the model-building path: data set, teacher, student, candle loads them"

@@ -44,6 +44,9 @@
 // error does: the GPU device is lost or broken for good, so the Lab is dropped ('dropped': true)
 // and the next 'load' builds a new one.
 
+// The module's binary, named here so that a course-platform package can rename it (scripts/package.py):
+// learning platforms accept only some file types in an upload.
+const WASM_FILE = './pkg/diffusion_lab_bg.wasm';
 let wasm = null;          // the imported module ./pkg/diffusion_lab.js after init()
 let initPromise = null;   // shared while init() runs; reset on failure so a retry can try again
 let lab = null;           // the one Lab instance
@@ -113,7 +116,7 @@ async function ensureWasm() {
       } catch (err) {
         throw new Error(`could not load the WebAssembly module ./pkg/diffusion_lab.js (${errorMessage(err)})`);
       }
-      await mod.default();
+      await mod.default({ module_or_path: new URL(WASM_FILE, import.meta.url) });
       return mod;
     })();
   }
