@@ -189,9 +189,10 @@ test('the SCORM package in a player: initialise, incomplete, completed after a p
   }
 });
 
-test('the SCORM start page without a player, the ILIAS module and the H5P content type all make a picture', { timeout: TIMEOUTS.test }, async (t) => {
+test('the site, the SCORM start page without a player, the ILIAS module and the H5P content type each make a picture', { timeout: TIMEOUTS.test }, async (t) => {
   const base = await serve();
   for (const [what, url, pathEnd] of [
+    ['site from its folder', 'site/embed.html?lang=de&prompt=Ein%20Hund%20im%20Park', '/site/embed.html'],
     ['SCORM page alone', 'scorm12/scorm.html', '/scorm12/scorm.html'],
     ['ILIAS module', 'ilias/index.html', '/ilias/index.html'],
     ['H5P content', 'player/h5p-player.html?h5p=../h5p', '/player/h5p-player.html'],
