@@ -87,6 +87,36 @@ pub struct GenerateOptions {
     pub sampler: Option<String>,
 }
 
+/// The field names serde reads for `T` (what its `deserialize_struct` is told, renames applied):
+/// serde-wasm-bindgen reads only these keys of a JS object and never reports the others, so the
+/// wasm API checks option keys against this list.
+pub fn field_names<T: for<'de> Deserialize<'de>>() -> &'static [&'static str] {
+    use serde::de::{self, Visitor};
+    struct Probe(Option<&'static [&'static str]>);
+    impl<'de> de::Deserializer<'de> for &mut Probe {
+        type Error = de::value::Error;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> std::result::Result<V::Value, Self::Error> {
+            Err(de::Error::custom("not a struct"))
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> std::result::Result<V::Value, Self::Error> {
+            self.0 = Some(fields);
+            Err(de::Error::custom("probed"))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option unit
+            unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
+        }
+    }
+    let mut probe = Probe(None);
+    let _ = T::deserialize(&mut probe);
+    probe.0.unwrap_or(&[])
+}
+
 /// Options checked and converted: every way a number can be wrong gets its own message.
 #[derive(Debug, Clone, Copy)]
 pub struct ValidOptions {
@@ -437,6 +467,8 @@ mod tests {
 
     #[test]
     fn options_are_validated_with_messages() {
+        assert_eq!(field_names::<GenerateOptions>(), ["model", "steps", "seed", "guidance", "sampler"]);
+        assert_eq!(field_names::<u32>(), [] as [&str; 0]);
         let ok = GenerateOptions::default().validate(true).unwrap();
         assert_eq!((ok.model, ok.steps, ok.seed, ok.guidance, ok.sampler), (ModelKind::Student, 4, 0, None, SamplerKind::Ddim));
         let ok = GenerateOptions::default().validate(false).unwrap();

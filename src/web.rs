@@ -97,8 +97,12 @@ fn describe(e: &JsValue) -> String {
     e.dyn_ref::<js_sys::Error>().map_or_else(|| format!("{e:?}"), |e| String::from(e.message()))
 }
 
-/// Downloads `url` chunk by chunk, calling `on_bytes(n)` as bytes arrive.
-async fn download(url: &str, mut on_bytes: impl FnMut(usize)) -> Result<Vec<u8>, JsValue> {
+/// A manifest is a few hundred bytes; anything past this is not one (and must not fill the memory).
+const MANIFEST_MAX_BYTES: usize = 1 << 20;
+
+/// Downloads `url` chunk by chunk, calling `on_bytes(n)` as bytes arrive; a body longer than
+/// `max_bytes` (the manifest's size for a model file) is cut off with an error, not buffered.
+async fn download(url: &str, max_bytes: usize, mut on_bytes: impl FnMut(usize)) -> Result<Vec<u8>, JsValue> {
     let resp = fetch(url).await?;
     let body = resp.body().ok_or_else(|| js_error(format!("{url}: empty response body")))?;
     let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().dyn_into()?;
@@ -110,6 +114,10 @@ async fn download(url: &str, mut on_bytes: impl FnMut(usize)) -> Result<Vec<u8>,
         }
         let bytes: Uint8Array = Reflect::get(&chunk, &"value".into())?.dyn_into()?;
         let start = out.len();
+        if start + bytes.length() as usize > max_bytes {
+            let _ = reader.cancel();
+            return Err(lab_error(Error::Weights(format!("{url} is larger than the {max_bytes} bytes the manifest gives for it"))));
+        }
         out.resize(start + bytes.length() as usize, 0);
         bytes.copy_to(&mut out[start..]);
         on_bytes(bytes.length() as usize);
@@ -166,7 +174,8 @@ async fn model_file(
             }
         }
     }
-    let mut bytes = download(url, on_bytes).await?;
+    let max_bytes = usize::try_from(entry.bytes).unwrap_or(usize::MAX);
+    let mut bytes = download(url, max_bytes, on_bytes).await?;
     weights::verify(entry, &bytes).map_err(js_error)?;
     if let Some(cache) = cache {
         if let Err(why) = cache_put(cache, url, &mut bytes).await {
@@ -202,11 +211,7 @@ impl Lab {
     /// without it, the CPU. A file the cache refuses (a full storage quota) does not fail the
     /// load: `cacheWarning` says why.
     pub async fn load(manifest_url: String, progress: Function, options: JsValue) -> Result<Lab, JsValue> {
-        let opts: LoadOptions = if options.is_undefined() || options.is_null() {
-            LoadOptions::default()
-        } else {
-            serde_wasm_bindgen::from_value(options).map_err(js_error)?
-        };
+        let opts: LoadOptions = read_options(options)?;
         // relative URLs resolve against the worker's (or window's) location
         let here = Reflect::get(&js_sys::global(), &"location".into())
             .and_then(|loc| Reflect::get(&loc, &"href".into()))
@@ -218,14 +223,20 @@ impl Lab {
         // the cache: a second visit works offline.
         let cache = open_cache().await;
         let mut cache_warning = None;
-        let manifest_bytes = match (download(&base, |_| {}).await, &cache) {
+        // A 200 that is no manifest (a captive portal's page, a proxy's error) counts as offline.
+        let manifest_bytes = match (download(&base, MANIFEST_MAX_BYTES, |_| {}).await, &cache) {
             (Ok(mut bytes), Some(cache)) => {
                 if Manifest::from_json(&String::from_utf8_lossy(&bytes)).is_ok() {
                     if let Err(why) = cache_put(cache, &base, &mut bytes).await {
                         cache_warning = Some(why);
                     }
+                    bytes
+                } else {
+                    match cache_get(cache, &base).await {
+                        Some(cached) if Manifest::from_json(&String::from_utf8_lossy(&cached)).is_ok() => cached,
+                        _ => bytes,
+                    }
                 }
-                bytes
             }
             (Ok(bytes), None) => bytes,
             (Err(e), Some(cache)) => cache_get(cache, &base).await.ok_or(e)?,
@@ -413,11 +424,32 @@ struct ForwardOptions {
     seed: f64,
 }
 
+/// Options from JS: undefined or null for the defaults, else a plain object whose every key is a
+/// field of `T` (serde-wasm-bindgen alone would let `{stpes: 50}` or a string pass as defaults).
 fn read_options<T: Default + for<'de> Deserialize<'de>>(options: JsValue) -> Result<T, JsValue> {
     if options.is_undefined() || options.is_null() {
         return Ok(T::default());
     }
-    serde_wasm_bindgen::from_value(options).map_err(|e| lab_error(Error::Input(format!("options: {e}"))))
+    let input = |m: String| lab_error(Error::Input(m));
+    let known = pipeline::field_names::<T>();
+    if !options.is_object() || js_sys::Array::is_array(&options) || options.is_function() {
+        let what = if js_sys::Array::is_array(&options) {
+            "an array".to_string()
+        } else {
+            format!("a {}", options.js_typeof().as_string().unwrap_or_default())
+        };
+        return Err(input(format!("options must be an object such as {{ {}: … }}, got {what}", known.first().unwrap_or(&"steps"))));
+    }
+    for key in Object::keys(options.unchecked_ref::<Object>()).iter() {
+        let key = key.as_string().unwrap_or_default();
+        if !known.contains(&key.as_str()) {
+            return Err(input(format!("options: unknown option {key:?} (known: {})", known.join(", "))));
+        }
+    }
+    serde_wasm_bindgen::from_value(options).map_err(|e| {
+        let why = e.to_string();
+        input(format!("options: {}", why.strip_prefix("Error: ").unwrap_or(&why)))
+    })
 }
 
 /// One model call at a time; released when dropped, also on an error.

@@ -146,6 +146,11 @@ export class DiffusionLabElement extends HTMLElement {
     this._info = null;
     this._models = null;          // lab.models once loaded (LEGACY_MODELS for an older Lab)
     this._job = null;             // the running generate job: {id, promise, cancel}
+    this._epoch = 0;              // cancel() counts up: a run queued before it does not start
+    this._runEpoch = 0;           // the epoch of the run going on
+    this._queued = 0;             // runs waiting in _chain
+    this._loadingClient = null;   // the client whose model this element waits for
+    this._heldClient = null;      // the client this element keeps alive (LabClient.retain)
     this._run = { done: 0, total: 0 };
     this._mode = 'reverse';
     this._modelKind = ASSUMED_MODELS.default;
@@ -220,6 +225,9 @@ export class DiffusionLabElement extends HTMLElement {
 
   disconnectedCallback() {
     this.timeline.stop();
+    // Off the page: the worker may end once no element uses it (LabClient.idleMs later).
+    this._heldClient?.release();
+    this._heldClient = null;
   }
 
   attributeChangedCallback(name, oldValue, value) {
@@ -301,7 +309,8 @@ export class DiffusionLabElement extends HTMLElement {
   /** What the model files hold ({default, student?, teacher}); assumed until the model is loaded. */
   get models() { return this._models ?? ASSUMED_MODELS; }
   get modelsKnown() { return Boolean(this._models); }
-  get cancellable() { return Boolean(this._job); }
+  /** A run is loading, running or queued: cancel() stops it. */
+  get cancellable() { return Boolean(this._job) || this._queued > 0 || this._loadingClient !== null; }
   get reducedMotion() { return Boolean(this._motion?.matches); }
   get limits() { return LIMITS; }
 
@@ -372,9 +381,25 @@ export class DiffusionLabElement extends HTMLElement {
     return this._enqueue(() => this.comparePanel.run(values));
   }
 
-  /** Stops the running generation after its current step (its promise rejects, code "cancelled"). */
+  /**
+   * Stops what was asked for: the running generation after its current step, the model download
+   * (its worker is ended; cached files stay), and every run still waiting. Their promises reject
+   * with code "cancelled".
+   */
   cancel() {
-    this._job?.cancel();
+    this._epoch++;
+    this._cancelStoppedRun = Boolean(this._job || this._loadingClient);
+    if (this._job) this._job.cancel();
+    else if (this._loadingClient) this._loadingClient.cancelLoad();
+  }
+
+  /** The run that is going on was cancelled since it started (checked between its stages). */
+  stopRequested() {
+    return this._runEpoch !== this._epoch;
+  }
+
+  cancelledError(kind = 'generate') {
+    return new LabError({ kind, code: 'cancelled', detail: 'cancelled' });
   }
 
   // -- used by the panels -----------------------------------------------------------------------
@@ -409,9 +434,23 @@ export class DiffusionLabElement extends HTMLElement {
     this._renderButtons();
   }
 
-  /** Runs `fn` after every run queued before it. */
+  /** Runs `fn` after every run queued before it, unless cancel() came in between. */
   _enqueue(fn) {
-    const run = this._chain.then(fn);
+    const epoch = this._epoch;
+    this._queued++;
+    this._renderButtons();
+    const run = this._chain.then(() => {
+      this._queued--;
+      if (epoch !== this._epoch) {
+        this._renderButtons();
+        // Say so only where nothing else was stopped by the same cancel (its status stays).
+        if (!this._cancelStoppedRun) this.setStatus('statusCancelledBefore');
+        this.emit('cancel', { kind: 'generate', step: 0, total: 0 });
+        throw Object.assign(new Error('cancelled'), { kind: 'generate', code: 'cancelled' });
+      }
+      this._runEpoch = epoch;
+      return fn();
+    });
     this._chain = run.catch(() => {});
     return run;
   }
@@ -431,8 +470,8 @@ export class DiffusionLabElement extends HTMLElement {
   /** One forward-process request ({rgba, prompt, t, seed}); loads the model first if needed. */
   async forward(wish) {
     await this.ensureLoaded();
-    const rgba = new Uint8ClampedArray(wish.rgba); // a copy, transferred to the worker
-    const job = this._client().start('forward', { rgba, prompt: wish.prompt, options: { t: wish.t, seed: wish.seed } }, null, [rgba.buffer]);
+    // copied, not transferred: the job may be sent twice (see LabClient.start), and 4 KB cost nothing
+    const job = this._client().start('forward', { rgba: wish.rgba, prompt: wish.prompt, options: { t: wish.t, seed: wish.seed } });
     return job.promise;
   }
 
@@ -441,7 +480,8 @@ export class DiffusionLabElement extends HTMLElement {
     const e = err instanceof LabError ? err
       : new LabError({ kind: 'generate', code: 'other', detail: String(err?.message ?? err) });
     if (e.code === 'cancelled') {
-      this.setStatus('statusCancelled', { step: this._run.done, total: this._run.total });
+      if (e.kind === 'load' || this._run.total === 0) this.setStatus('statusCancelledBefore');
+      else this.setStatus('statusCancelled', { step: this._run.done, total: this._run.total });
       this.emit('cancel', { kind: e.kind, step: this._run.done, total: this._run.total });
       return Object.assign(new Error('cancelled'), { kind: e.kind, code: 'cancelled' });
     }
@@ -462,7 +502,7 @@ export class DiffusionLabElement extends HTMLElement {
     }
     const kind = { load: 'Load', forward: 'Forward' }[e.kind] ?? 'Generate';
     const key = `err${kind}_${e.code}` in messages.en ? `err${kind}_${e.code}` : `err${kind}_other`;
-    const lead = this.t(key);
+    const lead = this.t(key, e.params);
     return e.detail ? this.t('errDetail', { lead, detail: e.detail }) : lead;
   }
 
@@ -475,10 +515,14 @@ export class DiffusionLabElement extends HTMLElement {
       this._setProgress(0, 0);
       this.el.progress.hidden = false;
     }
+    this._loadingClient = client;
+    this._renderButtons();
     try {
       this._info = await client.load((p) => this._onProgress(p));
     } finally {
+      this._loadingClient = null;
       this.el.progress.hidden = true;
+      this._renderButtons();
     }
     if (!this._models) this._setModels(this._info.models);
     this._showBackend();
@@ -522,7 +566,13 @@ export class DiffusionLabElement extends HTMLElement {
   // -- the reverse process ----------------------------------------------------------------------
 
   _client() {
-    return getClient(this.modelUrl, this.hasAttribute('force-cpu'));
+    const client = getClient(this.modelUrl, this.hasAttribute('force-cpu'));
+    if (client !== this._heldClient) {
+      this._heldClient?.release();
+      client.retain();
+      this._heldClient = client;
+    }
+    return client;
   }
 
   _stepsMax() {
@@ -572,6 +622,7 @@ export class DiffusionLabElement extends HTMLElement {
     let began = false;
     try {
       await this.ensureLoaded();
+      if (this.stopRequested()) throw this.cancelledError();
       const { kind, spec, options } = this._runOptions(values);
       this._run.total = values.steps;
       this.setStatus('statusStarting');
@@ -689,6 +740,7 @@ export class DiffusionLabElement extends HTMLElement {
     const select = this.el.model;
     const present = MODEL_KINDS.filter((k) => models[k]);
     if ([...select.options].map((o) => o.value).join() !== present.join()) {
+      this.loc.forget(...select.options);
       select.replaceChildren(...present.map((k) => {
         const option = document.createElement('option');
         option.value = k;
@@ -917,7 +969,7 @@ export class DiffusionLabElement extends HTMLElement {
     const { button, cancel } = this.el;
     button.disabled = busy;
     this.loc.text(button, busy ? 'working' : 'generate');
-    cancel.disabled = !this._job;
+    cancel.disabled = !this.cancellable;
     this.el.dice.disabled = busy || Boolean(this.presets?.isLocked('seed'));
     this.presets?.renderButtons();
     this.comparePanel?.updateButtons();

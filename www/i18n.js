@@ -53,6 +53,7 @@ export const messages = {
     statusDoneOne: 'Fertig: 1 Schritt in {seconds} s ({backend}).',
     statusFailed: 'Das hat nicht geklappt. Die Meldung darunter erklärt, warum.',
     statusCancelled: 'Abgebrochen nach {step} von {total} Schritten.',
+    statusCancelledBefore: 'Abgebrochen, bevor ein Schritt lief. „Bild erzeugen“ fängt von vorn an (schon geladene Modelldateien bleiben).',
     statusSaved: 'Gespeichert als {file}.',
     statusComparing: 'Vergleiche: erst der Schüler, dann der Lehrer …',
     statusCompareDone: 'Vergleich fertig.',
@@ -157,6 +158,7 @@ export const messages = {
     errLoad_weights: 'Das Modell konnte nicht geladen werden: Seine Dateien fehlen, sind unvollständig oder beschädigt.',
     errLoad_gpu: 'Das Modell konnte nicht geladen werden: Die Grafikkarte (WebGPU) hat versagt. Ein Neuladen der Seite kann helfen.',
     errLoad_other: 'Das Modell konnte nicht geladen werden.',
+    errLoad_stalled: 'Der Download der Modelldateien steckt fest: {seconds} Sekunden lang kam nichts an. Prüfe die Verbindung und versuche es noch einmal.',
     errGenerate_input: 'Das Modell hat diese Eingabe nicht angenommen.',
     errGenerate_weights: 'Die Modelldateien passen nicht zusammen.',
     errGenerate_gpu: 'Die Verbindung zur Grafikkarte (GPU) ist verloren gegangen („device lost“). Beim nächsten Klick wird das Modell neu geladen.',
@@ -226,6 +228,7 @@ export const messages = {
     statusDoneOne: 'Done: 1 step in {seconds} s ({backend}).',
     statusFailed: 'That did not work. The message below explains why.',
     statusCancelled: 'Cancelled after {step} of {total} steps.',
+    statusCancelledBefore: 'Cancelled before a step ran. "Generate" starts again (model files already loaded are kept).',
     statusSaved: 'Saved as {file}.',
     statusComparing: 'Comparing: first the student, then the teacher …',
     statusCompareDone: 'Comparison done.',
@@ -330,6 +333,7 @@ export const messages = {
     errLoad_weights: 'The model could not be loaded: its files are missing, incomplete or damaged.',
     errLoad_gpu: 'The model could not be loaded: the graphics card (WebGPU) failed. Reloading the page may help.',
     errLoad_other: 'The model could not be loaded.',
+    errLoad_stalled: 'The download of the model files is stuck: nothing arrived for {seconds} seconds. Check the connection and try again.',
     errGenerate_input: 'The model did not accept this input.',
     errGenerate_weights: 'The model files do not fit together.',
     errGenerate_gpu: 'The connection to the graphics card (GPU) was lost (“device lost”). The next click loads the model again.',
@@ -372,6 +376,7 @@ export function format(lang, key, params = {}) {
  *   loc.text(el, key, params)        el.textContent
  *   loc.attr(el, name, key, params)  an attribute (aria-label, aria-valuetext, title, ...)
  *   loc.clear(el)                    forget el's text (and empty it)
+ *   loc.forget(...els)               drop elements that are being removed (replaced options)
  *   loc.render()                     apply every remembered text in the current language
  */
 export class Localizer {
@@ -411,6 +416,10 @@ export class Localizer {
 
   clear(el) {
     this.text(el, null);
+  }
+
+  forget(...elements) {
+    for (const el of elements) this.bindings.delete(el);
   }
 
   render() {

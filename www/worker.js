@@ -23,7 +23,8 @@
 //                                              without a model or on the CPU path)
 //   { type: 'error', id, op, code, message, fatal, dropped }   op = 'load' | 'generate' |
 //        'forward' | 'debug-lose-device' | 'message';
-//        code = 'input' | 'weights' | 'gpu' | 'cancelled' | 'busy' | 'unsupported' | 'other';
+//        code = 'input' | 'weights' | 'gpu' | 'cancelled' | 'busy' | 'unsupported' | 'unloaded'
+//        (no model: send 'load' first) | 'other';
 //        fatal: the wasm trapped, start a new worker;
 //        dropped: no Lab is left (a failed load, a trap, or a 'gpu' error such as a lost
 //        device): the next job needs a 'load' first, which gets a fresh GPU device (or the CPU)
@@ -65,7 +66,7 @@ function errorMessage(err) {
   }
 }
 
-const CODES = new Set(['input', 'weights', 'gpu', 'cancelled', 'busy', 'unsupported', 'other']);
+const CODES = new Set(['input', 'weights', 'gpu', 'cancelled', 'busy', 'unsupported', 'other', 'unloaded']);
 
 /**
  * The error's code: the Lab's own `code` where it gave a specific one; otherwise a guess from
@@ -212,7 +213,7 @@ async function handleLoad(msg) {
 
 async function handleGenerate(msg) {
   const id = msg.id;
-  if (!lab) throw new Error('the model is not loaded yet (send a "load" message first)');
+  if (!lab) throw codedError('the model is not loaded (send a "load" message first)', 'unloaded');
   if (cancelled.has(id)) throw codedError('cancelled', 'cancelled');
   const onStep = (s) => {
     // Strictly false: the Lab stops after this step and rejects with code "cancelled".
@@ -239,7 +240,8 @@ async function handleGenerate(msg) {
     post(message, [x_t, eps, x0, x_start]);
     return true;
   };
-  const res = await lab.generate(String(msg.prompt ?? ''), { ...(msg.options ?? {}) }, onStep);
+  // the options as the page sent them: the Lab refuses what is not a plain object of known keys
+  const res = await lab.generate(String(msg.prompt ?? ''), msg.options ?? null, onStep);
   // A Lab that ignores the callback's answer runs to the end: the page asked to stop, so stop.
   if (cancelled.has(id)) throw codedError('cancelled', 'cancelled');
   const image = ownArray(res.image);
@@ -260,14 +262,13 @@ async function handleGenerate(msg) {
 
 async function handleForward(msg) {
   const id = msg.id;
-  if (!lab) throw new Error('the model is not loaded yet (send a "load" message first)');
+  if (!lab) throw codedError('the model is not loaded (send a "load" message first)', 'unloaded');
   if (cancelled.has(id)) throw codedError('cancelled', 'cancelled');
   if (typeof lab.forwardProcess !== 'function') {
     throw codedError('this build of the model has no forwardProcess()', 'unsupported');
   }
   const rgba = msg.rgba instanceof Uint8ClampedArray ? msg.rgba : new Uint8ClampedArray(msg.rgba ?? []);
-  const o = msg.options ?? {};
-  const res = await lab.forwardProcess(rgba, String(msg.prompt ?? ''), { t: o.t, seed: o.seed });
+  const res = await lab.forwardProcess(rgba, String(msg.prompt ?? ''), msg.options ?? null);
   const arrays = ['x_t', 'noise', 'epsHat', 'x0Hat'].map((k) => ownArray(res[k]));
   const [x_t, noise, epsHat, x0Hat] = arrays;
   post({

@@ -6,12 +6,17 @@
 //   const job = client.start('generate', {prompt, options}, onStep);
 //   job.cancel();                                      // asks the worker to stop after this step
 //   const result = await job.promise;                  // rejects with a LabError
+//   client.cancelLoad();                               // stops a download: the worker is ended
+//   client.retain(); client.release();                 // who uses it: unused for idleMs, it ends its worker
 //   await client.loseGpuDeviceForTest();               // test hook: {lost}, see the method
 //
+// A load that gets no byte for LabClient.stallMs fails with code "stalled" (the worker is ended,
+// the next load starts afresh). A job that finds the model gone (another element on the same
+// worker lost the GPU device) loads it again and runs once more.
 // A job that fails with code "gpu" (e.g. the GPU device was lost) leaves no model in the worker:
 // `info` is reset, so the next load() loads the model again on a fresh device (or the CPU).
 // Every failure is a LabError: `kind` says what was running ("input" | "load" | "generate" |
-// "forward" | "worker"), `code` why ("input" | "weights" | "gpu" | "cancelled" | "busy" |
+// "forward" | "worker"), `code` why ("input" | "weights" | "gpu" | "cancelled" | "stalled" | "busy" |
 // "unsupported" | "other"), `detail` the English message from the worker or the wasm, and `key`
 // (for errors the element found itself) the i18n key that explains it.
 
@@ -35,6 +40,7 @@ export function getClient(url, forceCpu) {
   let client = clients.get(key);
   if (!client) {
     client = new LabClient(url, forceCpu);
+    client.onDispose = () => { if (clients.get(key) === client) clients.delete(key); };
     clients.set(key, client);
   }
   return client;
@@ -43,6 +49,11 @@ export function getClient(url, forceCpu) {
 const KIND_OF_OP = { load: 'load', generate: 'generate', forward: 'forward' };
 
 export class LabClient {
+  /** A download that brings no byte for this long is given up (ms). */
+  static stallMs = 30_000;
+  /** A client nobody retains ends its worker (and frees its model and GPU device) after this long (ms). */
+  static idleMs = 60_000;
+
   constructor(url, forceCpu) {
     this.url = url;
     this.forceCpu = forceCpu;
@@ -53,6 +64,39 @@ export class LabClient {
     this.progressListeners = new Set();
     this.pending = new Map();    // job id -> {resolve, reject, onStep, op}
     this.nextId = 1;
+    this.users = 0;
+    this.idleTimer = null;
+    this.stallTimer = null;
+    this.onDispose = null;
+  }
+
+  retain() {
+    this.users++;
+    clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+  }
+
+  release() {
+    this.users = Math.max(0, this.users - 1);
+    if (this.users === 0) this.scheduleDispose();
+  }
+
+  scheduleDispose() {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = null;
+      if (this.users > 0) return;
+      // still working for someone (a run started before the element left): wait for it
+      if (this.loading || this.pending.size) this.scheduleDispose();
+      else this.dispose();
+    }, LabClient.idleMs);
+  }
+
+  /** Ends the worker; getClient() makes a new client for this model next time. */
+  dispose() {
+    clearTimeout(this.idleTimer);
+    this.crash(new LabError({ kind: 'worker', code: 'cancelled', detail: 'the model worker was ended' }));
+    this.onDispose?.();
   }
 
   startWorker() {
@@ -81,6 +125,7 @@ export class LabClient {
 
   /** The worker died: fail everything that waits on it; the next call starts a new worker. */
   crash(error) {
+    clearTimeout(this.stallTimer);
     try {
       this.worker?.terminate();
     } catch {
@@ -107,6 +152,8 @@ export class LabClient {
       this.progressListeners.clear();
     };
     this.loading.then(cleanup, cleanup);
+    this.watchStall(0, 1);
+    this.loading.then(() => clearTimeout(this.stallTimer), () => clearTimeout(this.stallTimer));
     try {
       this.startWorker().postMessage({ type: 'load', id, url: this.url, forceCpu: this.forceCpu });
     } catch (err) {
@@ -115,13 +162,32 @@ export class LabClient {
     return this.loading;
   }
 
+  /** (Re)starts the stall watch while bytes are still due; once all are in, building the model may take its time. */
+  watchStall(loaded, total) {
+    clearTimeout(this.stallTimer);
+    if (total > 0 && loaded >= total) return;
+    const ms = LabClient.stallMs;
+    this.stallTimer = setTimeout(() => {
+      if (!this.loading) return;
+      const seconds = Math.round(ms / 1000);
+      this.crash(new LabError({ kind: 'load', code: 'stalled', params: { seconds }, detail: `the download brought no data for ${seconds} s` }));
+    }, ms);
+  }
+
+  /** Stops a load in progress: its worker (and the download) is ended, the load rejects with "cancelled". */
+  cancelLoad() {
+    if (!this.loading) return false;
+    this.crash(new LabError({ kind: 'load', code: 'cancelled', detail: 'the download was cancelled' }));
+    return true;
+  }
+
   /**
    * Sends a job ("generate" or "forward") to the worker. Returns {id, promise, cancel}.
-   * `transfer`: ArrayBuffers handed over to the worker (not copied).
    */
-  start(op, payload, onStep = null, transfer = []) {
-    const id = this.nextId++;
-    const promise = new Promise((resolve, reject) => {
+  start(op, payload, onStep = null) {
+    const job = { id: 0, cancelled: false };
+    const send = () => new Promise((resolve, reject) => {
+      job.id = this.nextId++;
       let worker;
       try {
         worker = this.startWorker();
@@ -129,10 +195,25 @@ export class LabClient {
         reject(err);
         return;
       }
-      this.pending.set(id, { resolve, reject, onStep, op });
-      worker.postMessage({ type: op, id, ...payload }, transfer);
+      this.pending.set(job.id, { resolve, reject, onStep, op });
+      worker.postMessage({ type: op, id: job.id, ...payload });
     });
-    return { id, promise, cancel: () => this.cancel(id) };
+    const promise = send().catch(async (err) => {
+      // The model went away under this job (another element's run lost the GPU device):
+      // load it again and run once more, unless the job was cancelled meanwhile.
+      if (err?.code !== 'unloaded' || job.cancelled) throw err;
+      await this.load();
+      if (job.cancelled) throw new LabError({ kind: KIND_OF_OP[op] ?? 'generate', code: 'cancelled', detail: 'cancelled' });
+      return send();
+    });
+    return {
+      get id() { return job.id; },
+      promise,
+      cancel: () => {
+        job.cancelled = true;
+        this.cancel(job.id);
+      },
+    };
   }
 
   /**
@@ -153,6 +234,7 @@ export class LabClient {
     if (!msg || typeof msg !== 'object') return;
     switch (msg.type) {
       case 'progress':
+        if (this.loading) this.watchStall(Number(msg.loaded), Number(msg.total));
         for (const listener of this.progressListeners) {
           try {
             listener(msg);

@@ -161,6 +161,7 @@ export class ComparePanel {
     this.cols.teacher.reset();
     try {
       await h.ensureLoaded();
+      if (h.stopRequested()) throw h.cancelledError();
       const models = h.models;
       if (!models.student) {
         this.updateModels();
@@ -168,6 +169,7 @@ export class ComparePanel {
       }
       h.setStatus('statusComparing');
       const student = await this.runOne('student', prompt, { model: 'student', seed }, models.student);
+      if (h.stopRequested()) throw h.cancelledError();
       const teacher = await this.runOne('teacher', prompt, { model: 'teacher', steps, seed }, models.teacher);
       h.loc.text(this.el.summary, 'cmpSummary', {
         studentPasses: student.passes,

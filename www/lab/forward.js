@@ -103,6 +103,7 @@ export class ForwardPanel {
     const { source, noSource } = this.el;
     const { loc } = this.host;
     const keep = source.value;
+    loc.forget(...source.options);
     source.replaceChildren();
     const last = document.createElement('option');
     last.value = 'last';

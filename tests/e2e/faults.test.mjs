@@ -1,0 +1,261 @@
+// Faults and cancel paths in the page: cancel before a run starts, during the model download,
+// with runs queued, racing the last step; a forward job cancelled in the queue; a Lab that ignores
+// the stop; a download that stalls; a model file longer than the manifest says; a 200 that is no
+// manifest (a captive portal) with a cached one; misspelt or wrong-typed options straight to the
+// worker; two elements on one worker when the GPU device is lost. After each: the next run works.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  TIMEOUTS, useBrowser, newPage, openLab, runGenerate, labText, assertNoUnexpectedErrors, waitIdle, screenshot,
+} from './helpers.mjs';
+
+const env = useBrowser({ webgpu: true });
+const LOAD_404 = /Failed to load resource/;
+
+/** Runs `fn(element)` in the page; returns what it returns. */
+const inLab = (page, fn) => page.locator('diffusion-lab').first().evaluate(fn);
+
+test('cancel before a run starts, with runs queued, and racing the last step: each stops cleanly, the next run works', { timeout: TIMEOUTS.test }, async () => {
+  const { context, page, errors } = await newPage(env.browser, { locale: 'en-US' });
+  try {
+    await openLab(page, env.baseUrl);
+    await waitIdle(page);
+    // generate(); cancel() at once: nothing runs
+    const first = await inLab(page, async (el) => {
+      const run = el.generate().then(() => ({ ok: true }), (e) => ({ ok: false, code: e.code }));
+      el.cancel();
+      return run;
+    });
+    assert.deepEqual(first, { ok: false, code: 'cancelled' });
+    assert.equal(await page.evaluate(() => window.__lab.events.filter((e) => e.type === 'step').length), 0, 'no step ran');
+    assert.match(await labText(page, 'status'), /^Cancelled before a step ran\./);
+    assert.equal(await labText(page, 'alert'), '');
+
+    // two runs queued behind each other, then cancel: both end "cancelled", none finishes
+    const queued = await inLab(page, async (el) => {
+      const settle = (p) => p.then(() => 'done', (e) => e.code);
+      const a = settle(el.generate());
+      const b = settle(el.generate());
+      await new Promise((r) => el.addEventListener('step', r, { once: true }));
+      el.cancel();
+      return [await a, await b, el.cancellable, el.busy];
+    });
+    assert.deepEqual(queued, ['cancelled', 'cancelled', false, false]);
+
+    // cancel as the last step arrives: done or cancelled, never stuck; the run after it is not cancelled
+    const race = await inLab(page, async (el) => {
+      el.addEventListener('step', (e) => { if (e.detail.index === e.detail.total - 1) el.cancel(); }, { once: false });
+      const r = await el.generate().then(() => 'done', (e) => e.code);
+      return r;
+    });
+    assert.ok(['done', 'cancelled'].includes(race), race);
+    await openLab(page, env.baseUrl);
+    const after = await runGenerate(page, { prompt: 'Hund', seed: 2 });
+    assert.equal(after.outcome, 'done', after.alert);
+    const late = await inLab(page, async (el) => {
+      await el.generate();
+      el.cancel(); // nothing is running: must not reach the next run
+      return el.generate().then(() => 'done', (e) => e.code);
+    });
+    assert.equal(late, 'done');
+    assertNoUnexpectedErrors(errors);
+  } finally {
+    await context.close();
+  }
+});
+
+test('cancel during the model download ends it; the next click loads and draws (German)', { timeout: TIMEOUTS.test }, async () => {
+  const { context, page, errors } = await newPage(env.browser, { locale: 'de-DE' });
+  try {
+    let hold = true;
+    await page.route('**/models/text_encoder.safetensors', async (route) => {
+      if (hold) return; // never answered: the download hangs
+      await route.continue();
+    });
+    await openLab(page, env.baseUrl, 'embed.html?lang=de&prompt=Hund');
+    await page.locator('diffusion-lab #generate').click();
+    await page.waitForFunction(() => !document.querySelector('diffusion-lab').shadowRoot.getElementById('cancel').disabled, null, { timeout: 60_000 });
+    assert.equal(await page.locator('diffusion-lab #progress').isVisible(), true);
+    await page.locator('diffusion-lab #cancel').click();
+    await page.waitForFunction(() => !document.querySelector('diffusion-lab').busy, null, { timeout: 60_000 });
+    assert.match(await labText(page, 'status'), /^Abgebrochen, bevor ein Schritt lief\./);
+    assert.equal(await labText(page, 'alert'), '');
+    assert.equal(await page.locator('diffusion-lab #cancel').isDisabled(), true);
+    await screenshot(page, 'fault-cancel-download');
+    hold = false;
+    const again = await runGenerate(page, { prompt: 'Hund', seed: 1 });
+    assert.equal(again.outcome, 'done', again.alert);
+    assertNoUnexpectedErrors(errors);
+  } finally {
+    await context.close();
+  }
+});
+
+test('a download that stalls fails with words after LabClient.stallMs; the next click works', { timeout: TIMEOUTS.test }, async () => {
+  const { context, page, errors } = await newPage(env.browser, { locale: 'en-US' });
+  try {
+    let hold = true;
+    await page.route('**/models/student.safetensors', async (route) => {
+      if (!hold) await route.continue();
+    });
+    await openLab(page, env.baseUrl, 'embed.html?lang=en');
+    await page.evaluate(async () => { (await import('./lab/client.js')).LabClient.stallMs = 1500; });
+    const stuck = await runGenerate(page, { prompt: 'Hund' });
+    assert.equal(stuck.outcome, 'error');
+    assert.equal(stuck.error.detail.code, 'stalled');
+    assert.match(stuck.alert, /^The download of the model files is stuck: nothing arrived for 2 seconds\. Check the connection and try again\./);
+    hold = false;
+    const again = await runGenerate(page, { prompt: 'Hund' });
+    assert.equal(again.outcome, 'done', again.alert);
+    assertNoUnexpectedErrors(errors);
+  } finally {
+    await context.close();
+  }
+});
+
+test('a model file longer than the manifest says is cut off with words, not buffered', { timeout: TIMEOUTS.test }, async () => {
+  const { context, page, errors } = await newPage(env.browser, { locale: 'en-US' });
+  try {
+    await page.route('**/models/student.safetensors', async (route) => {
+      const res = await route.fetch();
+      const body = Buffer.concat([await res.body(), Buffer.alloc(4 << 20)]);
+      await route.fulfill({ status: 200, contentType: 'application/octet-stream', body });
+    });
+    await openLab(page, env.baseUrl, 'embed.html?lang=en');
+    const res = await runGenerate(page, { prompt: 'Hund' });
+    assert.equal(res.outcome, 'error');
+    assert.equal(res.error.detail.code, 'weights');
+    assert.match(res.alert, /student\.safetensors is larger than the 2020726 bytes the manifest gives for it/);
+    await page.unroute('**/models/student.safetensors');
+    const again = await runGenerate(page, { prompt: 'Hund' });
+    assert.equal(again.outcome, 'done', again.alert);
+    assertNoUnexpectedErrors(errors);
+  } finally {
+    await context.close();
+  }
+});
+
+test('a 200 that is no manifest (a captive portal) falls back to the cached manifest', { timeout: TIMEOUTS.test }, async () => {
+  const { context, page, errors } = await newPage(env.browser, { locale: 'en-US' });
+  try {
+    await openLab(page, env.baseUrl, 'embed.html?lang=en');
+    assert.equal((await runGenerate(page, { prompt: 'Hund', seed: 3 })).outcome, 'done');
+    const second = await context.newPage();
+    await second.route('**/models/manifest.json', (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>Wi-Fi login</title><p>Please log in</p>' }));
+    await openLab(second, env.baseUrl, 'embed.html?lang=en');
+    const res = await runGenerate(second, { prompt: 'Hund', seed: 3 });
+    assert.equal(res.outcome, 'done', res.alert);
+    assertNoUnexpectedErrors(errors);
+  } finally {
+    await context.close();
+  }
+});
+
+test('options straight to the worker: misspelt keys and wrong types are refused with words, the next job works', { timeout: TIMEOUTS.test }, async () => {
+  const { context, page, errors } = await newPage(env.browser, { locale: 'en-US' });
+  try {
+    await openLab(page, env.baseUrl);
+    await waitIdle(page);
+    const results = await inLab(page, async (el) => {
+      const client = el._client();
+      await client.load();
+      const run = (options, op = 'generate') => client.start(op, op === 'generate' ? { prompt: 'Hund', options } : { rgba: new Uint8ClampedArray(32 * 32 * 4), prompt: 'Hund', options }).promise
+        .then(() => 'ok', (e) => `${e.code}: ${e.detail}`);
+      return {
+        misspelt: await run({ stpes: 50 }),
+        string: await run('steps=4'),
+        number: await run(4),
+        array: await run([4]),
+        stringSteps: await run({ steps: '4' }),
+        forwardExtra: await run({ t: 10, seed: 1, noise: 2 }, 'forward'),
+        fine: await run({ steps: 1, seed: 1 }),
+      };
+    });
+    assert.match(results.misspelt, /^input: invalid input: options: unknown option "stpes" \(known: model, steps, seed, guidance, sampler\)/);
+    assert.match(results.string, /^input: invalid input: options must be an object such as \{ model: … \}, got a string/);
+    assert.match(results.number, /got a number/);
+    assert.match(results.array, /got an array/);
+    assert.match(results.stringSteps, /^input: invalid input: options: invalid type: string "4"/);
+    assert.match(results.forwardExtra, /unknown option "noise" \(known: t, seed\)/);
+    assert.equal(results.fine, 'ok');
+    assertNoUnexpectedErrors(errors);
+  } finally {
+    await context.close();
+  }
+});
+
+test('two elements on one worker: the GPU device is lost, one run fails with "gpu", the other loads the model again and draws', { timeout: TIMEOUTS.test }, async () => {
+  const { context, page, errors } = await newPage(env.browser, { locale: 'en-US' });
+  try {
+    await openLab(page, env.baseUrl);
+    assert.equal((await runGenerate(page, { prompt: 'Hund', steps: 1 })).outcome, 'done');
+    const result = await page.evaluate(async () => {
+      const a = document.querySelector('diffusion-lab');
+      const b = document.createElement('diffusion-lab');
+      b.setAttribute('prompt', 'Katze');
+      b.setAttribute('steps', '1');
+      a.after(b);
+      await b.generate(); // same manifest: same client, same worker
+      const same = a._client() === b._client();
+      await a._client().loseGpuDeviceForTest();
+      const settle = (p) => p.then((d) => `done ${d.backend}`, (e) => e.code);
+      const [ra, rb] = await Promise.all([settle(a.generate()), settle(b.generate())]);
+      return { same, ra, rb };
+    });
+    assert.deepEqual(result, { same: true, ra: 'gpu', rb: 'done webgpu' });
+    assertNoUnexpectedErrors(errors);
+  } finally {
+    await context.close();
+  }
+});
+
+test('a forward job cancelled while it waits, and a Lab that ignores the stop: both end "cancelled"', { timeout: TIMEOUTS.test }, async () => {
+  const { context, page, errors } = await newPage(env.browser, { locale: 'en-US' });
+  try {
+    await openLab(page, env.baseUrl);
+    await waitIdle(page);
+    const forward = await inLab(page, async (el) => {
+      const client = el._client();
+      await client.load();
+      const gen = client.start('generate', { prompt: 'Hund', options: { model: 'teacher', steps: 4 } });
+      const fwd = client.start('forward', { rgba: new Uint8ClampedArray(32 * 32 * 4), prompt: 'Hund', options: { t: 500, seed: 1 } });
+      fwd.cancel();
+      const settle = (p) => p.then(() => 'done', (e) => e.code);
+      return [await settle(gen.promise), await settle(fwd.promise)];
+    });
+    assert.deepEqual(forward, ['done', 'cancelled']);
+    await context.close();
+
+    // A stand-in for the wasm module whose generate() calls every step and ignores `false`.
+    const fake = await newPage(env.browser, { locale: 'en-US' });
+    await fake.page.route('**/pkg/diffusion_lab.js', (route) => route.fulfill({
+      contentType: 'text/javascript',
+      body: `export default async function init() {}
+        export class Lab {
+          static async load() { return new Lab(); }
+          get backend() { return 'cpu'; }
+          get models() { return null; }
+          async generate(prompt, options, onStep) {
+            for (let i = 0; i < 3; i++) {
+              onStep({ index: i, total: 3, t: 900 - 300 * i, ms: 1, width: 32, height: 32, x_t: new Uint8ClampedArray(4096), eps: new Uint8ClampedArray(4096), x0: new Uint8ClampedArray(4096) });
+              await new Promise((r) => setTimeout(r, 200));
+            }
+            return { image: new Uint8ClampedArray(4096), steps: 3, ms: 3, backend: 'cpu' };
+          }
+        }`,
+    }));
+    await openLab(fake.page, env.baseUrl);
+    const ignored = await inLab(fake.page, async (el) => {
+      const run = el.generate().then(() => 'done', (e) => e.code);
+      await new Promise((r) => el.addEventListener('step', r, { once: true }));
+      el.cancel();
+      return run;
+    });
+    assert.equal(ignored, 'cancelled');
+    assertNoUnexpectedErrors(fake.errors);
+    await fake.context.close();
+    assertNoUnexpectedErrors(errors.filter((e) => !LOAD_404.test(e)));
+  } finally {
+    await context.close().catch(() => {});
+  }
+});
