@@ -2,17 +2,18 @@
 // sw-register.js): it keeps the page files (HTML, JS, CSS, the WebAssembly module, the example
 // pictures) so that a second visit works offline.
 //
-// Network first: a request for one of these files goes to the network while there is one (so an
-// update shows up on the next reload) and the answer is kept; without a network the kept copy
-// answers. Every other request (other pages on the site, the model files) is left alone: the
-// model loader keeps the model files itself, verified by sha256, in the Cache API store
-// "diffusion-lab-models", and falls back to it when offline.
-//
-// Bump VERSION when the list below changes; an old version's cache is deleted on activation.
+// Online, every request for these files goes to the network (an update shows at the next
+// reload), and nothing is written on the way: a failing cache write cannot cost the answer.
+// Offline, one kept copy answers, and it is always one whole version of the site: on install and
+// after each page load the worker fetches the whole list again (revalidated, cheap when nothing
+// changed) and, only when every file came and something changed, keeps them as a new set, named
+// after a hash of their validators, and then drops the old set. So new page JS never meets an
+// old worker.js or wasm offline, and no version number is bumped by hand.
+// Every other request (other pages, the model files) is left alone: the model loader keeps the
+// model files itself, verified by sha256, in the Cache API store "diffusion-lab-models".
 
-const VERSION = 'v2';
-const CACHE = `diffusion-lab-page-${VERSION}`;
 const PREFIX = 'diffusion-lab-page-';
+const COMPLETE = '?diffusion-lab-complete'; // written last: a set without it is unfinished
 
 const PAGE_FILES = [
   './',
@@ -51,7 +52,7 @@ const isKept = (url) => kept().has(url.pathname) || url.pathname.startsWith(new 
 /** The example pictures listed in examples.json, if the site has them. */
 async function exampleFiles() {
   try {
-    const res = await fetch(new URL(EXAMPLES, scope()));
+    const res = await fetch(new URL(EXAMPLES, scope()), { cache: 'no-cache' });
     if (!res.ok) return [];
     const list = await res.json();
     return [EXAMPLES, ...list.filter((e) => typeof e?.file === 'string').map((e) => `examples/${e.file}`)];
@@ -60,36 +61,68 @@ async function exampleFiles() {
   }
 }
 
+async function hex(text) {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].slice(0, 8).map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** The newest complete set, or null. */
+async function currentSet() {
+  for (const name of (await caches.keys()).filter((n) => n.startsWith(PREFIX)).reverse()) {
+    const cache = await caches.open(name);
+    if (await cache.match(new URL(COMPLETE, scope()))) return cache;
+  }
+  return null;
+}
+
+let refreshing = null;
+
+/** Fetches every file; keeps them as a new set when all came and any changed. */
+function refresh() {
+  refreshing ??= (async () => {
+    const paths = [...PAGE_FILES];
+    const examples = await exampleFiles();
+    const responses = await Promise.all(paths.map((f) => fetch(new URL(f, scope()), { cache: 'no-cache' })));
+    if (responses.some((r) => !r.ok || r.type !== 'basic')) throw new Error('a page file could not be fetched');
+    // examples are a bonus: one missing must not keep the page files from being kept
+    const extra = (await Promise.all(examples.map((f) => fetch(new URL(f, scope()), { cache: 'no-cache' }).catch(() => null))))
+      .map((r, i) => (r?.ok ? [examples[i], r] : null)).filter(Boolean);
+    const all = [...paths.map((f, i) => [f, responses[i]]), ...extra];
+    const validator = (r) => r.headers.get('etag') || `${r.headers.get('last-modified')}|${r.headers.get('content-length')}`;
+    const name = PREFIX + await hex(all.map(([f, r]) => `${f} ${validator(r)}`).join('\n'));
+    const names = await caches.keys();
+    if (!names.includes(name) || !(await (await caches.open(name)).match(new URL(COMPLETE, scope())))) {
+      const cache = await caches.open(name);
+      for (const [f, r] of all) await cache.put(new URL(f, scope()), r);
+      await cache.put(new URL(COMPLETE, scope()), new Response(name));
+    }
+    for (const other of await caches.keys()) {
+      if (other.startsWith(PREFIX) && other !== name) await caches.delete(other);
+    }
+  })().finally(() => { refreshing = null; });
+  return refreshing;
+}
+
 self.addEventListener('install', (event) => {
-  event.waitUntil((async () => {
-    const cache = await caches.open(CACHE);
-    await cache.addAll(PAGE_FILES.map((f) => new Request(new URL(f, scope()), { cache: 'no-cache' })));
-    // Examples are a bonus: one missing must not stop the page files from being kept.
-    await Promise.all((await exampleFiles()).map((f) => cache.add(new URL(f, scope())).catch(() => {})));
-    await self.skipWaiting();
-  })());
+  event.waitUntil(refresh().then(() => self.skipWaiting()));
 });
 
 self.addEventListener('activate', (event) => {
-  event.waitUntil((async () => {
-    for (const name of await caches.keys()) {
-      if (name.startsWith(PREFIX) && name !== CACHE) await caches.delete(name);
-    }
-  })());
+  event.waitUntil(self.clients.claim());
 });
 
-async function networkFirst(request) {
-  const cache = await caches.open(CACHE);
-  // A page address carries its settings in the query (embed.html?lang=de&...): keep one copy.
+async function networkFirst(event) {
+  const { request } = event;
   const navigate = request.mode === 'navigate';
-  const url = new URL(request.url);
-  const key = navigate ? url.origin + url.pathname : request;
   try {
     const response = await fetch(request);
-    if (response.ok && response.type === 'basic') await cache.put(key, response.clone());
+    // a page load online: bring the kept set up to date (a failure keeps the old one)
+    if (navigate && response.ok) event.waitUntil(refresh().catch(() => {}));
     return response;
   } catch (err) {
-    const copy = await cache.match(key, { ignoreSearch: navigate });
+    const set = await currentSet();
+    // A page address carries its settings in the query (embed.html?lang=de&...): one copy serves all.
+    const copy = await set?.match(request, { ignoreSearch: navigate });
     if (copy) return copy;
     throw err;
   }
@@ -100,5 +133,5 @@ self.addEventListener('fetch', (event) => {
   if (request.method !== 'GET') return;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin || !isKept(url)) return;
-  event.respondWith(networkFirst(request));
+  event.respondWith(networkFirst(event));
 });

@@ -3,7 +3,8 @@
 // browser offline and the server shut down, so nothing can come from the network.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, cpSync, appendFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   TIMEOUTS, WWW, launch, checkBuilt, newPage, openLab, runGenerate, labText, waitIdle, waitEvent, eventCount,
@@ -70,5 +71,62 @@ test('a second visit works offline: page files from the service worker, model fr
   } finally {
     await browser.close();
     site.server.close();
+  }
+});
+
+test('a new version of the site replaces the kept copy as a whole; offline, the new files answer together', { timeout: TIMEOUTS.test }, async (t) => {
+  checkBuilt();
+  const root = mkdtempSync(path.join(tmpdir(), 'dlab-site-'));
+  cpSync(WWW, root, { recursive: true, filter: (src) => !src.includes(`${path.sep}bench-build`) && !src.includes(`${path.sep}vendor`) });
+  const site = await startServer({ port: 0, host: '127.0.0.1', root, csp: true });
+  const browser = await launch({ webgpu: true });
+  try {
+    const { context, page, errors } = await newPage(browser, { locale: 'en-US', serviceWorkers: 'allow' });
+    await page.goto(site.url);
+    await page.evaluate(() => navigator.serviceWorker.ready);
+    const sets = () => page.evaluate(async () => {
+      const out = [];
+      for (const name of (await caches.keys()).filter((n) => n.startsWith('diffusion-lab-page-'))) {
+        const cache = await caches.open(name);
+        const worker = await cache.match(new URL('worker.js', location.href));
+        out.push({ name, complete: Boolean(await cache.match(new URL('?diffusion-lab-complete', location.href))), worker: worker ? (await worker.text()).slice(-40) : null });
+      }
+      return out;
+    });
+    const first = await sets();
+    assert.equal(first.length, 1);
+    assert.equal(first[0].complete, true, 'the set is marked complete');
+
+    // The same site again: the same set (nothing rewritten).
+    await page.reload();
+    await page.waitForTimeout(1500);
+    assert.deepEqual((await sets()).map((s) => s.name), [first[0].name]);
+
+    // A new version: worker.js changes on the server; the next page load keeps a new whole set.
+    appendFileSync(path.join(root, 'worker.js'), '\n// version 2 of the site\n');
+    await page.reload();
+    await page.waitForFunction(async (old) => {
+      const names = (await caches.keys()).filter((n) => n.startsWith('diffusion-lab-page-'));
+      return names.length === 1 && names[0] !== old;
+    }, first[0].name, { timeout: 30_000, polling: 250 });
+    const second = await sets();
+    t.diagnostic(`${first[0].name} → ${second[0].name}`);
+    assert.equal(second[0].complete, true);
+    assert.match(second[0].worker, /version 2 of the site/);
+
+    // Offline, that set answers: the page and its worker come from the same version.
+    await context.setOffline(true);
+    site.server.close();
+    site.server.closeAllConnections?.();
+    const reload = await page.goto(site.url);
+    assert.ok(reload.fromServiceWorker());
+    const offlineWorker = await page.evaluate(async () => (await fetch('worker.js')).text());
+    assert.match(offlineWorker, /version 2 of the site/);
+    assertNoUnexpectedErrors(errors, OFFLINE);
+    await context.close();
+  } finally {
+    await browser.close();
+    site.server.close();
+    rmSync(root, { recursive: true, force: true });
   }
 });
