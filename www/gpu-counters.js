@@ -3,7 +3,7 @@
 // wasm-bindgen (its glue calls `arg0.createBuffer(arg1)` etc., i.e. it looks the method up on
 // the object each time). Install it before the device is created (before `Lab.load`), and in the
 // global that runs the Lab: bench.js runs it in the window; the demo page runs it in worker.js.
-// Used by bench.html?suite=stability; nothing in the demo imports it.
+// Used by bench.html?suite=stability, and by worker.js when scripts/soak.mjs asks (debug-stats).
 //
 //   const counters = installGpuCounters();   // null without WebGPU
 //   counters.snapshot()                      // a plain copy: {created, calls, liveBuffers, …}

@@ -29,6 +29,7 @@ const PAGE_FILES = [
   'diffusion-lab.js',
   'i18n.js',
   'worker.js',
+  'gpu-counters.js',
   'lab/client.js',
   'lab/compare.js',
   'lab/draw.js',

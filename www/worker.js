@@ -9,6 +9,9 @@
 //   { type: 'cancel', id }                     stop job `id` (handled at once, not queued)
 //   { type: 'debug-lose-device', id }          test hook: the Lab's GPU device is lost, as in a
 //                                              driver reset (tests/e2e/device-lost.test.mjs)
+//   { type: 'debug-stats', id, countGpu }      soak hook (scripts/soak.mjs): counts WebGPU objects
+//                                              from now on (countGpu, before the load) and answers
+//                                              { type: 'debug', id, gpu, gpuBufferBytes, wasmBytes }
 // Messages out (worker → page):
 //   { type: 'progress', id?, loaded, total, file }             while the files download
 //   { type: 'ready', id?, backend, adapter, softwareAdapter, fallbackReason, cacheWarning, models }
@@ -49,6 +52,7 @@
 // learning platforms accept only some file types in an upload.
 const WASM_FILE = './pkg/diffusion_lab_bg.wasm';
 let wasm = null;          // the imported module ./pkg/diffusion_lab.js after init()
+let wasmExports = null;   // what init() returned: the module's exports, its memory among them
 let initPromise = null;   // shared while init() runs; reset on failure so a retry can try again
 let lab = null;           // the one Lab instance
 let labKey = '';          // `${url}|${forceCpu}` of the loaded Lab
@@ -117,7 +121,7 @@ async function ensureWasm() {
       } catch (err) {
         throw new Error(`could not load the WebAssembly module ./pkg/diffusion_lab.js (${errorMessage(err)})`);
       }
-      await mod.default({ module_or_path: new URL(WASM_FILE, import.meta.url) });
+      wasmExports = await mod.default({ module_or_path: new URL(WASM_FILE, import.meta.url) });
       return mod;
     })();
   }
@@ -286,12 +290,27 @@ async function handleForward(msg) {
   }, arrays);
 }
 
+let gpuCounters = null;
+
+async function handleStats(msg) {
+  if (msg.countGpu && !gpuCounters) gpuCounters = (await import('./gpu-counters.js')).installGpuCounters();
+  post({
+    type: 'debug',
+    id: msg.id ?? null,
+    gpu: gpuCounters?.snapshot() ?? null,
+    gpuBufferBytes: Number(lab?.gpuBufferBytes ?? 0),
+    wasmBytes: wasmExports?.memory?.buffer?.byteLength ?? 0,
+  });
+}
+
 async function handleLoseDevice(msg) {
   const lost = Boolean(await lab?.loseGpuDeviceForTest?.());
   post({ type: 'debug', id: msg.id ?? null, lost });
 }
 
-const OPS = { load: handleLoad, generate: handleGenerate, forward: handleForward, 'debug-lose-device': handleLoseDevice };
+const OPS = {
+  load: handleLoad, generate: handleGenerate, forward: handleForward, 'debug-lose-device': handleLoseDevice, 'debug-stats': handleStats,
+};
 
 async function handle(msg) {
   const op = msg?.type;

@@ -64,6 +64,31 @@ test('cancel before a run starts, with runs queued, and racing the last step: ea
   }
 });
 
+test('100 generate/cancel pairs in a row end in a usable element with no job left behind', { timeout: TIMEOUTS.test }, async () => {
+  const { context, page, errors } = await newPage(env.browser, { locale: 'en-US' });
+  try {
+    await openLab(page, env.baseUrl);
+    await waitIdle(page);
+    const loop = await inLab(page, async (el) => {
+      const codes = [];
+      for (let i = 0; i < 100; i++) {
+        const run = el.generate().then(() => 'done', (e) => e.code);
+        if (i % 2) await new Promise((r) => setTimeout(r, 0)); // now and then, let the run start first
+        el.cancel();
+        codes.push(await run);
+      }
+      const client = el._client();
+      return { codes: [...new Set(codes)], pending: client.pending.size, cancellable: el.cancellable, busy: el.busy };
+    });
+    assert.deepEqual(loop, { codes: ['cancelled'], pending: 0, cancellable: false, busy: false });
+    const after = await runGenerate(page, { prompt: 'Hund', seed: 4 });
+    assert.equal(after.outcome, 'done', after.alert);
+    assertNoUnexpectedErrors(errors);
+  } finally {
+    await context.close();
+  }
+});
+
 test('cancel during the model download ends it; the next click loads and draws (German)', { timeout: TIMEOUTS.test }, async () => {
   const { context, page, errors } = await newPage(env.browser, { locale: 'de-DE' });
   try {

@@ -225,6 +225,11 @@ export class LabClient {
     return this.start('debug-lose-device', {}).promise;
   }
 
+  /** Soak hook (scripts/soak.mjs): the worker's WebGPU object counts and memory; `countGpu` starts counting. */
+  statsForTest(countGpu = false) {
+    return this.start('debug-stats', { countGpu }).promise;
+  }
+
   /** Asks the worker to stop job `id`: it answers with an error whose code is "cancelled". */
   cancel(id) {
     if (this.pending.has(id)) this.worker?.postMessage({ type: 'cancel', id });
