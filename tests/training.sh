@@ -157,6 +157,12 @@ for row in "held-out wordings | de" "held-out combinations | en" "learner prompt
   grep -q "| $row |" "$work/scene-eval.log"
 done
 grep -q "^diversity" "$work/scene-eval.log"
+# a scene student from that teacher: pairs from the bank's first specs, several noises each
+train distill --data "$work/bank.npz" --config ../../www/models/denoiser.json --teacher "$work/scene-teacher.safetensors" \
+  --run "$work/scene-student" --pair-specs 12 --seeds 2 --pair-batch 8 --steps 4 --batch 8 --every 4 \
+  --export "$work/scene-student.safetensors" | tee "$work/scene-student.log"
+grep -q "^24 teacher pairs" "$work/scene-student.log"
+test -s "$work/scene-student.safetensors"
 
 say "the committed fixtures are what diffusion_lab.fixtures writes today"
 mkdir -p "$work/fixtures"

@@ -21,7 +21,9 @@ Usage (from scripts/train):
       --teacher ../../www/models/denoiser.safetensors --run ../../runs/student --steps 4000 \
       --export ../../www/models/student.safetensors
 Re-running resumes: the pairs file and the checkpoint are kept in RUN. --device cuda and
---max-minutes as in train.py.
+--max-minutes as in train.py. With a caption bank as --data (scenes.py) the pairs come from its
+specs (the first --pair-specs N of them), each conditioned on a blend of its two captions: the
+student keeps the teacher's variety, because each pair is one of many pictures for a caption.
 """
 import argparse
 import time
@@ -33,7 +35,7 @@ import torch.nn.functional as F
 
 from .quantize import load_torch
 from .schedule import alphas_cumprod
-from .train import Data, Run, forward_precision, stop_after
+from .train import Run, forward_precision, load_data, stop_after
 from .unet import UNet, load_config
 
 GUIDANCE = 3.0
@@ -76,26 +78,21 @@ def teacher_solve(model, text, z, ab, steps=TEACHER_STEPS, guidance=GUIDANCE, bf
         prev_x0, h_prev = x0, h
 
 
-def make_pairs(model, data, ab, seeds, batch, path, bf16=False, device="cpu"):
-    """`seeds` teacher samples per image, each from its own noise and a caption of that image drawn
-    at random (so the pairs cover all wordings without solving the ODE for every caption)."""
-    n_img = len(data.images)
+def make_pairs(model, data, ab, seeds, batch, path, bf16=False, device="cpu", limit=None):
+    """`seeds` teacher samples per image (or caption-bank spec), each from its own noise and a
+    condition of that image drawn at random (`data.pair_text`: so the pairs cover its wordings
+    without solving the ODE for every caption). A spec's picture is whatever the teacher draws for
+    it: the student learns the teacher's variety, one picture per noise."""
+    n_img = data.pair_items(limit)
     size = model.cfg["image_size"]
     zs, x0s, imgs = [], [], []
     t0 = time.time()
     for seed in range(seeds):
         g = torch.Generator().manual_seed(10_000 + seed)
         z_all = torch.randn(n_img, 3, size, size, generator=g)
-        caps = data.random_captions(range(n_img), g)
-        if data.style_ids is not None:
-            # two styles: blend in the caption naming the image's style (an equal blend, as
-            # training conditions on), or the teacher would draw either style for a plain caption
-            style = data.random_style_captions(np.arange(n_img), g)
         for s in range(0, n_img, batch):
             ids = torch.arange(s, min(s + batch, n_img))
-            text = data.emb[caps[ids].to(data.device)]
-            if data.style_ids is not None:
-                text = F.normalize(text + data.emb[style[ids].to(data.device)], dim=1)
+            text = data.pair_text(ids.numpy(), g)
             x0s.append(teacher_solve(model, text, z_all[ids].to(device), ab, bf16=bf16).cpu())
             zs.append(z_all[ids])
             imgs.append(ids)
@@ -125,12 +122,14 @@ def main():
     ap.add_argument("--init", help="start the student from these weights instead of the teacher's "
                                    "(to go on from a shipped student whose checkpoint is gone)")
     ap.add_argument("--warmup", type=int, default=0, help="linear learning-rate warm-up steps, as in train.py")
+    ap.add_argument("--pair-specs", type=int, help="with a caption bank: pair only its first N specs")
+    ap.add_argument("--node-modules", default="../../node_modules", help="the emoji images, for a caption bank")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     run_dir = Path(a.run)
     run_dir.mkdir(parents=True, exist_ok=True)
     cfg = load_config(a.config)
-    data = Data(a.data, device=a.device)
+    data = load_data(a.data, device=a.device, node_modules=a.node_modules)
     ab_np = alphas_cumprod(cfg["train_timesteps"])
     ab = torch.from_numpy(ab_np).float().to(a.device)
     weights = load_torch(a.teacher)
@@ -139,7 +138,7 @@ def main():
     teacher.to(a.device).eval()
     pairs_path = run_dir / "pairs.npz"
     if not pairs_path.exists():
-        make_pairs(teacher, data, ab_np, a.seeds, a.pair_batch, pairs_path, a.bf16, a.device)
+        make_pairs(teacher, data, ab_np, a.seeds, a.pair_batch, pairs_path, a.bf16, a.device, a.pair_specs)
     del teacher
     pairs = np.load(pairs_path)
     z, x0_all = (torch.from_numpy(pairs[k]).to(a.device) for k in ("z", "x0"))

@@ -563,5 +563,17 @@ class SceneData:
         text[(torch.rand(n, generator=gen) < cfg_drop).to(self.device)] = 0.0
         return x0, text
 
+    def text_for(self, ids, gen):
+        """The condition for specs `ids`: a random blend of each spec's two captions, renormalised."""
+        pair = self.pairs[torch.as_tensor(np.asarray(ids))].to(self.device)
+        w = torch.rand(len(pair), 1, generator=gen).to(self.device)
+        return F.normalize(w * self.emb[pair[:, 0]] + (1 - w) * self.emb[pair[:, 1]], dim=1)
+
+    def pair_items(self, limit=None):
+        """How many specs distill.py pairs: the first `limit` (the teacher solves the ODE for each)."""
+        return len(self.specs) if limit is None else min(limit, len(self.specs))
+
+    pair_text = text_for
+
     def preview_texts(self):
         return [str(self.captions[i]) for i in self.preview], self.emb[torch.from_numpy(self.preview)]

@@ -88,6 +88,20 @@ class Data:
         w = torch.rand(len(a), 1, generator=gen).to(self.device)
         return F.normalize(w * self.emb[a] + (1 - w) * self.emb[b], dim=1)
 
+    def pair_items(self, limit=None):
+        """How many images distill.py pairs (all of them; `limit` is for a caption bank)."""
+        return len(self.images)
+
+    def pair_text(self, ids, gen):
+        """The teacher's condition for distillation pairs: one caption of each image drawn at random,
+        and with two styles an equal blend with the caption naming the image's style (as training
+        conditions on), or the teacher would draw either style for a plain caption."""
+        ids = np.asarray(ids)
+        text = self.emb[self.random_captions(ids, gen).to(self.device)]
+        if self.style_ids is not None:
+            text = F.normalize(text + self.emb[self.random_style_captions(ids, gen).to(self.device)], dim=1)
+        return text
+
     def batch(self, n, gen, step=0, cfg_drop=CFG_DROP):
         idx = self.train_idx[torch.randint(0, len(self.train_idx), (n,), generator=gen)].numpy()
         text = self.text_for(idx, gen)
@@ -229,7 +243,7 @@ class Run:
             f.write(json.dumps({"step": self.step, "loss": float(self.loss_avg), "time": time.time()}) + "\n")
 
 
-def load_data(path, exclude_val, device, node_modules):
+def load_data(path, exclude_val=False, device="cpu", node_modules="../../node_modules"):
     """The emoji data set (data.py) or, for a caption bank (scenes.py), scenes painted on the fly."""
     with np.load(path) as d:
         is_bank = "specs" in d
