@@ -215,6 +215,11 @@ pub struct Lab {
 }
 
 impl Lab {
+    /// The noise schedule the model was trained with (ᾱ_t, the sampler's timesteps).
+    pub fn schedule(&self) -> &Schedule {
+        &self.schedule
+    }
+
     /// Builds the model from the files the manifest lists, each checked for size and sha256 first.
     /// With `try_gpu` it takes the GPU when an adapter exists and falls back to the CPU otherwise.
     pub async fn from_files(manifest: &Manifest, files: HashMap<String, Vec<u8>>, try_gpu: bool) -> Result<Self> {

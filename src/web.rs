@@ -4,7 +4,8 @@
 //! const lab = await Lab.load(manifestUrl, (p) => {/* {loaded, total, file} */}, { forceCpu: false });
 //! lab.backend; lab.adapter; lab.softwareAdapter; lab.fallbackReason;   // softwareAdapter: WebGPU on the CPU
 //! lab.cacheWarning; // "" or why the files could not be kept for offline use ("QuotaExceededError: …")
-//! lab.models;   // { default, student?, teacher }: steps, maxSteps, passesPerStep, guidance, sampler
+//! lab.models;   // { default, student?, teacher }: steps, maxSteps, passesPerStep, guidance, sampler, timesteps
+//! lab.alphaBars; // Float64Array: ᾱ_t for t = 0 … train_timesteps − 1
 //! const res = await lab.generate(prompt, { model, steps, seed, guidance, sampler }, (step) => {
 //!   // return false to cancel: the promise rejects with code "cancelled"
 //! });
@@ -311,9 +312,21 @@ impl Lab {
             set(&o, "passesPerStep", d.passes_per_step as u32);
             set(&o, "guidance", d.guidance.map_or(JsValue::NULL, JsValue::from));
             set(&o, "sampler", if d.sampler == SamplerKind::Ddim { "ddim" } else { "dpm" });
+            // the timesteps its default number of steps visits, noisiest first
+            let ts: js_sys::Array = self.inner.schedule().timesteps(d.steps).into_iter().map(|t| JsValue::from(t as u32)).collect();
+            set(&o, "timesteps", ts);
             set(&out, kind.name(), o);
         }
         out.into()
+    }
+
+    /// ᾱ_t for every training timestep t (how much of the picture's variance x_t keeps), for the
+    /// page's plot of the noise schedule.
+    #[wasm_bindgen(getter, js_name = alphaBars)]
+    pub fn alpha_bars(&self) -> js_sys::Float64Array {
+        let s = self.inner.schedule();
+        let values: Vec<f64> = (0..s.train_timesteps()).map(|t| s.alpha_bar(t)).collect();
+        js_sys::Float64Array::from(&values[..])
     }
 
     /// Generates an image; `on_step` gets `{index, total, t, ms, width, height, x_t, eps, x0}`

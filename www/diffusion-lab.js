@@ -525,6 +525,8 @@ export class DiffusionLabElement extends HTMLElement {
       this._renderButtons();
     }
     if (!this._models) this._setModels(this._info.models);
+    this.timeline.plot.setSchedule(this._info.alphaBars);
+    this.forwardPanel.onModel(this._info);
     this._showBackend();
     this._renderNotice();
     this._renderCacheNotice();

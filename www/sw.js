@@ -36,6 +36,7 @@ const PAGE_FILES = [
   'lab/forward.js',
   'lab/limits.js',
   'lab/presets.js',
+  'lab/schedule.js',
   'lab/share.js',
   'lab/styles.js',
   'lab/template.js',

@@ -14,7 +14,7 @@
 //                                              { type: 'debug', id, gpu, gpuBufferBytes, wasmBytes }
 // Messages out (worker → page):
 //   { type: 'progress', id?, loaded, total, file }             while the files download
-//   { type: 'ready', id?, backend, adapter, softwareAdapter, fallbackReason, cacheWarning, models }
+//   { type: 'ready', id?, backend, adapter, softwareAdapter, fallbackReason, cacheWarning, models, alphaBars }
 //        the model is ready; softwareAdapter: WebGPU is emulated on the CPU (SwiftShader); models = { default, student?, teacher } or null (a Lab without the `models`
 //        getter); cacheWarning = '' or why the browser cache refused the model files (e.g.
 //        'QuotaExceededError: …': the storage is full, the next visit downloads them again)
@@ -156,6 +156,7 @@ function readyMessage(id) {
     fallbackReason: String(lab.fallbackReason ?? ''),
     cacheWarning: String(lab.cacheWarning ?? ''),
     models: readModels(),
+    alphaBars: lab.alphaBars instanceof Float64Array ? lab.alphaBars : null,
   };
 }
 
@@ -174,6 +175,7 @@ function readModels() {
     passesPerStep: Number(m.passesPerStep),
     guidance: m.guidance == null ? null : Number(m.guidance),
     sampler: String(m.sampler ?? ''),
+    timesteps: Array.isArray(m.timesteps) ? m.timesteps.map(Number) : [],
   } : null);
   const out = { default: String(models.default ?? 'teacher'), teacher: one(models.teacher) };
   if (models.student) out.student = one(models.student);

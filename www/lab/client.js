@@ -256,6 +256,7 @@ export class LabClient {
           fallbackReason: msg.fallbackReason,
           cacheWarning: msg.cacheWarning ?? '',
           models: msg.models ?? null,
+          alphaBars: msg.alphaBars instanceof Float64Array ? msg.alphaBars : null,  // ᾱ_t for every t
         };
         this.loadWaiter?.resolve(this.info);
         break;

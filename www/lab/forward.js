@@ -7,6 +7,7 @@
 
 import { drawRgba, clearCanvas, rgbaFromImage } from './draw.js';
 import { LabError } from './client.js';
+import { SchedulePlot } from './schedule.js';
 
 const EXAMPLES_URL = new URL('../examples/examples.json', import.meta.url);
 const DEBOUNCE_MS = 60;
@@ -40,6 +41,8 @@ export class ForwardPanel {
     this.inFlight = false;
     this.timer = null;
     this.sourceToken = 0;
+    this.plot = new SchedulePlot(host, $('fwd-schedule'));
+    this.plotCaption = $('fwd-schedule-caption');
 
     const { source, prompt, t, seed, newNoise } = this.el;
     source.addEventListener('change', () => this.pickSource(source.value));
@@ -203,6 +206,22 @@ export class ForwardPanel {
     return { t: String(Math.round(Number(this.el.t.value) || 0)), seed: /^\d+$/.test(seed) ? seed : null };
   }
 
+  /** The model is loaded: its schedule, and where its samplers' default steps lie on it. */
+  onModel(info) {
+    const models = info?.models;
+    const marks = [];
+    if (models?.teacher) marks.push(...models.teacher.timesteps.map((t) => ({ t, kind: 'teacher' })));
+    if (models?.student) marks.push(...models.student.timesteps.map((t) => ({ t, kind: 'student' })));
+    this.plot.setSchedule(info?.alphaBars ?? null);
+    this.plot.setMarks(marks);
+    if (models?.student) {
+      this.host.loc.text(this.plotCaption, 'schedCaptionForward', { student: models.student.timesteps.length, teacher: models.teacher.timesteps.length });
+    } else if (models?.teacher) {
+      this.host.loc.text(this.plotCaption, 'schedCaptionForwardTeacher', { teacher: models.teacher.timesteps.length });
+    }
+    this.updateTLabel();
+  }
+
   /** Asks for the current settings; only the latest wish is kept while a request runs. */
   request({ now = false } = {}) {
     this.updateTLabel();
@@ -275,6 +294,7 @@ export class ForwardPanel {
   updateTLabel() {
     const t = Math.round(Number(this.el.t.value) || 0);
     this.host.loc.attr(this.el.t, 'aria-valuetext', 'fwdTValue', { t });
+    this.plot?.setT(t);
   }
 
   showEmpty() {

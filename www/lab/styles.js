@@ -184,6 +184,20 @@ button svg { display: block; margin: auto; }
 .share { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; }
 .share input { flex: 1 1 16rem; min-width: 0; }
 
+/* the noise schedule plot */
+.schedule { margin: 0.5rem 0 0; display: grid; gap: 0.25rem; max-width: 30rem; }
+.schedule svg { width: 100%; height: auto; overflow: visible; }
+.schedule figcaption { font-size: 0.9em; color: var(--dl-muted); }
+.sched-axes line { stroke: currentColor; stroke-opacity: 0.5; }
+.sched-axes text { fill: currentColor; font-size: 10px; }
+.sched-signal { fill: none; stroke: var(--dl-accent); stroke-width: 2.5; }
+.sched-noise { fill: none; stroke: currentColor; stroke-opacity: 0.55; stroke-width: 2.5; stroke-dasharray: 5 3; }
+.sched-signal-dot { fill: var(--dl-accent); }
+.sched-noise-dot { fill: currentColor; fill-opacity: 0.7; }
+.sched-marker { stroke: currentColor; stroke-width: 1.5; }
+.sched-mark-student, .sched-mark-run { fill: var(--dl-accent); }
+.sched-mark-teacher { fill: currentColor; fill-opacity: 0.55; }
+
 /* forward process */
 .fwd-views { display: grid; gap: 0.75rem; grid-template-columns: repeat(auto-fill, minmax(min(100%, 7.5rem), 1fr)); }
 .fwd-views canvas { width: 100%; max-width: 128px; }

@@ -100,6 +100,10 @@ export const HTML = `
       </div>
       <p class="hint" id="play-hint" hidden data-i18n="reducedMotionHint"></p>
       <div class="strip" id="strip" aria-hidden="true"></div>
+      <figure class="schedule" id="rev-schedule" hidden>
+        <svg aria-hidden="false"></svg>
+        <figcaption data-i18n="schedCaptionReverse"></figcaption>
+      </figure>
     </div>
     <div class="views" id="views">
       <figure class="main">
@@ -147,6 +151,10 @@ export const HTML = `
         <label for="fwd-t" data-i18n="fwdTLabel"></label>
         <input id="fwd-t" name="t" type="range" min="0" max="999" step="1" value="500" aria-describedby="fwd-t-hint">
         <p class="hint" id="fwd-t-hint" data-i18n="fwdTHint"></p>
+        <figure class="schedule" id="fwd-schedule" hidden>
+          <svg></svg>
+          <figcaption id="fwd-schedule-caption"></figcaption>
+        </figure>
       </div>
       <div class="field">
         <label for="fwd-seed" data-i18n="fwdSeedLabel"></label>

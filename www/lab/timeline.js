@@ -4,6 +4,7 @@
 // PNG exports.
 
 import { drawRgba, clearCanvas, upscaledPng, stripPng, downloadBlob, slug } from './draw.js';
+import { SchedulePlot } from './schedule.js';
 
 const PLAY_INTERVAL_MS = 400;
 
@@ -28,6 +29,8 @@ export class Timeline {
       savePng: $('save-png'),
       saveStrip: $('save-strip'),
     };
+    // the run's steps on the noise schedule, the marker at the step shown
+    this.plot = new SchedulePlot(host, $('rev-schedule'));
     this.frames = [];      // [{x, eps, x0, t, ms}] — frame 0: {x: x_start}
     this.total = 0;        // steps of the run
     this.size = [32, 32];
@@ -63,6 +66,7 @@ export class Timeline {
     this.final = null;
     this.total = total;
     this.frames = [{ x: null, eps: null, x0: null, t: null, ms: null }];
+    this.plot.setMarks([]);
     this.following = true;
     this.selected = -1;
     const { strip, scrubber } = this.el;
@@ -100,6 +104,7 @@ export class Timeline {
     }
     const i = s.index + 1;
     this.frames[i] = { x: s.x_t, eps: s.eps, x0: s.x0, t: s.t, ms: s.ms };
+    this.plot.setMarks(this.frames.slice(1).filter(Boolean).map((f) => ({ t: f.t, kind: 'run' })));
     this.drawThumb(i);
     const { scrubber } = this.el;
     const first = this.frames[0].x ? 0 : 1;
@@ -166,6 +171,9 @@ export class Timeline {
     }
     for (const thumb of strip.children) thumb.classList.toggle('current', Number(thumb.dataset.index) === i);
     this.scrollStripTo(i);
+    // frame 0 is the pure noise the run starts from: the end of the schedule
+    const n = this.plot.alphaBars?.length ?? 1000;
+    this.plot.setT(i === 0 ? n - 1 : frame.t);
   }
 
   /** Scrolls the strip (only the strip, never the page) so that thumbnail `i` is visible. */
