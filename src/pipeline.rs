@@ -470,6 +470,29 @@ pub fn read_model_file(dir: &std::path::Path, name: &str) -> Result<Vec<u8>> {
 mod tests {
     use super::*;
 
+    /// www/lab/limits.js is what the page checks before it asks; it must say what the Lab checks.
+    #[test]
+    fn the_page_limits_are_the_labs() {
+        let js = include_str!("../www/lab/limits.js");
+        let limit = |name: &str| -> f64 {
+            let rest = &js[js.find(&format!("{name}:")).unwrap_or_else(|| panic!("limits.js has no {name}")) + name.len() + 1..];
+            let value = rest[..rest.find(',').unwrap()].trim();
+            if value == "Number.MAX_SAFE_INTEGER" {
+                MAX_SEED
+            } else {
+                value.parse().unwrap()
+            }
+        };
+        assert_eq!(limit("stepsMin"), 1.0);
+        assert_eq!(limit("stepsMax"), crate::sampler::MAX_STEPS as f64);
+        assert_eq!(limit("promptMaxChars"), crate::text::MAX_PROMPT_CHARS as f64);
+        assert_eq!(limit("seedMax"), MAX_SEED);
+        assert_eq!(limit("guidanceMin"), 0.0);
+        assert_eq!(limit("guidanceMax"), MAX_GUIDANCE as f64);
+        let cfg: crate::model::UNetConfig = serde_json::from_str(include_str!("../www/models/denoiser.json")).unwrap();
+        assert_eq!(limit("forwardTMax"), (cfg.train_timesteps - 1) as f64);
+    }
+
     #[test]
     fn options_are_validated_with_messages() {
         assert_eq!(field_names::<GenerateOptions>(), ["model", "steps", "seed", "guidance", "sampler"]);

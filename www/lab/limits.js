@@ -1,4 +1,5 @@
-// The limits the element checks its inputs against (the Rust Lab checks the same ones again).
+// The limits the element checks its inputs against; the Rust Lab checks the same ones again
+// (src/pipeline.rs test the_page_limits_are_the_labs binds them).
 export const LIMITS = Object.freeze({
   stepsMin: 1,
   stepsMax: 100,
