@@ -217,6 +217,16 @@ async function handleLoad(msg) {
   post(readyMessage(id));
 }
 
+/** The message's prompt: text (none is the empty prompt); anything else is refused with words. */
+function promptOf(msg) {
+  if (msg.prompt == null) return '';
+  if (typeof msg.prompt !== 'string') {
+    const what = Array.isArray(msg.prompt) ? 'array' : typeof msg.prompt;
+    throw codedError(`the prompt must be text, got ${/^[aeiou]/.test(what) ? 'an' : 'a'} ${what}`, 'input');
+  }
+  return msg.prompt;
+}
+
 async function handleGenerate(msg) {
   const id = msg.id;
   if (!lab) throw codedError('the model is not loaded (send a "load" message first)', 'unloaded');
@@ -247,7 +257,7 @@ async function handleGenerate(msg) {
     return true;
   };
   // the options as the page sent them: the Lab refuses what is not a plain object of known keys
-  const res = await lab.generate(String(msg.prompt ?? ''), msg.options ?? null, onStep);
+  const res = await lab.generate(promptOf(msg), msg.options ?? null, onStep);
   // A Lab that ignores the callback's answer runs to the end: the page asked to stop, so stop.
   if (cancelled.has(id)) throw codedError('cancelled', 'cancelled');
   const image = ownArray(res.image);
@@ -273,8 +283,11 @@ async function handleForward(msg) {
   if (typeof lab.forwardProcess !== 'function') {
     throw codedError('this build of the model has no forwardProcess()', 'unsupported');
   }
-  const rgba = msg.rgba instanceof Uint8ClampedArray ? msg.rgba : new Uint8ClampedArray(msg.rgba ?? []);
-  const res = await lab.forwardProcess(rgba, String(msg.prompt ?? ''), msg.options ?? null);
+  if (!ArrayBuffer.isView(msg.rgba) && !Array.isArray(msg.rgba)) {
+    throw codedError('rgba must be the picture\'s RGBA bytes (a Uint8ClampedArray)', 'input');
+  }
+  const rgba = msg.rgba instanceof Uint8ClampedArray ? msg.rgba : new Uint8ClampedArray(msg.rgba);
+  const res = await lab.forwardProcess(rgba, promptOf(msg), msg.options ?? null);
   const arrays = ['x_t', 'noise', 'epsHat', 'x0Hat'].map((k) => ownArray(res[k]));
   const [x_t, noise, epsHat, x0Hat] = arrays;
   post({

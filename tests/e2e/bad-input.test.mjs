@@ -87,7 +87,7 @@ test('the worker and the Lab reject bad input themselves, and keep working', { t
         const onMessage = (e) => {
           const m = e.data;
           if (m.type === 'step' && m.id === msg.id) steps.push(m.index);
-          if ((m.type === 'done' || m.type === 'error' || m.type === 'ready') && (m.id === msg.id)) {
+          if ((m.type === 'done' || m.type === 'error' || m.type === 'ready' || m.type === 'forward') && (m.id === msg.id)) {
             worker.removeEventListener('message', onMessage);
             resolve({ type: m.type, message: m.message, backend: m.backend, steps });
           }
@@ -104,6 +104,29 @@ test('the worker and the Lab reject bad input themselves, and keep working', { t
       out.steps101 = await call({ type: 'generate', id: 5, prompt: 'Hund', options: { ...opts, steps: 101 } });
       out.long = await call({ type: 'generate', id: 6, prompt: 'x'.repeat(1001), options: { ...opts, steps: 2 } });
       out.bogus = await call({ type: 'bogus', id: 7 });
+      // options of the wrong type or value, straight to the Lab (issue: every bad input gets words)
+      let id = 100;
+      const gen = (options, prompt = 'Hund') => call({ type: 'generate', id: id++, prompt, options });
+      const rgba = new Uint8ClampedArray(32 * 32 * 4);
+      const fwd = (options, picture = rgba) => call({ type: 'forward', id: id++, rgba: picture, prompt: 'Hund', options });
+      out.more = {
+        stepsString: await gen({ steps: '4', seed: 1 }),
+        seedNull: await gen({ steps: 1, seed: null }),
+        guidanceNaN: await gen({ model: 'teacher', steps: 1, seed: 1, guidance: NaN }),
+        guidanceInf: await gen({ model: 'teacher', steps: 1, seed: 1, guidance: Infinity }),
+        guidanceNegInf: await gen({ model: 'teacher', steps: 1, seed: 1, guidance: -Infinity }),
+        guidance1e309: await gen({ model: 'teacher', steps: 1, seed: 1, guidance: 1e309 }),
+        seed2pow53: await gen({ steps: 1, seed: 2 ** 53 }),
+        seed1e21: await gen({ steps: 1, seed: 1e21 }),
+        promptNumber: await gen({ steps: 1, seed: 1 }, 42),
+        promptObject: await gen({ steps: 1, seed: 1 }, { text: 'Hund' }),
+        tMinus1: await fwd({ t: -1, seed: 1 }),
+        t1000: await fwd({ t: 1000, seed: 1 }),
+        tNaN: await fwd({ t: NaN, seed: 1 }),
+        rgbaShort: await fwd({ t: 10, seed: 1 }, new Uint8ClampedArray(100)),
+        rgbaNotArray: await fwd({ t: 10, seed: 1 }, 'pixels'),
+      };
+      out.tMissing = await fwd({ seed: 1 });
       out.valid = await call({ type: 'generate', id: 8, prompt: 'Hund', options: { ...opts, steps: 2 } });
       worker.terminate();
       return out;
@@ -121,6 +144,20 @@ test('the worker and the Lab reject bad input themselves, and keep working', { t
     assert.match(results.steps101.message, /step/i);
     assert.match(results.empty.message, /prompt|empty/i);
     assert.match(results.long.message, /prompt|long|1000|char/i);
+    for (const [k, v] of Object.entries(results.more)) {
+      t.diagnostic(`${k}: ${v.type} ${v.message ?? ''}`);
+      assert.equal(v.type, 'error', `${k} was accepted`);
+      assert.doesNotMatch(v.message, /unreachable|RuntimeError|panicked|undefined/i, `${k}: ${v.message}`);
+      assert.deepEqual(v.steps, [], `${k}: steps ran`);
+    }
+    assert.match(results.more.stepsString.message, /invalid type: string "4"/);
+    assert.match(results.more.guidanceNaN.message, /guidance/);
+    assert.match(results.more.seed1e21.message, /seed/);
+    assert.match(results.more.promptObject.message, /prompt must be text/);
+    assert.match(results.more.t1000.message, /\bt\b.*0 to 999/);
+    assert.match(results.more.rgbaShort.message, /4096|32×32|32 x 32|pixels/i);
+    // no t: the forward process at t = 0 (the picture itself), which is no error
+    t.diagnostic(`forward without t: ${results.tMissing.type}`);
     assert.equal(results.valid.type, 'done', `valid generate after rejections failed: ${results.valid.message}`);
     assert.deepEqual(results.valid.steps, [0, 1]);
     assertNoUnexpectedErrors(errors);
