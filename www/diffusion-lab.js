@@ -3,6 +3,7 @@
 //   reverse  generate a picture from a prompt and go through every denoising step
 //   forward  add noise to a picture and see how well the model estimates that noise
 //   compare  the distilled student (few steps) beside the teacher (many steps)
+//   explore  one prompt over six seeds, and the teacher over guidance 0 … 8 beside the student
 // Plain ES module, no dependencies:
 //
 //   <script type="module" src="diffusion-lab.js"></script>
@@ -10,7 +11,7 @@
 //
 // Attributes (a value that makes no sense is ignored with a notice in the element)
 //   lang        "de" | "en" (default: the browser's language)
-//   mode        "reverse" | "forward" | "compare": the view shown first (default "reverse")
+//   mode        "reverse" | "forward" | "compare" | "explore": the view shown first (default "reverse")
 //   model       "student" | "teacher" (default: the student where the model files have one)
 //   prompt      initial prompt text
 //   steps       initial number of denoising steps (student 1..4, teacher 1..100; default: the model's)
@@ -31,6 +32,7 @@
 // Methods
 //   generate() → Promise of the `done` detail; rejects with an Error (kind, code, message)
 //   compare()  → Promise of the `compare` detail (student and teacher, same prompt and seed)
+//   seedGrid(), guidanceSweep() → Promise of the `explore` detail ({kind, prompt, seed, runs})
 //   cancel()   stops the running generation after its current step
 // Events (bubble, composed)
 //   step     {index, total, t, ms, panel, model}     after the canvas shows the new x_t
@@ -40,6 +42,7 @@
 //   cancel   {kind, step, total}                     a run stopped by cancel()
 //   modechange {mode}                               the learner picked another tab
 //   share    {url, copied}                          "Link to this view" made a link
+//   explore  {kind: "seeds" | "guidance", prompt, seed, runs: [{passes, ms}]}
 //   error    {message, kind, code}   kind: "input" | "load" | "generate" | "forward" | "worker";
 //                                    code: "input" | "weights" | "gpu" | "busy" | "other" | …
 //
@@ -54,6 +57,7 @@ import { HTML } from './lab/template.js';
 import { Timeline } from './lab/timeline.js';
 import { ForwardPanel } from './lab/forward.js';
 import { ComparePanel } from './lab/compare.js';
+import { ExplorePanel } from './lab/explore.js';
 import { drawRgba } from './lab/draw.js';
 import { LIMITS } from './lab/limits.js';
 import { Presets } from './lab/presets.js';
@@ -63,7 +67,7 @@ export { LIMITS };
 
 const DEFAULT_MODEL_URL = new URL('./models/manifest.json', import.meta.url).href;
 const DEFAULT_SEED = 1;
-export const MODES = Object.freeze(['reverse', 'forward', 'compare']);
+export const MODES = Object.freeze(['reverse', 'forward', 'compare', 'explore']);
 // The attributes that make a view: embed.html takes them from its URL, "Link to this view" writes them.
 export const VIEW_ATTRIBUTES = Object.freeze([
   'mode', 'model', 'prompt', 'steps', 'seed', 'guidance', 'sampler', 'forward-t', 'forward-seed', 'examples', 'lock',
@@ -168,6 +172,7 @@ export class DiffusionLabElement extends HTMLElement {
     this.timeline = new Timeline(this);
     this.forwardPanel = new ForwardPanel(this);
     this.comparePanel = new ComparePanel(this);
+    this.explorePanel = new ExplorePanel(this);
     this.presets = new Presets(this);
     this.shareLink = new ShareLink(this);
     this._wire();
@@ -238,7 +243,7 @@ export class DiffusionLabElement extends HTMLElement {
         break;
       case 'prompt':
         this.el.prompt.value = value ?? '';
-        this.comparePanel.syncFrom({ prompt: this.el.prompt.value, seed: this.el.seed.value });
+        this._syncPanels();
         break;
       case 'steps':
         this._source.steps = 'attr';
@@ -338,12 +343,55 @@ export class DiffusionLabElement extends HTMLElement {
     return this._enqueue(() => this._generate(values));
   }
 
+  /** Six seeds of the explore view's prompt side by side. */
+  seedGrid() {
+    return this._explore('runSeeds');
+  }
+
+  /** The teacher at guidance 0 … 8 on the explore view's prompt and seed, the student beside it. */
+  guidanceSweep() {
+    return this._explore('runGuidance');
+  }
+
+  _explore(method) {
+    let values;
+    try {
+      values = this.explorePanel.readInputs();
+    } catch (err) {
+      return Promise.reject(this.fail(err));
+    }
+    return this._enqueue(async () => {
+      this.setBusy(true);
+      this.clearAlert();
+      this._run = { done: 0, total: 0 };
+      this.explorePanel.began = false;
+      try {
+        await this.ensureLoaded();
+        if (this.stopRequested()) throw this.cancelledError();
+        this.setStatus('statusExploring');
+        const detail = await this.explorePanel[method](values);
+        this.setStatus('statusExploreDone', { n: detail.runs.length });
+        this.emit('explore', detail);
+        return detail;
+      } catch (err) {
+        const error = this.fail(err);
+        const cells = this.explorePanel.last?.cells ?? [];
+        if (error.code === 'cancelled' && this.explorePanel.began) {
+          this.setStatus('statusExploreCancelled', { done: cells.filter((c) => c.result).length, total: cells.length });
+        }
+        throw error;
+      } finally {
+        this.setBusy(false);
+      }
+    });
+  }
+
   /** An example prompt was clicked: it becomes the prompt, and the picture is made. */
   useExample(prompt) {
     if (this.presets.isLocked('prompt')) return Promise.resolve(null);
     this.el.prompt.value = prompt;
     this.el.prompt.removeAttribute('aria-invalid');
-    this.comparePanel.syncFrom({ prompt, seed: this.el.seed.value });
+    this._syncPanels();
     if (this._mode !== 'reverse' && !this.presets.isLocked('mode')) this._selectMode('reverse');
     const run = this._mode === 'compare' ? this.compare() : this.generate();
     return run.catch(() => null);
@@ -356,9 +404,9 @@ export class DiffusionLabElement extends HTMLElement {
     return {
       mode: this._mode,
       model: this._modelKind,
-      prompt: this._mode === 'compare' ? this.comparePanel.el.prompt.value.trim() : this.el.prompt.value.trim(),
+      prompt: (this._mode === 'compare' ? this.comparePanel : this._mode === 'explore' ? this.explorePanel : this).el.prompt.value.trim(),
       steps: this.el.steps.value.trim(),
-      seed: this._mode === 'compare' ? this.comparePanel.el.seed.value.trim() : this.el.seed.value.trim(),
+      seed: (this._mode === 'compare' ? this.comparePanel : this._mode === 'explore' ? this.explorePanel : this).el.seed.value.trim(),
       guidance: teacherGuidance,
       sampler: this._samplerAttr(),
       'forward-t': fwd.t,
@@ -540,6 +588,10 @@ export class DiffusionLabElement extends HTMLElement {
     const err = new LabError({ kind: 'input', code: 'input', key, params });
     err.input = input;
     return err;
+  }
+
+  invalidInput(input, key, params) {
+    return this._invalid(input, key, params);
   }
 
   checkPrompt(input) {
@@ -761,6 +813,7 @@ export class DiffusionLabElement extends HTMLElement {
     this._applyStepsAttr();
     this._applyGuidanceAttr();
     this.comparePanel.updateModels();
+    this.explorePanel.updateModels();
   }
 
   _applyStepsAttr() {
@@ -786,6 +839,13 @@ export class DiffusionLabElement extends HTMLElement {
     }
   }
 
+  /** The compare and explore views take the reverse view's prompt and seed (unless edited there). */
+  _syncPanels() {
+    const values = { prompt: this.el.prompt.value, seed: this.el.seed.value };
+    this.comparePanel?.syncFrom(values);
+    this.explorePanel?.syncFrom(values);
+  }
+
   _applySeedAttr() {
     const raw = this.getAttribute('seed');
     const value = raw === null ? DEFAULT_SEED : parseWhole(raw);
@@ -793,7 +853,7 @@ export class DiffusionLabElement extends HTMLElement {
     this.noteSetting('seed', ok ? null : { value: raw, why: 'whyWhole', whyParams: { min: 0, max: LIMITS.seedMax }, fallback: DEFAULT_SEED });
     this.el.seed.value = String(ok ? value : DEFAULT_SEED);
     this.el.seed.removeAttribute('aria-invalid');
-    this.comparePanel.syncFrom({ prompt: this.el.prompt.value, seed: this.el.seed.value });
+    this._syncPanels();
   }
 
   _applyGuidanceAttr() {
@@ -899,7 +959,7 @@ export class DiffusionLabElement extends HTMLElement {
     }
     if (mode !== 'reverse') this.timeline.stop();
     if (this.presets) this.renderLocks();
-    if (mode === 'compare') this.comparePanel.syncFrom({ prompt: this.el.prompt.value, seed: this.el.seed.value });
+    if (mode === 'compare' || mode === 'explore') this._syncPanels();
     if (mode === 'forward') this.forwardPanel.activate().catch((err) => this.fail(err));
     else this.forwardPanel.deactivate();
     if (changed) this.emit('modechange', { mode });
@@ -960,6 +1020,7 @@ export class DiffusionLabElement extends HTMLElement {
     this.presets?.renderExamples();
     this.forwardPanel?.relocalize();
     this.comparePanel?.relocalize();
+    this.explorePanel?.relocalize();
   }
 
   _renderAlert() {
@@ -975,6 +1036,7 @@ export class DiffusionLabElement extends HTMLElement {
     this.el.dice.disabled = busy || Boolean(this.presets?.isLocked('seed'));
     this.presets?.renderButtons();
     this.comparePanel?.updateButtons();
+    this.explorePanel?.updateButtons();
   }
 
   _renderProgress() {

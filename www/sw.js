@@ -33,6 +33,7 @@ const PAGE_FILES = [
   'lab/client.js',
   'lab/compare.js',
   'lab/draw.js',
+  'lab/explore.js',
   'lab/forward.js',
   'lab/limits.js',
   'lab/presets.js',

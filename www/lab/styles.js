@@ -44,14 +44,13 @@ export const CSS = `
 
 /* tabs */
 .tabs {
-  display: flex;
-  flex-wrap: wrap;
+  display: grid;
+  grid-template-columns: repeat(auto-fit, minmax(min(100%, 9.5rem), 1fr));
   gap: 0.4rem;
   border-bottom: 2px solid var(--dl-border);
   padding-bottom: 0.4rem;
 }
 .tabs [role="tab"] {
-  flex: 1 1 auto;
   padding: 0.4rem 0.8rem;
   font-weight: 600;
   background: transparent;
@@ -206,6 +205,14 @@ button svg { display: block; margin: auto; }
 .meter-row { display: flex; gap: 0.6rem; align-items: center; }
 .meter-row output { font-variant-numeric: tabular-nums; font-weight: 700; min-width: 4ch; }
 meter { flex: 1 1 auto; width: 100%; height: 1rem; }
+
+/* explore: seeds and guidance */
+.exp-title { margin: 0.5rem 0 0; font-size: 1.05em; }
+.exp-grid { display: grid; gap: 0.75rem; grid-template-columns: repeat(auto-fill, minmax(min(100%, 7.5rem), 1fr)); }
+.exp-grid figure { margin: 0; display: grid; gap: 0.25rem; }
+.exp-grid canvas { width: 100%; max-width: 160px; }
+.exp-grid figcaption { font-size: 0.9em; font-variant-numeric: tabular-nums; }
+.exp-grid .student canvas { outline: 3px solid var(--dl-accent); outline-offset: 2px; }
 
 /* compare */
 .cmp-cols { display: grid; gap: 1rem; grid-template-columns: repeat(auto-fit, minmax(min(100%, 15rem), 1fr)); }

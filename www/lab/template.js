@@ -34,6 +34,7 @@ export const HTML = `
     <button type="button" role="tab" id="tab-reverse" data-mode="reverse" aria-controls="panel-reverse" data-i18n="tabReverse"></button>
     <button type="button" role="tab" id="tab-forward" data-mode="forward" aria-controls="panel-forward" data-i18n="tabForward"></button>
     <button type="button" role="tab" id="tab-compare" data-mode="compare" aria-controls="panel-compare" data-i18n="tabCompare"></button>
+    <button type="button" role="tab" id="tab-explore" data-mode="explore" aria-controls="panel-explore" data-i18n="tabExplore"></button>
   </div>
   <div class="progress" id="progress" hidden>
     <progress id="progress-bar" data-i18n-label="progressLabel"></progress>
@@ -212,6 +213,35 @@ export const HTML = `
     <div class="cmp-cols">${column('student')}${column('teacher')}</div>
     <p class="summary" id="cmp-summary"></p>
     <p class="explain" data-i18n="cmpExplain"></p>
+  </section>
+
+  <section role="tabpanel" id="panel-explore" aria-labelledby="tab-explore" hidden>
+    <p class="intro" data-i18n="exploreIntro"></p>
+    <form id="exp-form" novalidate>
+      <div class="field wide">
+        <label for="exp-prompt" data-i18n="promptLabel"></label>
+        <input id="exp-prompt" name="prompt" type="text" autocomplete="off" dir="auto">
+      </div>
+      <div class="field">
+        <label for="exp-seed" data-i18n="expSeedLabel"></label>
+        <input id="exp-seed" name="seed" type="number" inputmode="numeric" min="0" step="1" aria-describedby="exp-seed-hint">
+        <p class="hint" id="exp-seed-hint" data-i18n="expSeedHint"></p>
+      </div>
+      <div class="field">
+        <label for="exp-steps" data-i18n="cmpStepsLabel"></label>
+        <input id="exp-steps" name="steps" type="number" inputmode="numeric" min="1" max="100" step="1" aria-describedby="exp-steps-hint">
+        <p class="hint" id="exp-steps-hint"></p>
+      </div>
+      <div class="actions">
+        <button type="button" class="primary" id="exp-seeds"></button>
+        <button type="button" class="primary" id="exp-guidance"></button>
+        <button type="button" class="secondary" id="exp-cancel" disabled data-i18n="cancel"></button>
+      </div>
+    </form>
+    <div class="slot" data-slot="explore"></div>
+    <h3 class="exp-title" id="exp-title" hidden></h3>
+    <div class="exp-grid" id="exp-grid" role="list"></div>
+    <p class="explain" id="exp-explain"></p>
   </section>
 
   <div class="messages" id="messages">
