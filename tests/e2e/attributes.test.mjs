@@ -37,7 +37,7 @@ test('absurd values in the embed URL: a notice in English and German, defaults, 
     for (const part of ['steps="abc"', 'seed="-5"', 'mode="banana"', 'model="x"', 'guidance="1e9"', 'sampler="zzz"']) {
       assert.ok(f.settings.includes(`The setting ${part} is ignored`), `no notice for ${part}`);
     }
-    assert.match(f.settings, /mode="banana" is ignored: allowed are reverse, forward, compare\. Using reverse instead\./);
+    assert.match(f.settings, /mode="banana" is ignored: allowed are reverse, forward, compare, explore\. Using reverse instead\./);
     assert.match(f.settings, /seed="-5" is ignored: it must be a whole number from 0 to \d+\. Using 1 instead\./);
     assert.equal(f.mode, 'reverse');
     assert.equal(f.tab, 'tab-reverse');
@@ -48,7 +48,7 @@ test('absurd values in the embed URL: a notice in English and German, defaults, 
 
     await page.evaluate(() => document.querySelector('diffusion-lab').setAttribute('lang', 'de'));
     f = await fields(page);
-    assert.match(f.settings, /Die Einstellung mode="banana" wird ignoriert: erlaubt sind reverse, forward, compare\. Stattdessen gilt reverse\./);
+    assert.match(f.settings, /Die Einstellung mode="banana" wird ignoriert: erlaubt sind reverse, forward, compare, explore\. Stattdessen gilt reverse\./);
     assert.match(f.settings, /steps="abc" wird ignoriert/);
 
     // It still works: load on the first click, one step.

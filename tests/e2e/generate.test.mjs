@@ -103,7 +103,11 @@ test('works at 360 px width and from the keyboard', { timeout: TIMEOUTS.test }, 
     await page.locator('diffusion-lab #prompt').focus();
     await page.keyboard.press('Control+A');
     await page.keyboard.type('Katze');
-    await page.keyboard.press('Tab'); // model
+    // past the example prompts to the model menu
+    for (let i = 0; i < 12 && await page.evaluate(() => document.querySelector('diffusion-lab').shadowRoot.activeElement?.id) !== 'model'; i++) {
+      await page.keyboard.press('Tab');
+    }
+    assert.equal(await page.evaluate(() => document.querySelector('diffusion-lab').shadowRoot.activeElement?.id), 'model');
     await page.keyboard.press('Tab'); // steps
     await page.keyboard.press('Control+A');
     await page.keyboard.type('2');
