@@ -32,6 +32,7 @@ const PAGE_FILES = [
   'gpu-counters.js',
   'lab/client.js',
   'lab/compare.js',
+  'lab/detail.js',
   'lab/draw.js',
   'lab/explore.js',
   'lab/forward.js',

@@ -53,7 +53,7 @@ test('forward tab: the marker follows the slider, with the model\'s own ᾱ; the
   }
 });
 
-test('reverse tab (German): the run\'s steps on the schedule, the marker at the step shown', { timeout: TIMEOUTS.test }, async () => {
+test('reverse tab (German): the run\'s steps on the schedule, the marker at the step shown; the coarse and fine curves', { timeout: TIMEOUTS.test }, async (t) => {
   const { context, page, errors } = await newPage(env.browser, { locale: 'de-DE' });
   try {
     await openLab(page, env.baseUrl, 'embed.html?lang=de');
@@ -72,6 +72,26 @@ test('reverse tab (German): the run\'s steps on the schedule, the marker at the 
     assert.equal(start.t, '999');
     assert.match(start.label, /Bei t = 999: 0 % Bild, 100 % Rauschen/);
     await screenshot(page, 'schedule-reverse-de');
+
+    // "outlines first, then colours, then details": the two curves over the teacher's 8 steps
+    const teacher = await runGenerate(page, { prompt: 'Hund', steps: 8, seed: 2, model: 'teacher' });
+    assert.equal(teacher.outcome, 'done', teacher.alert);
+    const detail = await page.locator('diffusion-lab').evaluate((el) => {
+      const fig = el.shadowRoot.getElementById('rev-detail');
+      const svg = fig.querySelector('svg');
+      return {
+        hidden: fig.hidden, coarse: svg.dataset.coarse.split(' ').map(Number), fine: svg.dataset.fine.split(' ').map(Number),
+        label: svg.getAttribute('aria-label'), thumbs: fig.querySelectorAll('.detail-thumbs canvas').length,
+      };
+    });
+    t.diagnostic(`coarse ${detail.coarse.join(' ')} | fine ${detail.fine.join(' ')}`);
+    assert.equal(detail.hidden, false);
+    assert.equal(detail.coarse.length, 9);
+    assert.equal(detail.thumbs, 8);
+    assert.deepEqual([detail.coarse[0], detail.fine[0]], [1, 1], 'the starting noise is as far as it gets');
+    assert.ok(detail.coarse[8] < 0.05 && detail.fine[8] < 0.05, 'the last guess is the picture');
+    assert.match(detail.label, /^Wie weit die Schätzung des fertigen Bildes nach jedem der 8 Schritte/);
+    await page.locator('diffusion-lab #rev-detail').screenshot({ path: 'test-results/detail-curve-de.png' });
     assertNoUnexpectedErrors(errors);
   } finally {
     await context.close();

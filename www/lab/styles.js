@@ -195,6 +195,8 @@ button svg { display: block; margin: auto; }
 .sched-noise-dot { fill: currentColor; fill-opacity: 0.7; }
 .sched-marker { stroke: currentColor; stroke-width: 1.5; }
 .sched-mark-student, .sched-mark-run { fill: var(--dl-accent); }
+.detail-thumbs { display: flex; gap: 4px; padding-left: 30px; overflow-x: auto; }
+.detail-thumbs canvas { width: 32px; flex: 0 0 auto; }
 .sched-mark-teacher { fill: currentColor; fill-opacity: 0.55; }
 
 /* forward process */

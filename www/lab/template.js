@@ -105,6 +105,11 @@ export const HTML = `
         <svg aria-hidden="false"></svg>
         <figcaption data-i18n="schedCaptionReverse"></figcaption>
       </figure>
+      <figure class="schedule detail" id="rev-detail" hidden>
+        <svg></svg>
+        <div class="detail-thumbs" aria-hidden="true"></div>
+        <figcaption data-i18n="detailCaption"></figcaption>
+      </figure>
     </div>
     <div class="views" id="views">
       <figure class="main">

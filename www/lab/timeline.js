@@ -5,6 +5,7 @@
 
 import { drawRgba, clearCanvas, upscaledPng, stripPng, downloadBlob, slug } from './draw.js';
 import { SchedulePlot } from './schedule.js';
+import { DetailPlot } from './detail.js';
 
 const PLAY_INTERVAL_MS = 400;
 
@@ -31,6 +32,8 @@ export class Timeline {
     };
     // the run's steps on the noise schedule, the marker at the step shown
     this.plot = new SchedulePlot(host, $('rev-schedule'));
+    // coarse structure first, fine detail last: x̂₀ against the final picture, per step
+    this.detail = new DetailPlot(host, $('rev-detail'));
     this.frames = [];      // [{x, eps, x0, t, ms}] — frame 0: {x: x_start}
     this.total = 0;        // steps of the run
     this.size = [32, 32];
@@ -67,6 +70,7 @@ export class Timeline {
     this.total = total;
     this.frames = [{ x: null, eps: null, x0: null, t: null, ms: null }];
     this.plot.setMarks([]);
+    this.detail.clear();
     this.following = true;
     this.selected = -1;
     const { strip, scrubber } = this.el;
@@ -119,6 +123,7 @@ export class Timeline {
   finish(final) {
     this.running = false;
     this.final = final;
+    this.detail.show(this.frames, final.image, this.size[0]);
     this.updateControls();
   }
 
