@@ -680,7 +680,12 @@ export class DiffusionLabElement extends HTMLElement {
       const { kind, spec, options } = this._runOptions(values);
       this._run.total = values.steps;
       this.setStatus('statusStarting');
-      this.timeline.begin(values.steps);
+      this.timeline.begin(values.steps, {
+        model: kind,
+        guidance: spec.guidance == null ? null : (options.guidance ?? spec.guidance),
+        sampler: spec.guidance == null ? 'ddim' : (options.sampler ?? spec.sampler),
+        timesteps: values.steps === spec.steps ? spec.timesteps : null,
+      });
       began = true;
       const res = await this.runJob('generate', { prompt: values.prompt, options }, (s) => this._onStep(s, kind));
       const model = res.model || kind;

@@ -37,6 +37,7 @@ const PAGE_FILES = [
   'lab/explore.js',
   'lab/forward.js',
   'lab/limits.js',
+  'lab/maths.js',
   'lab/presets.js',
   'lab/schedule.js',
   'lab/share.js',

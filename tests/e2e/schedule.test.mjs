@@ -45,7 +45,11 @@ test('forward tab: the marker follows the slider, with the model\'s own ᾱ; the
       assert.equal(p.t, String(value));
       assert.match(p.label, new RegExp(`At t = ${value}: ${picture} % picture, ${noise} % noise`), `${p.label} (alphaBar ${f.alphaBar})`);
     }
-    await forwardAt(300);
+    const at300 = await forwardAt(300);
+    // the maths with the numbers of the view
+    await page.locator('diffusion-lab #fwd-maths').evaluate((p) => { p.closest('details').open = true; });
+    const maths = await page.locator('diffusion-lab #fwd-maths').textContent();
+    assert.ok(maths.includes(`here at t = 300 with ᾱ_t = ${at300.alphaBar.toFixed(3)}: x_t = ${Math.sqrt(at300.alphaBar).toFixed(3)} · x₀ + ${Math.sqrt(1 - at300.alphaBar).toFixed(3)} · ε`), maths);
     await screenshot(page, 'schedule-forward');
     assertNoUnexpectedErrors(errors);
   } finally {
@@ -92,6 +96,13 @@ test('reverse tab (German): the run\'s steps on the schedule, the marker at the 
     assert.ok(detail.coarse[8] < 0.05 && detail.fine[8] < 0.05, 'the last guess is the picture');
     assert.match(detail.label, /^Wie weit die Schätzung des fertigen Bildes nach jedem der 8 Schritte/);
     await page.locator('diffusion-lab #rev-detail').screenshot({ path: 'test-results/detail-curve-de.png' });
+    // the maths of a step: the teacher's guidance, this step's t and the next one's
+    const tts = teacher.steps.map((s) => s.detail.t);
+    await page.locator('diffusion-lab #scrubber').fill('2');
+    const step2 = await page.locator('diffusion-lab #rev-maths').textContent();
+    assert.match(step2, new RegExp(`^Schritt 2 von 8, bei t = ${tts[1]}: .*w = 3,0.* bei t′ = ${tts[2]}\\. DPM-Solver\\+\\+\\(2M\\)`));
+    await page.locator('diffusion-lab #scrubber').fill('8');
+    assert.match(await page.locator('diffusion-lab #rev-maths').textContent(), /Der letzte Schritt landet auf x̂₀/);
     assertNoUnexpectedErrors(errors);
   } finally {
     await context.close();

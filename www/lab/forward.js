@@ -8,6 +8,7 @@
 import { drawRgba, clearCanvas, rgbaFromImage } from './draw.js';
 import { LabError } from './client.js';
 import { SchedulePlot } from './schedule.js';
+import { renderForwardMaths } from './maths.js';
 
 const EXAMPLES_URL = new URL('../examples/examples.json', import.meta.url);
 const DEBOUNCE_MS = 60;
@@ -275,6 +276,7 @@ export class ForwardPanel {
     // linear 0..1 bar would not show; 0.001 sits at the left end, 1 at the right
     meter.value = Number.isFinite(err) && err > 0 ? Math.min(1, Math.max(0, (Math.log10(err) + 3) / 3)) : 0;
     this.showMix(r.t, r.alphaBar);
+    renderForwardMaths(this.host, this.host.$('fwd-maths'), { t: r.t, alphaBar: Number(r.alphaBar) });
     this.last = { t: r.t, alphaBar: r.alphaBar, noiseError: err };
     this.host.emit('forward', { t: r.t, seed: wish.seed, prompt: wish.prompt, alphaBar: r.alphaBar, noiseError: err });
   }

@@ -183,6 +183,10 @@ button svg { display: block; margin: auto; }
 .share { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; }
 .share input { flex: 1 1 16rem; min-width: 0; }
 
+/* the formulas */
+.maths summary { cursor: pointer; font-weight: 600; }
+.maths p { margin: 0.35rem 0 0; font-variant-numeric: tabular-nums; line-height: 1.6; }
+
 /* the noise schedule plot */
 .schedule { margin: 0.5rem 0 0; display: grid; gap: 0.25rem; max-width: 30rem; }
 .schedule svg { width: 100%; height: auto; overflow: visible; }

@@ -131,6 +131,10 @@ export const HTML = `
           <span id="steptime"></span>
         </p>
         <p class="explain" data-i18n="explain"></p>
+        <details class="maths">
+          <summary data-i18n="mathsShow"></summary>
+          <p id="rev-maths"></p>
+        </details>
       </div>
     </div>
     <div class="export" role="group" aria-labelledby="export-label">
@@ -173,6 +177,10 @@ export const HTML = `
     <p class="notice" id="fwd-nosource" hidden data-i18n="fwdNoSource"></p>
     <div class="slot" data-slot="forward"></div>
     <p class="fwd-mix" id="fwd-mix" aria-live="polite"></p>
+    <details class="maths">
+      <summary data-i18n="mathsShow"></summary>
+      <p id="fwd-maths"></p>
+    </details>
     <div class="fwd-views">
       <figure><canvas id="fwd-x0" width="32" height="32" role="img"></canvas><figcaption data-i18n="fwdOriginal"></figcaption></figure>
       <figure><canvas id="fwd-xt" width="32" height="32" role="img"></canvas><figcaption data-i18n="fwdXt"></figcaption></figure>

@@ -6,6 +6,7 @@
 import { drawRgba, clearCanvas, upscaledPng, stripPng, downloadBlob, slug } from './draw.js';
 import { SchedulePlot } from './schedule.js';
 import { DetailPlot } from './detail.js';
+import { renderReverseMaths } from './maths.js';
 
 const PLAY_INTERVAL_MS = 400;
 
@@ -63,7 +64,9 @@ export class Timeline {
   // -- a run ------------------------------------------------------------------------------------
 
   /** A new run of `total` steps starts: forget the old frames. */
-  begin(total) {
+  /** `run`: {model, guidance (null for the student), sampler, timesteps} of the run about to start. */
+  begin(total, run = null) {
+    this.run = run;
     this.stop();
     this.running = true;
     this.final = null;
@@ -179,6 +182,10 @@ export class Timeline {
     // frame 0 is the pure noise the run starts from: the end of the schedule
     const n = this.plot.alphaBars?.length ?? 1000;
     this.plot.setT(i === 0 ? n - 1 : frame.t);
+    renderReverseMaths(this.host, this.host.$('rev-maths'), {
+      step: i, total, t: frame.t, tNext: i < total ? (this.frames[i + 1]?.t ?? this.run?.timesteps?.[i]) : null,
+      alphaBars: this.plot.alphaBars, run: this.run,
+    });
   }
 
   /** Scrolls the strip (only the strip, never the page) so that thumbnail `i` is visible. */
