@@ -85,6 +85,11 @@ pub struct GenerateOptions {
     pub guidance: Option<f64>,
     /// Teacher only ("ddim" | "dpm"); the student always takes DDIM steps.
     pub sampler: Option<String>,
+    /// A second prompt, and how far (0..1) the condition moves from the prompt's embedding
+    /// towards its one ("Hund" … "Katze"): the denoiser was trained on blends of captions.
+    #[serde(rename = "blendPrompt")]
+    pub blend_prompt: Option<String>,
+    pub blend: Option<f64>,
 }
 
 /// The field names serde reads for `T` (what its `deserialize_struct` is told, renames applied):
@@ -375,12 +380,31 @@ impl Lab {
     /// Runs the whole reverse process; `on_step` sees every step and may stop the run by
     /// returning an error. Returns the final image (C×S×S, values in [-1, 1]).
     pub async fn generate(&self, prompt: &str, opts: &GenerateOptions, on_step: impl FnMut(&Step) -> Result<()>) -> Result<Vec<f32>> {
-        self.generate_valid(prompt, &opts.validate(self.has_student())?, on_step).await
+        let o = opts.validate(self.has_student())?;
+        self.generate_from(&self.condition(prompt, opts)?, &o, on_step).await
     }
 
-    /// [`Lab::generate`] with options already validated (the web API reports them back).
-    pub async fn generate_valid(&self, prompt: &str, o: &ValidOptions, mut on_step: impl FnMut(&Step) -> Result<()>) -> Result<Vec<f32>> {
+    /// The condition for `prompt`, moved `blend` of the way to `blend_prompt`'s embedding and
+    /// renormalised, as training blends two captions.
+    pub fn condition(&self, prompt: &str, opts: &GenerateOptions) -> Result<Vec<f32>> {
         let text = self.text.encode(prompt)?;
+        let (other, w) = match (&opts.blend_prompt, opts.blend) {
+            (None, None) => return Ok(text),
+            (Some(other), Some(w)) if w.is_finite() && (0.0..=1.0).contains(&w) => (other, w as f32),
+            (Some(_), Some(w)) => return Err(Error::Input(format!("blend must be a number from 0 to 1, got {w}"))),
+            (None, Some(_)) => return Err(Error::Input("blend needs blendPrompt, the prompt to blend towards".into())),
+            (Some(_), None) => return Err(Error::Input("blendPrompt needs blend, how far to go towards it (0 to 1)".into())),
+        };
+        let second = self.text.encode(other)?;
+        let mixed: Vec<f32> = text.iter().zip(&second).map(|(a, b)| (1.0 - w) * a + w * b).collect();
+        let norm = mixed.iter().map(|v| v * v).sum::<f32>().sqrt();
+        // opposite embeddings halfway would cancel: then the unconditional model draws
+        Ok(if norm > 1e-6 { mixed.iter().map(|v| v / norm).collect() } else { mixed })
+    }
+
+    /// Generates from a condition already made ([`Lab::condition`]).
+    pub async fn generate_from(&self, text: &[f32], o: &ValidOptions, mut on_step: impl FnMut(&Step) -> Result<()>) -> Result<Vec<f32>> {
+        let text = text.to_vec();
         let mut sampler = Sampler::new(o.sampler, self.schedule.clone(), self.prediction, o.steps, o.seed, self.cfg.image_len())?;
         while !sampler.is_done() {
             let (x, t) = sampler.current();
@@ -495,7 +519,7 @@ mod tests {
 
     #[test]
     fn options_are_validated_with_messages() {
-        assert_eq!(field_names::<GenerateOptions>(), ["model", "steps", "seed", "guidance", "sampler"]);
+        assert_eq!(field_names::<GenerateOptions>(), ["model", "steps", "seed", "guidance", "sampler", "blendPrompt", "blend"]);
         assert_eq!(field_names::<u32>(), [] as [&str; 0]);
         let ok = GenerateOptions::default().validate(true).unwrap();
         assert_eq!((ok.model, ok.steps, ok.seed, ok.guidance, ok.sampler), (ModelKind::Student, 4, 0, None, SamplerKind::Ddim));

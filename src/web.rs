@@ -6,7 +6,7 @@
 //! lab.cacheWarning; // "" or why the files could not be kept for offline use ("QuotaExceededError: …")
 //! lab.models;   // { default, student?, teacher }: steps, maxSteps, passesPerStep, guidance, sampler, timesteps
 //! lab.alphaBars; // Float64Array: ᾱ_t for t = 0 … train_timesteps − 1
-//! const res = await lab.generate(prompt, { model, steps, seed, guidance, sampler }, (step) => {
+//! const res = await lab.generate(prompt, { model, steps, seed, guidance, sampler, blendPrompt, blend }, (step) => {
 //!   // return false to cancel: the promise rejects with code "cancelled"
 //! });
 //! const view = await lab.forwardProcess(rgba, prompt, { t, seed });
@@ -493,10 +493,11 @@ fn rgba_array(bytes: &[u8]) -> Uint8ClampedArray {
 async fn run_generate(lab: &pipeline::Lab, prompt: &str, opts: &GenerateOptions, on_step: &Function) -> Result<JsValue, JsValue> {
     let (c, s) = (lab.cfg.in_channels, lab.cfg.image_size);
     let o = opts.validate(lab.has_student()).map_err(lab_error)?;
+    let text = lab.condition(prompt, opts).map_err(lab_error)?;
     let start = now_ms();
     let mut last = start;
     let image = lab
-        .generate_valid(prompt, &o, |step| {
+        .generate_from(&text, &o, |step| {
             let now = now_ms();
             let o = Object::new();
             set(&o, "index", step.index as u32);

@@ -291,3 +291,44 @@ fn german_and_english_prompts_for_the_same_emoji_give_close_images() {
         assert!(same < 0.8 * other, "{model}: same {same} vs other {other}");
     }
 }
+
+/// "Between two prompts": blend 0 is the first prompt's picture, 1 the second's, halfway neither;
+/// a blend without its other half, or out of range, is refused with words.
+#[test]
+fn a_blend_of_two_prompts_moves_between_their_pictures() {
+    let (manifest, files) = model_files();
+    let lab = load(&files, &manifest, false).unwrap();
+    let run = |blend: Option<f64>, other: Option<&str>| {
+        let opts = GenerateOptions {
+            model: Some("teacher".into()),
+            steps: Some(2.0),
+            seed: 4.0,
+            blend,
+            blend_prompt: other.map(String::from),
+            ..Default::default()
+        };
+        pollster::block_on(lab.generate("Hund", &opts, |_| Ok(()))).map_err(|e| e.to_string())
+    };
+    let dog = run(None, None).unwrap();
+    let cat = pollster::block_on(lab.generate(
+        "Katze",
+        &GenerateOptions { model: Some("teacher".into()), steps: Some(2.0), seed: 4.0, ..Default::default() },
+        |_| Ok(()),
+    ))
+    .unwrap();
+    // renormalising the blend moves the embedding by rounding only
+    assert!(max_abs_diff(&run(Some(0.0), Some("Katze")).unwrap(), &dog) < 1e-3);
+    assert!(max_abs_diff(&run(Some(1.0), Some("Katze")).unwrap(), &cat) < 1e-3);
+    let half = run(Some(0.5), Some("Katze")).unwrap();
+    assert!(max_abs_diff(&half, &dog) > 0.05 && max_abs_diff(&half, &cat) > 0.05);
+    for (blend, other, says) in [
+        (Some(1.5), Some("Katze"), "blend must be a number from 0 to 1"),
+        (Some(f64::NAN), Some("Katze"), "blend must be a number from 0 to 1"),
+        (Some(0.5), None, "blend needs blendPrompt"),
+        (None, Some("Katze"), "blendPrompt needs blend"),
+        (Some(0.5), Some(""), "prompt is empty"),
+    ] {
+        let err = run(blend, other).unwrap_err();
+        assert!(err.contains(says), "{blend:?} {other:?}: {err}");
+    }
+}

@@ -3,7 +3,8 @@
 //   reverse  generate a picture from a prompt and go through every denoising step
 //   forward  add noise to a picture and see how well the model estimates that noise
 //   compare  the distilled student (few steps) beside the teacher (many steps)
-//   explore  one prompt over six seeds, and the teacher over guidance 0 … 8 beside the student
+//   explore  one prompt over six seeds, the teacher over guidance 0 … 8 beside the student, and
+//            one seed on the way from one prompt to another
 // Plain ES module, no dependencies:
 //
 //   <script type="module" src="diffusion-lab.js"></script>
@@ -32,7 +33,7 @@
 // Methods
 //   generate() → Promise of the `done` detail; rejects with an Error (kind, code, message)
 //   compare()  → Promise of the `compare` detail (student and teacher, same prompt and seed)
-//   seedGrid(), guidanceSweep() → Promise of the `explore` detail ({kind, prompt, seed, runs})
+//   seedGrid(), guidanceSweep(), promptBlend() → Promise of the `explore` detail ({kind, prompt, seed, runs})
 //   cancel()   stops the running generation after its current step
 // Events (bubble, composed)
 //   step     {index, total, t, ms, panel, model}     after the canvas shows the new x_t
@@ -42,7 +43,7 @@
 //   cancel   {kind, step, total}                     a run stopped by cancel()
 //   modechange {mode}                               the learner picked another tab
 //   share    {url, copied}                          "Link to this view" made a link
-//   explore  {kind: "seeds" | "guidance", prompt, seed, runs: [{passes, ms}]}
+//   explore  {kind: "seeds" | "guidance" | "blend", prompt, seed, runs: [{passes, ms}]}
 //   error    {message, kind, code}   kind: "input" | "load" | "generate" | "forward" | "worker";
 //                                    code: "input" | "weights" | "gpu" | "busy" | "other" | …
 //
@@ -353,10 +354,15 @@ export class DiffusionLabElement extends HTMLElement {
     return this._explore('runGuidance');
   }
 
+  /** One seed on the way from the explore view's prompt to its second prompt (embeddings blended). */
+  promptBlend() {
+    return this._explore('runBlend');
+  }
+
   _explore(method) {
     let values;
     try {
-      values = this.explorePanel.readInputs();
+      values = method === 'runBlend' ? this.explorePanel.readBlendInputs() : this.explorePanel.readInputs();
     } catch (err) {
       return Promise.reject(this.fail(err));
     }

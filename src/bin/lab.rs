@@ -1,7 +1,8 @@
 //! `lab`: the command line of diffusion-lab (cargo run --release --features cli --bin lab -- …).
 //!
 //!   lab sample --prompt "Hund" [--model student|teacher] [--steps N] [--seed 0] [--guidance 3]
-//!              [--sampler dpm|ddim] [--backend gpu|cpu] [--models www/models] --out out.png
+//!              [--sampler dpm|ddim] [--blend-prompt "Katze" --blend 0.5] [--backend gpu|cpu]
+//!              [--models www/models] --out out.png
 //!   lab sample --prompts prompts.txt --out DIR        (one prompt per line → DIR/0001.png, …)
 //!   lab manifest [--models www/models]                 (writes manifest.json: bytes + sha256)
 //!   lab bench [--runs 3] [--models www/models]         (GPU plan vs candle CPU, both models)
@@ -65,6 +66,8 @@ impl Args {
             seed: self.num("seed", 0.0)?,
             guidance: self.opt_num("guidance")?,
             sampler: self.get("sampler").map(str::to_string),
+            blend_prompt: self.get("blend-prompt").map(str::to_string),
+            blend: self.opt_num("blend")?,
         })
     }
 }

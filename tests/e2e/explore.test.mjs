@@ -1,6 +1,6 @@
-// The "seeds and guidance" tab: six seeds of one prompt side by side (English), the teacher over
-// guidance 0, 1, 2, 3, 5, 8 with the student beside it, and a cancel in the middle of the sweep
-// (German); at 360 px the four tabs fit without sideways scrolling.
+// The "seeds and guidance" tab: six seeds of one prompt side by side (English), six blends from one
+// prompt's embedding to another's, the teacher over guidance 0, 1, 2, 3, 5, 8 with the student
+// beside it, and a cancel in the middle of the sweep (German); at 360 px the tabs fit.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TIMEOUTS, useBrowser, newPage, openLab, labText, screenshot, assertNoUnexpectedErrors, waitIdle } from './helpers.mjs';
@@ -33,6 +33,33 @@ test('six seeds of one prompt: six runs, six captions, the pictures drawn', { ti
     assert.ok(pairs.every((d) => d > 0), 'two seeds drew the very same picture');
     assert.match(await labText(page, 'status'), /^Done: 6 pictures\./);
     await screenshot(page, 'explore-seeds');
+    assertNoUnexpectedErrors(errors);
+  } finally {
+    await context.close();
+  }
+});
+
+test('from one prompt to another: six blends of their embeddings at one seed, from the first picture to the second', { timeout: TIMEOUTS.test }, async (t) => {
+  const { context, page, errors } = await newPage(env.browser, { locale: 'en-US' });
+  try {
+    await openLab(page, env.baseUrl, 'embed.html?lang=en&mode=explore&prompt=Hund&seed=5');
+    await page.locator('diffusion-lab #exp-other').fill('Katze');
+    await page.locator('diffusion-lab #exp-blend').click();
+    await page.waitForFunction(() => document.querySelector('diffusion-lab').explorePanel.last?.cells.every((c) => c.result), null, { timeout: TIMEOUTS.generate, polling: 250 });
+    const grid = await cells(page);
+    assert.deepEqual(grid.map((c) => c.caption.split(':')[0]), ['0 % second prompt', '20 % second prompt', '40 % second prompt', '60 % second prompt', '80 % second prompt', '100 % second prompt']);
+    assert.match(await labText(page, 'exp-title'), /^From "Hund" to "Katze", seed 5$/);
+    const ends = distance(grid[0].pixels, grid[5].pixels);
+    t.diagnostic(`distance 0 % ↔ 100 %: ${ends.toFixed(1)}; neighbours: ${grid.slice(1).map((c, i) => distance(grid[i].pixels, c.pixels).toFixed(1)).join(' ')}`);
+    assert.ok(ends > 5, 'the two ends should be two different pictures');
+    // the ends are the two prompts' own pictures at that seed
+    const plain = await page.locator('diffusion-lab').evaluate(async (el) => {
+      const client = el._client();
+      const one = async (prompt) => Array.from((await client.start('generate', { prompt, options: { seed: 5 } }).promise).image);
+      return [await one('Hund'), await one('Katze')];
+    });
+    assert.ok(distance(plain[0], grid[0].pixels) < 1 && distance(plain[1], grid[5].pixels) < 1, 'the ends differ from the prompts alone');
+    await screenshot(page, 'explore-blend');
     assertNoUnexpectedErrors(errors);
   } finally {
     await context.close();

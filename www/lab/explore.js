@@ -1,12 +1,14 @@
 // The "seeds and guidance" panel of <diffusion-lab>: one prompt, six seeds side by side (what
 // the seed changes: where the model starts in the noise), and the teacher at guidance 0, 1, 2, 3,
 // 5 and 8 on one seed, with the student beside them (its guidance is baked in), each with what
-// it cost. Runs go through the element's queue one after another and can be cancelled.
+// it cost; and one seed on the way from one prompt to another (their text embeddings blended).
+// Runs go through the element's queue one after another and can be cancelled.
 
 import { drawRgba } from './draw.js';
 
 export const SEED_COUNT = 6;
 export const GUIDANCE_SWEEP = Object.freeze([0, 1, 2, 3, 5, 8]);
+export const BLEND_STEPS = Object.freeze([0, 0.2, 0.4, 0.6, 0.8, 1]);
 
 export class ExplorePanel {
   constructor(host) {
@@ -20,6 +22,8 @@ export class ExplorePanel {
       stepsHint: $('exp-steps-hint'),
       seeds: $('exp-seeds'),
       guidance: $('exp-guidance'),
+      blend: $('exp-blend'),
+      other: $('exp-other'),
       cancel: $('exp-cancel'),
       title: $('exp-title'),
       grid: $('exp-grid'),
@@ -39,6 +43,8 @@ export class ExplorePanel {
     });
     this.el.seeds.addEventListener('click', () => this.host.seedGrid().catch(() => {}));
     this.el.guidance.addEventListener('click', () => this.host.guidanceSweep().catch(() => {}));
+    this.el.blend.addEventListener('click', () => this.host.promptBlend().catch(() => {}));
+    this.el.other.addEventListener('input', () => this.el.other.removeAttribute('aria-invalid'));
     this.el.cancel.addEventListener('click', () => this.host.cancel());
   }
 
@@ -66,14 +72,23 @@ export class ExplorePanel {
     return { prompt, seed, steps };
   }
 
+  /** The inputs and the second prompt, for the blend. */
+  readBlendInputs() {
+    const values = this.readInputs();
+    if (this.el.other.value.trim() === '') this.el.other.value = this.host.t('expOtherDefault');
+    return { ...values, other: this.host.checkPrompt(this.el.other) };
+  }
+
   updateButtons() {
     const { host } = this;
     const busy = host.busy;
     this.el.seeds.disabled = busy;
     this.el.guidance.disabled = busy;
+    this.el.blend.disabled = busy;
     this.el.cancel.disabled = !host.cancellable;
     host.loc.text(this.el.seeds, busy ? 'working' : 'expSeedsRun', { n: SEED_COUNT });
     host.loc.text(this.el.guidance, busy ? 'working' : 'expGuidanceRun', { list: GUIDANCE_SWEEP.join(', ') });
+    host.loc.text(this.el.blend, busy ? 'working' : 'expBlendRun');
   }
 
   /** A cell of the grid for one run: a canvas and its caption. */
@@ -104,15 +119,16 @@ export class ExplorePanel {
     loc.attr(c.canvas, 'aria-label', r ? 'expCellAlt' : 'expCellAltEmpty', { label, prompt: this.last?.prompt ?? '' });
   }
 
-  begin(kind, prompt, seed, captions) {
+  begin(kind, prompt, seed, captions, other = null) {
     const { loc } = this.host;
     this.began = true;
     loc.forget(...this.el.grid.querySelectorAll('figcaption, canvas'));
     this.el.grid.replaceChildren();
-    this.last = { kind, prompt, seed, cells: [] };
+    this.last = { kind, prompt, seed, other, cells: [] };
     this.el.title.hidden = false;
-    loc.text(this.el.title, kind === 'seeds' ? 'expSeedsTitle' : 'expGuidanceTitle', { prompt, seed, n: SEED_COUNT });
-    loc.text(this.el.explain, kind === 'seeds' ? 'expSeedsExplain' : 'expGuidanceExplain');
+    const keys = { seeds: ['expSeedsTitle', 'expSeedsExplain'], guidance: ['expGuidanceTitle', 'expGuidanceExplain'], blend: ['expBlendTitle', 'expBlendExplain'] }[kind];
+    loc.text(this.el.title, keys[0], { prompt, seed, n: SEED_COUNT, other: this.last.other ?? '' });
+    loc.text(this.el.explain, keys[1]);
     this.last.cells = captions.map(([caption, cls]) => this.cell(caption, cls));
     return this.last.cells;
   }
@@ -153,6 +169,18 @@ export class ExplorePanel {
     if (student) {
       if (h.stopRequested()) throw h.cancelledError();
       await this.runCell(cells[cells.length - 1], prompt, { model: 'student', seed, steps: student.steps });
+    }
+    return this.report();
+  }
+
+  /** One seed, the default model, the condition moved from `prompt` towards `other` in BLEND_STEPS. */
+  async runBlend({ prompt, seed, other }) {
+    const h = this.host;
+    const cells = this.begin('blend', prompt, seed, BLEND_STEPS.map((w) => [['expCellBlend', { percent: h.number(w * 100, 0) }], '']), other);
+    const model = h.models.default;
+    for (const [i, w] of BLEND_STEPS.entries()) {
+      if (h.stopRequested()) throw h.cancelledError();
+      await this.runCell(cells[i], prompt, { model, seed, steps: h.models[model].steps, blendPrompt: other, blend: w });
     }
     return this.report();
   }

@@ -235,6 +235,11 @@ export const HTML = `
         <label for="exp-prompt" data-i18n="promptLabel"></label>
         <input id="exp-prompt" name="prompt" type="text" autocomplete="off" dir="auto">
       </div>
+      <div class="field wide">
+        <label for="exp-other" data-i18n="expOtherLabel"></label>
+        <input id="exp-other" name="other" type="text" autocomplete="off" dir="auto" aria-describedby="exp-other-hint">
+        <p class="hint" id="exp-other-hint" data-i18n="expOtherHint"></p>
+      </div>
       <div class="field">
         <label for="exp-seed" data-i18n="expSeedLabel"></label>
         <input id="exp-seed" name="seed" type="number" inputmode="numeric" min="0" step="1" aria-describedby="exp-seed-hint">
@@ -248,6 +253,7 @@ export const HTML = `
       <div class="actions">
         <button type="button" class="primary" id="exp-seeds"></button>
         <button type="button" class="primary" id="exp-guidance"></button>
+        <button type="button" class="primary" id="exp-blend"></button>
         <button type="button" class="secondary" id="exp-cancel" disabled data-i18n="cancel"></button>
       </div>
     </form>
