@@ -9,7 +9,7 @@ export const messages = {
     tabForward: 'Verrauschen (vorwärts)',
     tabCompare: 'Wenige oder viele Schritte',
 
-    reverseIntro: 'Das Modell beginnt mit reinem Rauschen und entfernt – geleitet von deinem Prompt – Schritt für Schritt das Rauschen, bis ein Bild übrig bleibt.',
+    reverseIntro: 'Das Modell beginnt mit reinem Rauschen und entfernt – geleitet von deinem Prompt – Schritt für Schritt das Rauschen, bis ein Bild übrig bleibt: wie eine Bildhauerin, die eine Figur aus einem Block schlägt, nur dass der Block aus Rauschen ist und der Prompt sagt, welche Figur darin steckt.',
     promptLabel: 'Was soll das Bild zeigen? (Prompt)',
     promptPlaceholder: 'z. B. Hund, roter Apfel, lachende Sonne',
     promptHint: 'Ein paar Wörter auf Deutsch oder Englisch.',
@@ -228,7 +228,7 @@ export const messages = {
     tabForward: 'Add noise (forward)',
     tabCompare: 'Few or many steps',
 
-    reverseIntro: 'The model starts from pure noise and, guided by your prompt, removes noise step by step until a picture is left.',
+    reverseIntro: 'The model starts from pure noise and, guided by your prompt, removes noise step by step until a picture is left: like a sculptor freeing a figure from a block, only the block is noise and the prompt says which figure is inside.',
     promptLabel: 'What should the picture show? (prompt)',
     promptPlaceholder: 'e.g. dog, red apple, smiling sun',
     promptHint: 'A few words in English or German.',
