@@ -288,6 +288,51 @@ mod tests {
         }
     }
 
+    /// What a damaged manifest or weights file says (the page shows it as the detail).
+    #[test]
+    fn damaged_manifests_and_safetensors_are_refused_with_words() {
+        let manifest = |files: &str| {
+            format!(r#"{{"denoiser": {{"config": "c", "weights": "a"}}, "text_encoder": {{"config": "c", "weights": "b"}}{files}}}"#)
+        };
+        for (files, says) in [
+            ("", "missing field `files`"),
+            (r#", "files": [{"name": "a", "bytes": -1, "sha256": "00"}]"#, "invalid value: integer `-1`"),
+            (r#", "files": [{"name": "a", "bytes": 1.5, "sha256": "00"}]"#, "invalid type: floating point `1.5`"),
+            (r#", "files": [{"name": "a", "bytes": 1e30, "sha256": "00"}]"#, "invalid type: floating point"),
+        ] {
+            let e = Manifest::from_json(&manifest(files)).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(e.starts_with("model files: manifest.json") && e.contains(says), "{files}: {e}");
+        }
+        // a file the manifest lists beside the model's own is kept, not an error
+        let extra = manifest(
+            r#", "files": [{"name": "a", "bytes": 1, "sha256": "00"}, {"name": "b", "bytes": 1, "sha256": "00"}, {"name": "notes.txt", "bytes": 1, "sha256": "00"}]"#,
+        );
+        assert_eq!(Manifest::from_json(&extra).unwrap().files.len(), 3);
+
+        let header = |json: &str, data: usize| {
+            let mut b = (json.len() as u64).to_le_bytes().to_vec();
+            b.extend_from_slice(json.as_bytes());
+            b.extend(std::iter::repeat_n(0u8, data));
+            b
+        };
+        let ok = header(r#"{"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}"#, 8);
+        assert!(read_safetensors("w.safetensors", &ok).is_ok());
+        let mut longer = ok.clone();
+        longer[..8].copy_from_slice(&(10_000u64).to_le_bytes()); // a header longer than the file
+        let mut cut = ok.clone();
+        cut.truncate(20); // the header itself cut off
+        let wrong_shape = header(r#"{"w": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}}"#, 8);
+        for (bytes, what) in [
+            (longer, "header longer than the file"),
+            (cut, "truncated header"),
+            (wrong_shape, "shape and bytes disagree"),
+            (vec![1, 2, 3], "shorter than its length field"),
+        ] {
+            let e = read_safetensors("w.safetensors", &bytes).err().map(|e| e.to_string());
+            assert!(e.as_deref().is_some_and(|e| e.contains("w.safetensors")), "{what}: {e:?}");
+        }
+    }
+
     #[test]
     fn nf4_tensors_unpack_two_codes_per_byte_with_group_scales() {
         // one row of 4 values in 2 groups: codes 0, 15 (scale 2) and 7, 14 (scale 0.5)
