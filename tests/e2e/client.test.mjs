@@ -40,6 +40,7 @@ beforeEach(() => {
   FakeWorker.script = (msg, w) => { if (msg.type === 'load') w.reply({ ...READY, id: msg.id }); };
   LabClient.stallMs = 30_000;
   LabClient.idleMs = 60_000;
+  LabClient.jobSilenceMs = 60_000;
 });
 
 test('a client nobody retains ends its worker after idleMs; one retained again keeps it', async () => {
@@ -168,4 +169,36 @@ test('the Localizer forgets elements that are replaced, and renders the rest', (
   lang = 'de';
   loc.render();
   assert.equal(kept.textContent, 'Bild erzeugen');
+});
+
+test('jobs and no word from the worker for jobSilenceMs: it is taken for gone, the next job gets a new one', async () => {
+  LabClient.jobSilenceMs = 40;
+  const client = getClient(freshUrl(), false);
+  await client.load();
+  // steps every 15 ms keep a slow job alive past 40 ms
+  FakeWorker.script = (msg, w) => {
+    if (msg.type !== 'generate') return;
+    let i = 0;
+    const tick = setInterval(() => {
+      if (++i < 6) w.reply({ type: 'step', id: msg.id, index: i - 1, total: 5 });
+      else {
+        clearInterval(tick);
+        w.reply({ type: 'done', id: msg.id, steps: 5 });
+      }
+    }, 15);
+  };
+  assert.equal((await client.start('generate', { prompt: 'Hund', options: {} }).promise).steps, 5);
+  // a worker that says nothing (killed from outside, hung)
+  FakeWorker.script = () => {};
+  const err = await client.start('generate', { prompt: 'Hund', options: {} }).promise.then(() => null, (e) => e);
+  assert.equal(err?.key, 'errWorkerSilent');
+  assert.deepEqual(err.params, { seconds: 0 });
+  assert.equal(FakeWorker.made[0].terminated, true);
+  FakeWorker.script = (msg, w) => {
+    if (msg.type === 'load') w.reply({ ...READY, id: msg.id });
+    if (msg.type === 'generate') w.reply({ type: 'done', id: msg.id, steps: 1 });
+  };
+  await client.load();
+  assert.equal((await client.start('generate', { prompt: 'Hund', options: {} }).promise).steps, 1);
+  assert.equal(FakeWorker.made.length, 2);
 });

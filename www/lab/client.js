@@ -53,6 +53,8 @@ export class LabClient {
   static stallMs = 30_000;
   /** A client nobody retains ends its worker (and frees its model and GPU device) after this long (ms). */
   static idleMs = 60_000;
+  /** Jobs waiting and not a word from the worker for this long (ms): it is gone (killed, hung). */
+  static jobSilenceMs = 60_000;
 
   constructor(url, forceCpu) {
     this.url = url;
@@ -67,6 +69,7 @@ export class LabClient {
     this.users = 0;
     this.idleTimer = null;
     this.stallTimer = null;
+    this.silenceTimer = null;
     this.onDispose = null;
   }
 
@@ -126,6 +129,7 @@ export class LabClient {
   /** The worker died: fail everything that waits on it; the next call starts a new worker. */
   crash(error) {
     clearTimeout(this.stallTimer);
+    clearTimeout(this.silenceTimer);
     try {
       this.worker?.terminate();
     } catch {
@@ -197,6 +201,7 @@ export class LabClient {
       }
       this.pending.set(job.id, { resolve, reject, onStep, op });
       worker.postMessage({ type: op, id: job.id, ...payload });
+      this.watchJobs();
     });
     const promise = send().catch(async (err) => {
       // The model went away under this job (another element's run lost the GPU device):
@@ -235,8 +240,21 @@ export class LabClient {
     if (this.pending.has(id)) this.worker?.postMessage({ type: 'cancel', id });
   }
 
+  /** While jobs wait, every message from the worker shows it is alive; silence for jobSilenceMs means it is not. */
+  watchJobs() {
+    clearTimeout(this.silenceTimer);
+    if (this.pending.size === 0) return;
+    const ms = LabClient.jobSilenceMs;
+    this.silenceTimer = setTimeout(() => {
+      const seconds = Math.round(ms / 1000);
+      this.crash(new LabError({ kind: 'worker', key: 'errWorkerSilent', params: { seconds }, detail: `no answer from the model worker for ${seconds} s` }));
+    }, ms);
+  }
+
   onMessage(msg) {
     if (!msg || typeof msg !== 'object') return;
+    // after this message is handled: the watch goes on while jobs wait, and ends when none does
+    queueMicrotask(() => this.watchJobs());
     switch (msg.type) {
       case 'progress':
         if (this.loading) this.watchStall(Number(msg.loaded), Number(msg.total));
