@@ -284,6 +284,15 @@ export class DiffusionLabElement extends HTMLElement {
         break;
       case 'model-url':
       case 'force-cpu':
+        if (name === 'model-url') {
+          let bad = false;
+          try {
+            if (value) new URL(value, document.baseURI);
+          } catch {
+            bad = true;
+          }
+          this.noteSetting('model-url', bad ? { value, why: 'whyUrl', fallback: DEFAULT_MODEL_URL } : null);
+        }
         // Another model or backend: the next run loads it (its worker is shared per manifest).
         this._info = null;
         this._models = null;
@@ -320,9 +329,15 @@ export class DiffusionLabElement extends HTMLElement {
   get reducedMotion() { return Boolean(this._motion?.matches); }
   get limits() { return LIMITS; }
 
+  /** The manifest's URL: `model-url` resolved against the page, or the default when it is none. */
   get modelUrl() {
     const attr = this.getAttribute('model-url');
-    return attr ? new URL(attr, document.baseURI).href : DEFAULT_MODEL_URL;
+    if (!attr) return DEFAULT_MODEL_URL;
+    try {
+      return new URL(attr, document.baseURI).href;
+    } catch {
+      return DEFAULT_MODEL_URL; // the notice says so (attributeChangedCallback)
+    }
   }
 
   get language() {

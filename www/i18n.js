@@ -190,6 +190,7 @@ export const messages = {
     whyWhole: 'erlaubt sind ganze Zahlen von {min} bis {max}.',
     whyNumber: 'erlaubt sind Zahlen von {min} bis {max}.',
     whyOneOf: 'erlaubt sind {list}.',
+    whyUrl: 'das ist keine gültige Adresse (URL).',
     whyNoStudent: 'diese Modelldateien enthalten keinen destillierten Schüler.',
 
     errEmptyPrompt: 'Bitte gib einen Prompt ein – zum Beispiel „Hund“ oder „roter Apfel“.',
@@ -409,6 +410,7 @@ export const messages = {
     whyWhole: 'it must be a whole number from {min} to {max}.',
     whyNumber: 'it must be a number from {min} to {max}.',
     whyOneOf: 'allowed are {list}.',
+    whyUrl: 'it is not a valid address (URL).',
     whyNoStudent: 'these model files contain no distilled student.',
 
     errEmptyPrompt: 'Please enter a prompt, for example “dog” or “red apple”.',

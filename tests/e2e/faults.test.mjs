@@ -284,3 +284,73 @@ test('a forward job cancelled while it waits, and a Lab that ignores the stop: b
     await context.close().catch(() => {});
   }
 });
+
+test('a worker ended from outside, and a wasm trap in the middle of a run: words, and the next run works', { timeout: TIMEOUTS.test }, async () => {
+  const { context, page, errors } = await newPage(env.browser, { locale: 'en-US' });
+  try {
+    // the first worker gets a stand-in module whose generate traps after one step; later workers the real one
+    let served = 0;
+    await page.route('**/pkg/diffusion_lab.js', async (route) => {
+      if (served++ > 0) return route.continue();
+      const real = await (await route.fetch()).text();
+      await route.fulfill({
+        contentType: 'text/javascript',
+        body: `${real}
+          const realGenerate = Lab.prototype.generate;
+          Lab.prototype.generate = async function (prompt, options, onStep) {
+            onStep({ index: 0, total: 2, t: 999, ms: 1, width: 32, height: 32, x_t: new Uint8ClampedArray(4096), eps: new Uint8ClampedArray(4096), x0: new Uint8ClampedArray(4096) });
+            throw new WebAssembly.RuntimeError('unreachable executed');
+          };`,
+      });
+    });
+    await openLab(page, env.baseUrl, 'embed.html?lang=en&prompt=Hund&steps=2');
+    const trapped = await runGenerate(page, {});
+    assert.equal(trapped.outcome, 'error');
+    assert.match(trapped.alert, /unreachable executed/);
+    const after = await runGenerate(page, {});
+    assert.equal(after.outcome, 'done', `after the trap: ${after.alert}`);
+
+    // the worker ended from outside: its jobs get no answer; after jobSilenceMs they fail, the next run works
+    const gone = await inLab(page, async (el) => {
+      (await import('./lab/client.js')).LabClient.jobSilenceMs = 1500;
+      el._client().worker.terminate();
+      return el.generate().then(() => 'done', (e) => `${e.code}: ${e.message}`);
+    });
+    assert.match(gone, /^other: The model stopped answering: nothing came for 2 seconds\./);
+    const again = await runGenerate(page, {});
+    assert.equal(again.outcome, 'done', again.alert);
+    assertNoUnexpectedErrors(errors);
+  } finally {
+    await context.close();
+  }
+});
+
+test('model-url: not a URL, a data: URL, another origin: each gets words and nothing hangs', { timeout: TIMEOUTS.test }, async (t) => {
+  const { context, page, errors } = await newPage(env.browser, { locale: 'en-US' });
+  try {
+    await openLab(page, env.baseUrl, 'embed.html?lang=en&prompt=Hund&steps=1');
+    const results = {};
+    for (const url of ['http://[::1', 'data:application/json,{"files":[]}', 'https://models.example.invalid/manifest.json']) {
+      results[url] = await page.locator('diffusion-lab').evaluate((el, url) => {
+        el.setAttribute('model-url', url);
+        return el.generate().then(() => 'done', (e) => `${e.kind}/${e.code}: ${e.message}`);
+      }, url);
+      t.diagnostic(`${url} → ${results[url]}`);
+      assert.doesNotMatch(results[url], /undefined|\[object/);
+      if (url === 'http://[::1') {
+        // not a URL: a notice, and the default model
+        assert.equal(results[url], 'done');
+        assert.match(await page.locator('diffusion-lab #settings').textContent(), /model-url="http:\/\/\[::1" is ignored: it is not a valid address \(URL\)\. Using http:\/\/127\.0\.0\.1:\d+\/models\/manifest\.json instead\./);
+      }
+    }
+    assert.match(results['data:application/json,{"files":[]}'], /^load\/weights: /);
+    assert.match(results['https://models.example.invalid/manifest.json'], /^load\//);
+    // back to the real model: it works
+    await page.locator('diffusion-lab').evaluate((el) => el.removeAttribute('model-url'));
+    const ok = await runGenerate(page, {});
+    assert.equal(ok.outcome, 'done', ok.alert);
+    assertNoUnexpectedErrors(errors, [/Failed to load resource|ERR_NAME_NOT_RESOLVED|net::/]);
+  } finally {
+    await context.close();
+  }
+});
