@@ -354,3 +354,38 @@ test('model-url: not a URL, a data: URL, another origin: each gets words and not
     await context.close();
   }
 });
+
+test('the GPU device lost while the model loads: words, and the next click loads it again and draws', { timeout: TIMEOUTS.test }, async (t) => {
+  const { context, page, errors } = await newPage(env.browser, { locale: 'en-US' });
+  try {
+    // the first worker's first GPU device is destroyed right after it is made, in the middle of the load
+    let served = 0;
+    await page.route('**/worker.js', async (route) => {
+      if (served++ > 0) return route.continue();
+      const real = await (await route.fetch()).text();
+      await route.fulfill({
+        contentType: 'text/javascript',
+        body: `const requestDevice = GPUAdapter.prototype.requestDevice;
+          let lostOnce = false;
+          GPUAdapter.prototype.requestDevice = async function (...args) {
+            const device = await requestDevice.apply(this, args);
+            if (!lostOnce) { lostOnce = true; setTimeout(() => device.destroy(), 0); }
+            return device;
+          };
+          ${real}`,
+      });
+    });
+    await openLab(page, env.baseUrl, 'embed.html?lang=en&prompt=Hund&steps=1');
+    const lost = await runGenerate(page, {});
+    t.diagnostic(`${lost.outcome}: ${lost.alert}`);
+    assert.equal(lost.outcome, 'error');
+    assert.equal(lost.error.detail.code, 'gpu');
+    assert.match(lost.alert, /^The connection to the graphics card \(GPU\) was lost \(“device lost”\)\. The next click loads the model again\./);
+    const again = await runGenerate(page, {});
+    assert.equal(again.outcome, 'done', `the next click: ${again.alert}`);
+    assert.equal(again.done.detail.backend, 'webgpu');
+    assertNoUnexpectedErrors(errors, [/device|destroyed|GPU/i]);
+  } finally {
+    await context.close();
+  }
+});
