@@ -6,34 +6,25 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
-  TIMEOUTS, launch, checkBuilt, newPage, assertNoUnexpectedErrors, screenshot, pngInfo, waitIdle,
+  TIMEOUTS, launch, checkBuilt, newPage, assertNoUnexpectedErrors, screenshot, pngInfo, waitIdle, startCourseSites,
 } from './helpers.mjs';
-import { startServer, CSP } from '../../scripts/serve.mjs';
+import { CSP } from '../../scripts/serve.mjs';
 
-let widget;   // www/ on 127.0.0.1, with the CSP of scripts/serve.mjs
-let course;   // tests/e2e/course/ on localhost, with the CSP a course site would send
+let sites;     // www/ on 127.0.0.1 and tests/e2e/course/ on localhost (helpers.mjs startCourseSites)
+let widget;
 let courseUrl;
 let browser;
 
 before(async () => {
   checkBuilt();
-  widget = await startServer({ port: 0, host: '127.0.0.1', root: 'www', csp: true });
-  const widgetOrigin = new URL(widget.url).origin;
-  course = await startServer({
-    port: 0,
-    host: '127.0.0.1',
-    root: 'tests/e2e/course',
-    // What a course site needs to embed the widget: frame-src for the widget's origin.
-    csp: `default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-src ${widgetOrigin}`,
-  });
-  courseUrl = `http://localhost:${new URL(course.url).port}/`;
+  sites = await startCourseSites();
+  ({ widget, courseUrl } = sites);
   browser = await launch({ webgpu: true });
 });
 
 after(async () => {
   await browser?.close();
-  widget?.server.close();
-  course?.server.close();
+  sites?.close();
 });
 
 /** Collects CSP violations in every frame (the page's and the iframes'). */

@@ -80,6 +80,32 @@ export function useBrowser({ webgpu, server = {} }) {
   return env;
 }
 
+/**
+ * A course site on another origin than the widget: www/ on 127.0.0.1 with the widget's CSP, and
+ * tests/e2e/course/ on localhost with the CSP a course site sends to embed it (frame-src for the
+ * widget; with `widgetScripts`, script-src too, for embed-resize.js from the widget's origin).
+ * Returns {widget, course, courseUrl, close()}.
+ */
+export async function startCourseSites({ widgetScripts = false } = {}) {
+  const widget = await startServer({ port: 0, host: '127.0.0.1', root: 'www', csp: true });
+  const widgetOrigin = new URL(widget.url).origin;
+  const course = await startServer({
+    port: 0,
+    host: '127.0.0.1',
+    root: 'tests/e2e/course',
+    csp: `default-src 'self'; script-src 'self'${widgetScripts ? ` ${widgetOrigin}` : ''}; style-src 'self'; img-src 'self' data:; frame-src ${widgetOrigin}`,
+  });
+  return {
+    widget,
+    course,
+    courseUrl: `http://localhost:${new URL(course.url).port}/`,
+    close() {
+      widget.server.close();
+      course.server.close();
+    },
+  };
+}
+
 /** The manifest the page will see. */
 export function loadManifest() {
   return JSON.parse(readFileSync(path.join(WWW, 'models/manifest.json'), 'utf8'));

@@ -4,33 +4,25 @@
 // A height message that does not come from the iframe's own page changes nothing.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { TIMEOUTS, launch, checkBuilt, newPage, assertNoUnexpectedErrors, screenshot } from './helpers.mjs';
-import { startServer } from '../../scripts/serve.mjs';
+import { TIMEOUTS, launch, checkBuilt, newPage, assertNoUnexpectedErrors, screenshot, startCourseSites } from './helpers.mjs';
 
+let sites;
 let widget;
-let course;
 let browser;
 
 before(async () => {
   checkBuilt();
-  widget = await startServer({ port: 0, host: '127.0.0.1', root: 'www', csp: true });
-  const widgetOrigin = new URL(widget.url).origin;
-  course = await startServer({
-    port: 0,
-    host: '127.0.0.1',
-    root: 'tests/e2e/course',
-    csp: `default-src 'self'; script-src 'self' ${widgetOrigin}; style-src 'self'; img-src 'self' data:; frame-src ${widgetOrigin}`,
-  });
+  sites = await startCourseSites({ widgetScripts: true });
+  ({ widget } = sites);
   browser = await launch({ webgpu: true });
 });
 
 after(async () => {
   await browser?.close();
-  widget?.server.close();
-  course?.server.close();
+  sites?.close();
 });
 
-const courseUrl = (query) => `http://localhost:${new URL(course.url).port}/index.html?${query}`;
+const courseUrl = (query) => `${sites.courseUrl}index.html?${query}`;
 
 /** The iframe's height on the course page and the widget's height inside it, once both agree. */
 async function settled(page, frame, slack) {

@@ -5,9 +5,9 @@
 // lines over the steps, with each step's x̂₀ under its point.
 
 import { drawRgba } from './draw.js';
+import { svgElement, drawAxes } from './plot.js';
 
 const BLOCK = 4;
-const NS = 'http://www.w3.org/2000/svg';
 
 /** RGB of an RGBA picture as [coarse, fine] planes: block means and the rest. */
 function bands(rgba, size) {
@@ -92,21 +92,14 @@ export class DetailPlot {
     const pad = { left: 30, right: 10, top: 8, bottom: 20 };
     const x = (i) => pad.left + (i / n) * (W - pad.left - pad.right);
     const y = (v) => pad.top + (1 - v) * (H - pad.top - pad.bottom);
-    const el = (name, attrs, parent = this.svg) => {
-      const e = document.createElementNS(NS, name);
-      for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
-      parent.append(e);
-      return e;
-    };
     this.svg.replaceChildren();
     this.svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
     this.svg.setAttribute('role', 'img');
-    const axes = el('g', { class: 'sched-axes' });
-    el('line', { x1: pad.left, y1: y(0), x2: W - pad.right, y2: y(0) }, axes);
-    el('line', { x1: pad.left, y1: y(0), x2: pad.left, y2: y(1) }, axes);
-    for (const v of [0, 1]) el('text', { x: pad.left - 6, y: y(v) + 4, 'text-anchor': 'end' }, axes).textContent = String(v);
-    for (let i = 0; i <= n; i++) el('text', { x: x(i), y: H - 5, 'text-anchor': 'middle' }, axes).textContent = String(i);
-    const line = (values, cls) => el('path', { d: values.map((v, i) => `${i ? 'L' : 'M'}${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(''), class: cls });
+    drawAxes(this.svg, {
+      x0: pad.left, x1: W - pad.right, y, bottom: H - 5,
+      ticks: Array.from({ length: n + 1 }, (_, i) => [x(i), String(i)]),
+    });
+    const line = (values, cls) => svgElement('path', { d: values.map((v, i) => `${i ? 'L' : 'M'}${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(''), class: cls }, this.svg);
     line(curves.coarse, 'sched-signal');
     line(curves.fine, 'sched-noise');
     const pct = (v) => this.host.number(v * 100, 0);

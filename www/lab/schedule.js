@@ -4,17 +4,11 @@
 // the formula. The forward panel moves the marker with its slider, the reverse panel with the
 // step the timeline shows.
 
-const NS = 'http://www.w3.org/2000/svg';
+import { svgElement as svg, drawAxes } from './plot.js';
+
 const W = 320;
 const H = 132;
 const PAD = { left: 30, right: 8, top: 8, bottom: 26 };
-
-function svg(name, attrs = {}, parent = null) {
-  const el = document.createElementNS(NS, name);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
-  parent?.append(el);
-  return el;
-}
 
 export class SchedulePlot {
   /** `figure`: a <figure> with an <svg> and a <figcaption> (template.js). */
@@ -75,15 +69,10 @@ export class SchedulePlot {
       for (let t = 0; t < n; t += 4) d += `${d ? 'L' : 'M'}${this.x(t).toFixed(1)},${this.y(f(this.alphaBars[t])).toFixed(1)}`;
       return d + `L${this.x(n - 1).toFixed(1)},${this.y(f(this.alphaBars[n - 1])).toFixed(1)}`;
     };
-    const axes = svg('g', { class: 'sched-axes' }, this.svg);
-    svg('line', { x1: PAD.left, y1: this.y(0), x2: W - PAD.right, y2: this.y(0) }, axes);
-    svg('line', { x1: PAD.left, y1: this.y(0), x2: PAD.left, y2: this.y(1) }, axes);
-    for (const [v, label] of [[0, '0'], [1, '1']]) {
-      svg('text', { x: PAD.left - 6, y: this.y(v) + 4, 'text-anchor': 'end' }, axes).textContent = label;
-    }
-    for (const t of [0, 500, n - 1]) {
-      svg('text', { x: this.x(t), y: H - 4, 'text-anchor': 'middle' }, axes).textContent = `t = ${t}`;
-    }
+    drawAxes(this.svg, {
+      x0: PAD.left, x1: W - PAD.right, y: (v) => this.y(v), bottom: H - 4,
+      ticks: [0, 500, n - 1].map((t) => [this.x(t), `t = ${t}`]),
+    });
     svg('path', { d: curve((a) => Math.sqrt(a)), class: 'sched-signal' }, this.svg);
     svg('path', { d: curve((a) => Math.sqrt(1 - a)), class: 'sched-noise' }, this.svg);
     for (const m of this.marks) {
