@@ -196,7 +196,7 @@ test('options straight to the worker: misspelt keys and wrong types are refused 
         fine: await run({ steps: 1, seed: 1 }),
       };
     });
-    assert.match(results.misspelt, /^input: invalid input: options: unknown option "stpes" \(known: model, steps, seed, guidance, sampler\)/);
+    assert.match(results.misspelt, /^input: invalid input: options: unknown option "stpes" \(known: model, steps, seed, guidance, sampler, blendPrompt, blend\)/);
     assert.match(results.string, /^input: invalid input: options must be an object such as \{ model: … \}, got a string/);
     assert.match(results.number, /got a number/);
     assert.match(results.array, /got an array/);
