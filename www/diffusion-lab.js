@@ -104,6 +104,15 @@ function parseNumber(text) {
   return Number.isFinite(n) ? n : null;
 }
 
+/** `model-url` resolved against the page; null when it is no URL. */
+function resolveModelUrl(attr) {
+  try {
+    return new URL(attr, document.baseURI).href;
+  } catch {
+    return null;
+  }
+}
+
 function randomSeed() {
   return crypto.getRandomValues(new Uint32Array(1))[0] % 1000000;
 }
@@ -285,12 +294,7 @@ export class DiffusionLabElement extends HTMLElement {
       case 'model-url':
       case 'force-cpu':
         if (name === 'model-url') {
-          let bad = false;
-          try {
-            if (value) new URL(value, document.baseURI);
-          } catch {
-            bad = true;
-          }
+          const bad = Boolean(value) && resolveModelUrl(value) === null;
           this.noteSetting('model-url', bad ? { value, why: 'whyUrl', fallback: DEFAULT_MODEL_URL } : null);
         }
         // Another model or backend: the next run loads it (its worker is shared per manifest).
@@ -332,12 +336,8 @@ export class DiffusionLabElement extends HTMLElement {
   /** The manifest's URL: `model-url` resolved against the page, or the default when it is none. */
   get modelUrl() {
     const attr = this.getAttribute('model-url');
-    if (!attr) return DEFAULT_MODEL_URL;
-    try {
-      return new URL(attr, document.baseURI).href;
-    } catch {
-      return DEFAULT_MODEL_URL; // the notice says so (attributeChangedCallback)
-    }
+    // a value that is no URL: the default, and the notice says so (attributeChangedCallback)
+    return (attr && resolveModelUrl(attr)) || DEFAULT_MODEL_URL;
   }
 
   get language() {
@@ -422,12 +422,14 @@ export class DiffusionLabElement extends HTMLElement {
   viewState() {
     const fwd = this.forwardPanel.state();
     const teacherGuidance = this.models[this._modelKind]?.guidance != null ? this.el.guidance.value.trim() : null;
+    // the compare and explore views have their own prompt and seed fields
+    const panel = { compare: this.comparePanel, explore: this.explorePanel }[this._mode] ?? this;
     return {
       mode: this._mode,
       model: this._modelKind,
-      prompt: (this._mode === 'compare' ? this.comparePanel : this._mode === 'explore' ? this.explorePanel : this).el.prompt.value.trim(),
+      prompt: panel.el.prompt.value.trim(),
       steps: this.el.steps.value.trim(),
-      seed: (this._mode === 'compare' ? this.comparePanel : this._mode === 'explore' ? this.explorePanel : this).el.seed.value.trim(),
+      seed: panel.el.seed.value.trim(),
       guidance: teacherGuidance,
       sampler: this._samplerAttr(),
       'forward-t': fwd.t,
@@ -604,37 +606,33 @@ export class DiffusionLabElement extends HTMLElement {
 
   // -- input checks (shared with the compare panel) ---------------------------------------------
 
-  _invalid(input, key, params) {
+  invalidInput(input, key, params) {
     input.setAttribute('aria-invalid', 'true');
     const err = new LabError({ kind: 'input', code: 'input', key, params });
     err.input = input;
     return err;
   }
 
-  invalidInput(input, key, params) {
-    return this._invalid(input, key, params);
-  }
-
   checkPrompt(input) {
     input.removeAttribute('aria-invalid');
     const prompt = input.value.trim();
-    if (prompt === '') throw this._invalid(input, 'errEmptyPrompt');
+    if (prompt === '') throw this.invalidInput(input, 'errEmptyPrompt');
     const length = [...prompt].length;
-    if (length > LIMITS.promptMaxChars) throw this._invalid(input, 'errPromptTooLong', { length, max: LIMITS.promptMaxChars });
+    if (length > LIMITS.promptMaxChars) throw this.invalidInput(input, 'errPromptTooLong', { length, max: LIMITS.promptMaxChars });
     return prompt;
   }
 
   checkWhole(input, min, max, key) {
     input.removeAttribute('aria-invalid');
     const value = parseWhole(input.value);
-    if (value === null || value < min || value > max) throw this._invalid(input, key, { min, max });
+    if (value === null || value < min || value > max) throw this.invalidInput(input, key, { min, max });
     return value;
   }
 
   checkSeed(input) {
     input.removeAttribute('aria-invalid');
     const value = parseWhole(input.value);
-    if (value === null || value > LIMITS.seedMax) throw this._invalid(input, 'errSeed', { max: LIMITS.seedMax });
+    if (value === null || value > LIMITS.seedMax) throw this.invalidInput(input, 'errSeed', { max: LIMITS.seedMax });
     return value;
   }
 
@@ -665,7 +663,7 @@ export class DiffusionLabElement extends HTMLElement {
     if (!guidanceInput.disabled && guidanceInput.value.trim() !== '') {
       guidance = parseNumber(guidanceInput.value);
       if (guidance === null || guidance < LIMITS.guidanceMin || guidance > LIMITS.guidanceMax) {
-        throw this._invalid(guidanceInput, 'errGuidance', { min: LIMITS.guidanceMin, max: LIMITS.guidanceMax });
+        throw this.invalidInput(guidanceInput, 'errGuidance', { min: LIMITS.guidanceMin, max: LIMITS.guidanceMax });
       }
     }
     return { prompt, steps, seed, guidance };
@@ -677,7 +675,7 @@ export class DiffusionLabElement extends HTMLElement {
     const kind = models[this._modelKind] ? this._modelKind : models.default;
     const spec = models[kind];
     if (values.steps > spec.maxSteps) {
-      throw this._invalid(this.el.steps, 'errSteps', { min: LIMITS.stepsMin, max: spec.maxSteps });
+      throw this.invalidInput(this.el.steps, 'errSteps', { min: LIMITS.stepsMin, max: spec.maxSteps });
     }
     const options = { steps: values.steps, seed: values.seed };
     // A Lab from before `models` knows no `model` option (and refuses unknown ones).

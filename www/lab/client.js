@@ -151,13 +151,13 @@ export class LabClient {
       this.loadWaiter = { id, resolve, reject };
     });
     const cleanup = () => {
+      clearTimeout(this.stallTimer);
       this.loading = null;
       this.loadWaiter = null;
       this.progressListeners.clear();
     };
     this.loading.then(cleanup, cleanup);
     this.watchStall(0, 1);
-    this.loading.then(() => clearTimeout(this.stallTimer), () => clearTimeout(this.stallTimer));
     try {
       this.startWorker().postMessage({ type: 'load', id, url: this.url, forceCpu: this.forceCpu });
     } catch (err) {
