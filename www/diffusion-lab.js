@@ -381,30 +381,43 @@ export class DiffusionLabElement extends HTMLElement {
     } catch (err) {
       return Promise.reject(this.fail(err));
     }
-    return this._enqueue(async () => {
-      this.setBusy(true);
-      this.clearAlert();
+    return this._enqueue(() => {
       this._run = { done: 0, total: 0 };
       this.explorePanel.began = false;
-      try {
-        await this.ensureLoaded();
-        if (this.stopRequested()) throw this.cancelledError();
+      return this.runLoaded(async () => {
         this.setStatus('statusExploring');
         const detail = await this.explorePanel[method](values);
         this.setStatus('statusExploreDone', { n: detail.runs.length });
         this.emit('explore', detail);
         return detail;
-      } catch (err) {
-        const error = this.fail(err);
+      }, (error) => {
         const cells = this.explorePanel.last?.cells ?? [];
         if (error.code === 'cancelled' && this.explorePanel.began) {
           this.setStatus('statusExploreCancelled', { done: cells.filter((c) => c.result).length, total: cells.length });
         }
-        throw error;
-      } finally {
-        this.setBusy(false);
-      }
+      });
     });
+  }
+
+  /**
+   * What the compare and explore runs share: busy while `body` runs, the alert cleared, the
+   * model loaded first, a cancel since the run was queued honoured, a failure shown (and passed
+   * to `onError`) and rethrown.
+   */
+  async runLoaded(body, onError = null) {
+    this.setBusy(true);
+    this.clearAlert();
+    try {
+      await this.ensureLoaded();
+      if (this.stopRequested()) throw this.cancelledError();
+      return await body();
+    } catch (err) {
+      const error = this.fail(err);
+      onError?.(error);
+      throw error;
+    } finally {
+      this.setBusy(false);
+    }
   }
 
   /** An example prompt was clicked: it becomes the prompt, and the picture is made. */

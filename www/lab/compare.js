@@ -151,17 +151,13 @@ export class ComparePanel {
     return { prompt, seed, steps };
   }
 
-  async run({ prompt, seed, steps }) {
+  run({ prompt, seed, steps }) {
     const h = this.host;
-    h.setBusy(true);
-    h.clearAlert();
     this.el.summary.textContent = '';
     this.hasResult = false;
     this.cols.student.reset();
     this.cols.teacher.reset();
-    try {
-      await h.ensureLoaded();
-      if (h.stopRequested()) throw h.cancelledError();
+    return h.runLoaded(async () => {
       const models = h.models;
       if (!models.student) {
         this.updateModels();
@@ -182,11 +178,7 @@ export class ComparePanel {
       this.hasResult = true;
       h.emit('compare', detail);
       return detail;
-    } catch (err) {
-      throw h.fail(err);
-    } finally {
-      h.setBusy(false);
-    }
+    });
   }
 
   async runOne(who, prompt, options, spec) {
