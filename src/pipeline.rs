@@ -205,6 +205,21 @@ pub struct ForwardView {
     pub noise_error: f64,
 }
 
+/// Which backend a load may take.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendChoice {
+    /// WebGPU on a real GPU; the CPU path when there is none or the adapter is emulated in
+    /// software (SwiftShader, lavapipe, WARP): measured there, the CPU path is several times faster.
+    #[default]
+    Auto,
+    /// WebGPU whenever an adapter exists, a software one too (the CPU path only without any).
+    #[serde(rename = "webgpu")]
+    WebGpu,
+    /// The CPU path.
+    Cpu,
+}
+
 /// A loaded model: text encoder, teacher and (optional) student denoisers on one backend, schedule.
 pub struct Lab {
     pub cfg: UNetConfig,
@@ -217,6 +232,8 @@ pub struct Lab {
     /// Why the GPU is not used, when it is not ("" otherwise).
     pub fallback_reason: String,
     pub adapter: String,
+    /// Whether `BackendChoice::Auto` passed over a software adapter for the CPU path.
+    pub skipped_software_adapter: bool,
 }
 
 impl Lab {
@@ -225,20 +242,20 @@ impl Lab {
         &self.schedule
     }
 
-    /// Builds the model from the files the manifest lists, each checked for size and sha256 first.
-    /// With `try_gpu` it takes the GPU when an adapter exists and falls back to the CPU otherwise.
-    pub async fn from_files(manifest: &Manifest, files: HashMap<String, Vec<u8>>, try_gpu: bool) -> Result<Self> {
+    /// Builds the model from the files the manifest lists, each checked for size and sha256 first,
+    /// on the backend `choice` allows (the CPU path when it finds no adapter).
+    pub async fn from_files(manifest: &Manifest, files: HashMap<String, Vec<u8>>, choice: BackendChoice) -> Result<Self> {
         for entry in &manifest.files {
             let bytes = files.get(&entry.name).ok_or_else(|| Error::Weights(format!("{} was not downloaded", entry.name)))?;
             weights::verify(entry, bytes)?;
         }
-        Self::from_verified(manifest, files, try_gpu).await
+        Self::from_verified(manifest, files, choice).await
     }
 
     /// As [`Lab::from_files`], for files the caller has already verified against the manifest
     /// (the web loader does, file by file, to decide what to keep in the browser cache).
     /// Takes the files by value: the weights move into the model instead of being copied.
-    pub async fn from_verified(manifest: &Manifest, mut files: HashMap<String, Vec<u8>>, try_gpu: bool) -> Result<Self> {
+    pub async fn from_verified(manifest: &Manifest, mut files: HashMap<String, Vec<u8>>, choice: BackendChoice) -> Result<Self> {
         let mut file = |name: &str| -> Result<Vec<u8>> {
             manifest.entry(name)?;
             files.remove(name).ok_or_else(|| Error::Weights(format!("{name} was not downloaded")))
@@ -263,14 +280,22 @@ impl Lab {
         };
         let mut fallback_reason = String::new();
         let mut adapter = String::new();
+        let mut skipped_software_adapter = false;
         let mut gpu = None;
-        if try_gpu {
+        if choice == BackendChoice::Cpu {
+            fallback_reason = "the CPU path was requested".into();
+        } else {
             match GpuContext::new().await {
+                Ok(ctx) if choice == BackendChoice::Auto && ctx.is_software() => {
+                    // in the browser the adapter has no name to show
+                    let name = if ctx.adapter_name.is_empty() { String::new() } else { format!(" ({})", ctx.adapter_name) };
+                    fallback_reason =
+                        format!("the WebGPU adapter{name} is emulated in software on the processor, where the CPU path is faster");
+                    skipped_software_adapter = true;
+                }
                 Ok(ctx) => gpu = Some(ctx),
                 Err(e) => fallback_reason = e.to_string(),
             }
-        } else {
-            fallback_reason = "the CPU path was requested".into();
         }
         let build = |name: &str, bytes: Vec<u8>, batch: usize| -> Result<Denoiser> {
             Ok(match &gpu {
@@ -283,7 +308,18 @@ impl Lab {
         if let Some(ctx) = &gpu {
             adapter = ctx.adapter_name.clone();
         }
-        Ok(Self { schedule: Schedule::cosine(cfg.train_timesteps), cfg, prediction, text, gpu, teacher, student, fallback_reason, adapter })
+        Ok(Self {
+            schedule: Schedule::cosine(cfg.train_timesteps),
+            cfg,
+            prediction,
+            text,
+            gpu,
+            teacher,
+            student,
+            fallback_reason,
+            adapter,
+            skipped_software_adapter,
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -515,6 +551,11 @@ mod tests {
         assert_eq!(limit("guidanceMax"), MAX_GUIDANCE as f64);
         let cfg: crate::model::UNetConfig = serde_json::from_str(include_str!("../www/models/denoiser.json")).unwrap();
         assert_eq!(limit("forwardTMax"), (cfg.train_timesteps - 1) as f64);
+        let list = &js[js.find("BACKENDS = Object.freeze([").expect("limits.js has no BACKENDS") + 26..];
+        let names: Vec<&str> = list[..list.find(']').unwrap()].split(',').map(|n| n.trim().trim_matches('\'')).collect();
+        let choices: Vec<BackendChoice> = names.iter().map(|n| serde_json::from_str(&format!("\"{n}\"")).unwrap()).collect();
+        assert_eq!(choices, [BackendChoice::Auto, BackendChoice::WebGpu, BackendChoice::Cpu]);
+        assert!(serde_json::from_str::<BackendChoice>("\"gpu\"").is_err());
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! The wasm API used by www/worker.js (it runs inside a Web Worker, so the page never freezes).
 //!
 //! ```js
-//! const lab = await Lab.load(manifestUrl, (p) => {/* {loaded, total, file} */}, { forceCpu: false });
-//! lab.backend; lab.adapter; lab.softwareAdapter; lab.fallbackReason;   // softwareAdapter: WebGPU on the CPU
+//! const lab = await Lab.load(manifestUrl, (p) => {/* {loaded, total, file} */}, { backend: 'auto' }); // or 'webgpu', 'cpu'
+//! lab.backend; lab.adapter; lab.softwareAdapter; lab.skippedSoftwareAdapter; lab.fallbackReason;   // softwareAdapter: WebGPU on the CPU
 //! lab.cacheWarning; // "" or why the files could not be kept for offline use ("QuotaExceededError: …")
 //! lab.models;   // { default, student?, teacher }: steps, maxSteps, passesPerStep, guidance, sampler, timesteps
 //! lab.alphaBars; // Float64Array: ᾱ_t for t = 0 … train_timesteps − 1
@@ -193,7 +193,8 @@ fn resolve(base: &str, name: &str) -> Result<String, JsValue> {
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
 struct LoadOptions {
-    force_cpu: bool,
+    /// "auto" (the default), "webgpu" or "cpu": see [`pipeline::BackendChoice`].
+    backend: pipeline::BackendChoice,
 }
 
 #[wasm_bindgen]
@@ -261,7 +262,7 @@ impl Lab {
             .await?;
             files.insert(name.clone(), bytes);
         }
-        let lab = pipeline::Lab::from_verified(&manifest, files, !opts.force_cpu).await.map_err(lab_error)?;
+        let lab = pipeline::Lab::from_verified(&manifest, files, opts.backend).await.map_err(lab_error)?;
         Ok(Lab { inner: Rc::new(lab), busy: Rc::new(Cell::new(false)), cache_warning: cache_warning.unwrap_or_default() })
     }
 
@@ -279,6 +280,13 @@ impl Lab {
     #[wasm_bindgen(getter, js_name = softwareAdapter)]
     pub fn software_adapter(&self) -> bool {
         self.inner.software_adapter()
+    }
+
+    /// True when the default choice passed over a WebGPU adapter emulated in software for the
+    /// faster CPU path: the page offers WebGPU on it anyway.
+    #[wasm_bindgen(getter, js_name = skippedSoftwareAdapter)]
+    pub fn skipped_software_adapter(&self) -> bool {
+        self.inner.skipped_software_adapter
     }
 
     #[wasm_bindgen(getter, js_name = fallbackReason)]

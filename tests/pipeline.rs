@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use diffusion_lab::gpu::GpuContext;
-use diffusion_lab::pipeline::{read_model_dir, Backend, GenerateOptions, Lab};
+use diffusion_lab::pipeline::{read_model_dir, Backend, BackendChoice, GenerateOptions, Lab};
 use diffusion_lab::weights::{sha256_hex, Manifest};
 use diffusion_lab::Error;
 
@@ -15,7 +15,8 @@ fn model_files() -> (Manifest, HashMap<String, Vec<u8>>) {
 }
 
 fn load(files: &HashMap<String, Vec<u8>>, manifest: &Manifest, gpu: bool) -> Result<Lab, String> {
-    pollster::block_on(Lab::from_files(manifest, files.clone(), gpu)).map_err(|e| e.to_string())
+    let choice = if gpu { BackendChoice::WebGpu } else { BackendChoice::Cpu };
+    pollster::block_on(Lab::from_files(manifest, files.clone(), choice)).map_err(|e| e.to_string())
 }
 
 fn generate(lab: &Lab, prompt: &str, steps: f64, seed: f64) -> Result<Vec<f32>, String> {
@@ -151,6 +152,26 @@ fn after_the_gpu_device_is_lost_runs_fail_fast_and_a_new_lab_works() {
     let fresh = load(&files, &manifest, true).unwrap();
     assert_eq!(fresh.backend(), Backend::WebGpu);
     generate(&fresh, "Hund", 1.0, 0.0).unwrap();
+}
+
+/// The default choice passes over an adapter emulated in software (lavapipe here, SwiftShader in
+/// the browser) for the CPU path and says which; asked for WebGPU, it takes that adapter.
+#[test]
+fn auto_takes_the_cpu_path_over_a_software_adapter() {
+    let (manifest, files) = model_files();
+    let ctx = pollster::block_on(GpuContext::new()).unwrap();
+    assert!(ctx.is_software(), "this test expects lavapipe, got {}", ctx.adapter_name);
+    let auto = pollster::block_on(Lab::from_files(&manifest, files.clone(), BackendChoice::Auto)).unwrap();
+    assert_eq!(auto.backend(), Backend::Cpu);
+    assert!(auto.skipped_software_adapter);
+    assert!(auto.fallback_reason.contains(&ctx.adapter_name), "{}", auto.fallback_reason);
+    assert!(auto.fallback_reason.contains("emulated in software"), "{}", auto.fallback_reason);
+    generate(&auto, "Hund", 1.0, 0.0).unwrap();
+    let asked = pollster::block_on(Lab::from_files(&manifest, files.clone(), BackendChoice::WebGpu)).unwrap();
+    assert_eq!(asked.backend(), Backend::WebGpu);
+    assert!(asked.software_adapter() && !asked.skipped_software_adapter);
+    let cpu = pollster::block_on(Lab::from_files(&manifest, files, BackendChoice::Cpu)).unwrap();
+    assert_eq!((cpu.backend(), cpu.fallback_reason.as_str()), (Backend::Cpu, "the CPU path was requested"));
 }
 
 /// A read-back in flight when the device is lost stops waiting (its map_async may never finish).

@@ -122,7 +122,7 @@ async function generateOnce(lab, model, steps, seed) {
 /** Per step and per image on one backend, plus text encoder, load time and GPU buffer bytes. */
 async function suiteMain(manifestUrl, backend, standIn) {
   const t0 = performance.now();
-  const lab = await Lab.load(manifestUrl, () => {}, { forceCpu: backend === 'cpu' });
+  const lab = await Lab.load(manifestUrl, () => {}, { backend: backend === 'cpu' ? 'cpu' : 'webgpu' });
   const out = {
     requested: backend,
     backend: lab.backend,
@@ -302,7 +302,7 @@ async function suiteCompare(cfg, manifestUrl, { timing, runtimes }) {
     const t0 = performance.now();
     try {
       if (rt === 'oursWebgpu' || rt === 'oursCpu') {
-        const lab = await Lab.load(manifestUrl, () => {}, { forceCpu: rt === 'oursCpu' });
+        const lab = await Lab.load(manifestUrl, () => {}, { backend: rt === 'oursCpu' ? 'cpu' : 'webgpu' });
         labs.push(lab);
         if (rt === 'oursWebgpu' && lab.backend !== 'webgpu') throw new Error(`no WebGPU: ${lab.fallbackReason}`);
         run[rt] = (b, x, t, text) => lab.denoise(cfg.onnx[b].model, x, t, text);

@@ -26,7 +26,10 @@
 //   examples    example prompts to click, separated by "|" (default: the language's own; "" for none)
 //   lock        controls the learner cannot change: any of "prompt seed steps model guidance mode"
 //   share-url   the page "Link to this view" points to (default: embed.html next to this module)
-//   force-cpu   (boolean) skip WebGPU and use the CPU path
+//   backend     "auto" (default): WebGPU on a real GPU, the CPU path where WebGPU is only emulated
+//               in software (SwiftShader, WARP, llvmpipe: slower there); "webgpu": WebGPU whenever
+//               the browser has it; "cpu": the CPU path. (The `backend` property tells which runs.)
+//   force-cpu   (boolean) the same as backend="cpu"
 //   autoload    (boolean) download the model as soon as the element is on the page
 //   autorun     (boolean) make the view's picture as soon as the element is on the page
 //
@@ -60,7 +63,7 @@ import { ForwardPanel } from './lab/forward.js';
 import { ComparePanel } from './lab/compare.js';
 import { ExplorePanel } from './lab/explore.js';
 import { drawRgba } from './lab/draw.js';
-import { LIMITS } from './lab/limits.js';
+import { LIMITS, BACKENDS } from './lab/limits.js';
 import { Presets } from './lab/presets.js';
 import { ShareLink } from './lab/share.js';
 
@@ -119,7 +122,7 @@ function randomSeed() {
 
 export class DiffusionLabElement extends HTMLElement {
   static get observedAttributes() {
-    return ['lang', ...VIEW_ATTRIBUTES, 'model-url', 'force-cpu', 'autoload', 'autorun', 'share-url'];
+    return ['lang', ...VIEW_ATTRIBUTES, 'model-url', 'backend', 'force-cpu', 'autoload', 'autorun', 'share-url'];
   }
 
   constructor() {
@@ -149,6 +152,7 @@ export class DiffusionLabElement extends HTMLElement {
       progressText: byId('progress-text'),
       status: byId('status'),
       notice: byId('notice'),
+      useWebgpu: byId('use-webgpu'),
       cacheNotice: byId('cache-notice'),
       settings: byId('settings'),
       alert: byId('alert'),
@@ -204,6 +208,7 @@ export class DiffusionLabElement extends HTMLElement {
       // Failures are shown in the element and reported by the `error` event.
       this.generate().catch(() => {});
     });
+    this.el.useWebgpu.addEventListener('click', () => this._useWebgpu());
     dice.addEventListener('click', () => {
       // Same prompt, new seed: pick one and generate right away.
       seed.value = String(randomSeed());
@@ -292,10 +297,15 @@ export class DiffusionLabElement extends HTMLElement {
         this.presets.applyLock();
         break;
       case 'model-url':
+      case 'backend':
       case 'force-cpu':
         if (name === 'model-url') {
           const bad = Boolean(value) && resolveModelUrl(value) === null;
           this.noteSetting('model-url', bad ? { value, why: 'whyUrl', fallback: DEFAULT_MODEL_URL } : null);
+        }
+        if (name === 'backend') {
+          const bad = value !== null && !BACKENDS.includes(value.trim().toLowerCase());
+          this.noteSetting('backend', bad ? { value, why: 'whyOneOf', whyParams: { list: BACKENDS.join(', ') }, fallback: 'auto' } : null);
         }
         // Another model or backend: the next run loads it (its worker is shared per manifest).
         this._info = null;
@@ -323,6 +333,13 @@ export class DiffusionLabElement extends HTMLElement {
   set model(value) { this.setAttribute('model', String(value)); }
   /** "webgpu" | "cpu" once the model is loaded, else "". */
   get backend() { return this._info?.backend ?? ''; }
+
+  /** What the attributes ask for: "auto", "webgpu" or "cpu" (see `backend` above). */
+  get backendChoice() {
+    if (this.hasAttribute('force-cpu')) return 'cpu';
+    const asked = (this.getAttribute('backend') ?? '').trim().toLowerCase();
+    return BACKENDS.includes(asked) ? asked : 'auto';
+  }
   /** True while the model loads or a picture is generated. */
   get busy() { return this._busy; }
   /** What the model files hold ({default, student?, teacher}); assumed until the model is loaded. */
@@ -652,7 +669,7 @@ export class DiffusionLabElement extends HTMLElement {
   // -- the reverse process ----------------------------------------------------------------------
 
   _client() {
-    const client = getClient(this.modelUrl, this.hasAttribute('force-cpu'));
+    const client = getClient(this.modelUrl, this.backendChoice);
     if (client !== this._heldClient) {
       this._heldClient?.release();
       client.retain();
@@ -770,6 +787,11 @@ export class DiffusionLabElement extends HTMLElement {
   _autoload() {
     if (this._autoloadStarted) return;
     this._autoloadStarted = true;
+    this._loadNow();
+  }
+
+  /** Loads the model (after whatever runs now), showing progress and any failure. */
+  _loadNow() {
     this._chain = this._chain.then(async () => {
       this.setBusy(true);
       try {
@@ -1089,11 +1111,24 @@ export class DiffusionLabElement extends HTMLElement {
     const { notice } = this.el;
     notice.hidden = !show;
     if (!show) {
+      this.el.useWebgpu.hidden = true;
       notice.textContent = '';
+      return;
+    }
+    this.el.useWebgpu.hidden = !info.skippedSoftwareAdapter;
+    if (info.skippedSoftwareAdapter) {
+      notice.textContent = this.t('cpuNoticeSoftware');
       return;
     }
     const reason = info.fallbackReason ? ` ${this.t('cpuNoticeReason', { reason: info.fallbackReason })}` : '';
     notice.textContent = this.t('cpuNotice') + reason;
+  }
+
+  /** "Use WebGPU anyway": the software adapter the default passed over, loaded now. */
+  _useWebgpu() {
+    this.setAttribute('backend', 'webgpu');
+    this.el.useWebgpu.hidden = true;
+    this._loadNow();
   }
 
   /** The model works, but its files could not be kept for the next visit (e.g. the storage is full). */

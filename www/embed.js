@@ -15,6 +15,7 @@ for (const name of VIEW_ATTRIBUTES) {
   const value = params.get(name);
   if (value !== null) lab.setAttribute(name, value);
 }
+if (params.get('backend') !== null) lab.setAttribute('backend', params.get('backend'));
 if (params.get('cpu') === '1') lab.setAttribute('force-cpu', '');
 if (params.get('autoload') === '1') lab.setAttribute('autoload', '');
 if (params.get('autorun') === '1') lab.setAttribute('autorun', '');

@@ -38,6 +38,7 @@ const PAGE_FILES = [
   'lab/forward.js',
   'lab/limits.js',
   'lab/maths.js',
+  'lab/paint.js',
   'lab/plot.js',
   'lab/presets.js',
   'lab/schedule.js',

@@ -2,7 +2,8 @@
 // Start it as a module worker:  new Worker(new URL('./worker.js', import.meta.url), { type: 'module' })
 //
 // Messages in (page → worker):
-//   { type: 'load', id?, url, forceCpu }      load the model files listed in the manifest at `url`
+//   { type: 'load', id?, url, backend }       load the model files listed in the manifest at `url`
+//                                              (backend: 'auto' | 'webgpu' | 'cpu', lab/limits.js)
 //   { type: 'generate', id, prompt, options }  options = { model, steps, seed, guidance, sampler }
 //   { type: 'forward', id, rgba, prompt, options }  the forward process on a 32×32 RGBA picture;
 //                                              options = { t, seed }
@@ -14,7 +15,7 @@
 //                                              { type: 'debug', id, gpu, gpuBufferBytes, wasmBytes }
 // Messages out (worker → page):
 //   { type: 'progress', id?, loaded, total, file }             while the files download
-//   { type: 'ready', id?, backend, adapter, softwareAdapter, fallbackReason, cacheWarning, models, alphaBars }
+//   { type: 'ready', id?, backend, adapter, softwareAdapter, skippedSoftwareAdapter, fallbackReason, cacheWarning, models, alphaBars }
 //        the model is ready; softwareAdapter: WebGPU is emulated on the CPU (SwiftShader); models = { default, student?, teacher } or null (a Lab without the `models`
 //        getter); cacheWarning = '' or why the browser cache refused the model files (e.g.
 //        'QuotaExceededError: …': the storage is full, the next visit downloads them again)
@@ -55,7 +56,7 @@ let wasm = null;          // the imported module ./pkg/diffusion_lab.js after in
 let wasmExports = null;   // what init() returned: the module's exports, its memory among them
 let initPromise = null;   // shared while init() runs; reset on failure so a retry can try again
 let lab = null;           // the one Lab instance
-let labKey = '';          // `${url}|${forceCpu}` of the loaded Lab
+let labKey = '';          // `${url}|${backend}` of the loaded Lab
 
 const PROGRESS_INTERVAL_MS = 50;
 
@@ -153,6 +154,7 @@ function readyMessage(id) {
     backend: String(lab.backend ?? ''),
     adapter: String(lab.adapter ?? ''),
     softwareAdapter: lab.softwareAdapter === true,
+    skippedSoftwareAdapter: lab.skippedSoftwareAdapter === true,
     fallbackReason: String(lab.fallbackReason ?? ''),
     cacheWarning: String(lab.cacheWarning ?? ''),
     models: readModels(),
@@ -184,8 +186,8 @@ function readModels() {
 
 async function handleLoad(msg) {
   const id = msg.id ?? null;
-  const forceCpu = Boolean(msg.forceCpu);
-  const key = `${msg.url}|${forceCpu}`;
+  const backend = msg.backend ?? 'auto'; // the Lab refuses any other than its BackendChoice names
+  const key = `${msg.url}|${backend}`;
   if (lab && labKey === key) {
     post(readyMessage(id));
     return;
@@ -212,7 +214,7 @@ async function handleLoad(msg) {
       // progress is cosmetic: never let it break the download
     }
   };
-  lab = await Lab.load(msg.url, onProgress, { forceCpu });
+  lab = await Lab.load(msg.url, onProgress, { backend });
   labKey = key;
   post(readyMessage(id));
 }

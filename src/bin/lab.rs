@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use diffusion_lab::pipeline::{read_model_dir, to_rgba, Backend, GenerateOptions, Lab};
+use diffusion_lab::pipeline::{read_model_dir, to_rgba, Backend, BackendChoice, GenerateOptions, Lab};
 use diffusion_lab::weights::{sha256_hex, FileEntry, Manifest, ModelFiles};
 use diffusion_lab::{Error, Result};
 
@@ -74,7 +74,9 @@ impl Args {
 
 pub(crate) fn load(dir: &Path, gpu: bool) -> Result<Lab> {
     let (manifest, files) = read_model_dir(dir)?;
-    pollster::block_on(Lab::from_files(&manifest, files, gpu))
+    // natively --gpu means the Vulkan adapter whatever it is (lavapipe in the tests)
+    let choice = if gpu { BackendChoice::WebGpu } else { BackendChoice::Cpu };
+    pollster::block_on(Lab::from_files(&manifest, files, choice))
 }
 
 fn write_png(path: &Path, chw: &[f32], channels: usize, size: usize) -> Result<()> {

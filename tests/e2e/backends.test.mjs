@@ -29,10 +29,7 @@ test('WebGPU and the CPU path draw the same picture', { timeout: TIMEOUTS.test *
     await openLab(page, env.baseUrl);
     const runs = {};
     for (const backend of ['webgpu', 'cpu']) {
-      await page.evaluate((cpu) => {
-        const el = document.querySelector('diffusion-lab');
-        if (cpu) el.setAttribute('force-cpu', ''); else el.removeAttribute('force-cpu');
-      }, backend === 'cpu');
+      await page.evaluate((backend) => document.querySelector('diffusion-lab').setAttribute('backend', backend), backend);
       for (const [model, steps] of [['student', 2], ['teacher', 2]]) {
         const run = await runGenerate(page, { prompt: 'ein roter Apfel', steps, seed: 11, model }, { keepPixels: true });
         assert.equal(run.outcome, 'done', run.alert);

@@ -97,7 +97,7 @@ test('the worker and the Lab reject bad input themselves, and keep working', { t
       });
       const out = {};
       out.beforeLoad = await call({ type: 'generate', id: 1, prompt: 'Hund', options: { steps: 1, seed: 1 } });
-      out.load = await call({ type: 'load', id: 2, url: manifest, forceCpu: false });
+      out.load = await call({ type: 'load', id: 2, url: manifest, backend: 'webgpu' });
       const opts = { seed: 1 };
       out.empty = await call({ type: 'generate', id: 3, prompt: '', options: { ...opts, steps: 2 } });
       out.steps0 = await call({ type: 'generate', id: 4, prompt: 'Hund', options: { ...opts, steps: 0 } });

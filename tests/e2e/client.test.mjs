@@ -46,7 +46,7 @@ beforeEach(() => {
 test('a client nobody retains ends its worker after idleMs; one retained again keeps it', async () => {
   LabClient.idleMs = 30;
   const url = freshUrl();
-  const client = getClient(url, false);
+  const client = getClient(url, 'auto');
   client.retain();
   await client.load();
   const worker = FakeWorker.made[0];
@@ -54,11 +54,11 @@ test('a client nobody retains ends its worker after idleMs; one retained again k
   client.retain(); // moved in the page: back before the timer
   await sleep(60);
   assert.equal(worker.terminated, false);
-  assert.equal(getClient(url, false), client);
+  assert.equal(getClient(url, 'auto'), client);
   client.release();
   await sleep(60);
   assert.equal(worker.terminated, true, 'the idle worker was ended');
-  const next = getClient(url, false);
+  const next = getClient(url, 'auto');
   assert.notEqual(next, client, 'a new client (and worker) next time');
   await next.load();
   assert.equal(FakeWorker.made.length, 2);
@@ -66,7 +66,7 @@ test('a client nobody retains ends its worker after idleMs; one retained again k
 
 test('a busy client waits for its job before it ends the worker', async () => {
   LabClient.idleMs = 20;
-  const client = getClient(freshUrl(), false);
+  const client = getClient(freshUrl(), 'auto');
   client.retain();
   await client.load();
   let answer;
@@ -83,7 +83,7 @@ test('a busy client waits for its job before it ends the worker', async () => {
 
 test('a load that brings no byte for stallMs fails with "stalled"; progress keeps it alive; the next load starts afresh', async () => {
   LabClient.stallMs = 40;
-  const client = getClient(freshUrl(), false);
+  const client = getClient(freshUrl(), 'auto');
   let worker;
   FakeWorker.script = (msg, w) => { worker = w; };
   const stuck = client.load();
@@ -112,7 +112,7 @@ test('a load that brings no byte for stallMs fails with "stalled"; progress keep
 });
 
 test('cancelLoad() ends the download and rejects the load with "cancelled"; the next load works', async () => {
-  const client = getClient(freshUrl(), false);
+  const client = getClient(freshUrl(), 'auto');
   FakeWorker.script = () => {};
   const load = client.load();
   await sleep(5);
@@ -126,7 +126,7 @@ test('cancelLoad() ends the download and rejects the load with "cancelled"; the 
 });
 
 test('a job that finds the model gone ("unloaded") loads it again and runs once more', async () => {
-  const client = getClient(freshUrl(), false);
+  const client = getClient(freshUrl(), 'auto');
   await client.load();
   let generates = 0;
   FakeWorker.script = (msg, w) => {
@@ -173,7 +173,7 @@ test('the Localizer forgets elements that are replaced, and renders the rest', (
 
 test('jobs and no word from the worker for jobSilenceMs: it is taken for gone, the next job gets a new one', async () => {
   LabClient.jobSilenceMs = 40;
-  const client = getClient(freshUrl(), false);
+  const client = getClient(freshUrl(), 'auto');
   await client.load();
   // steps every 15 ms keep a slow job alive past 40 ms
   FakeWorker.script = (msg, w) => {

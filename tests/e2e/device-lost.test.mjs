@@ -16,6 +16,8 @@ test('a lost GPU device: a localized message, no crash, and the next click works
   const { context, page, errors } = await newPage(env.browser);
   try {
     await openLab(page, env.baseUrl);
+    // SwiftShader: the default would take the CPU path, which has no device to lose
+    await page.evaluate(() => document.querySelector('diffusion-lab').setAttribute('backend', 'webgpu'));
     const first = await runGenerate(page, { prompt: 'Hund', steps: 1, seed: 1 });
     assert.equal(first.outcome, 'done', first.alert);
     assert.equal(first.done.detail.backend, 'webgpu');

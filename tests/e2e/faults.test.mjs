@@ -377,7 +377,7 @@ test('the GPU device lost while the model loads: words, and the next click loads
           ${real}`,
       });
     });
-    await openLab(page, env.baseUrl, 'embed.html?lang=en&prompt=Hund&steps=1');
+    await openLab(page, env.baseUrl, 'embed.html?lang=en&prompt=Hund&steps=1&backend=webgpu');
     const lost = await runGenerate(page, {});
     t.diagnostic(`${lost.outcome}: ${lost.alert}`);
     assert.equal(lost.outcome, 'error');

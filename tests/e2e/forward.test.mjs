@@ -1,5 +1,5 @@
-// The forward-process panel: a data-set example (or the last generated picture) with noise of
-// level t, the true noise beside the model's estimate, the reconstruction and the noise error; the
+// The forward-process panel: a data-set example (or the last generated picture, or one painted
+// or loaded by the learner) with noise of level t, the true noise beside the model's estimate, the reconstruction and the noise error; the
 // slider is debounced (one request at a time, the latest value wins); the tabs by keyboard.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -81,8 +81,9 @@ test('forward process on an example: noise levels, the estimate, the error; debo
         value: root.getElementById('fwd-source').value,
         prompt: root.getElementById('fwd-prompt').value,
       }));
-      assert.equal(sel.options.length, EXAMPLES.length + 1);
+      assert.equal(sel.options.length, EXAMPLES.length + 2);
       assert.deepEqual(sel.options[0], ['last', 'The last picture you generated (none yet)', true]);
+      assert.deepEqual(sel.options.at(-1), ['own', 'Your own picture (paint one or load a file)', false]);
       assert.equal(sel.options[1][1], `Example: ${EXAMPLES[0].en}`);
       assert.equal(sel.value, 'ex:0');
       assert.equal(sel.prompt, EXAMPLES[0].en);
@@ -216,6 +217,150 @@ test('tabs by keyboard, and the forward panel in German and after a language swi
     }
     assert.equal(await labText(page, 'alert'), '');
     assertNoUnexpectedErrors(errors);
+  } finally {
+    await context.close();
+  }
+});
+
+/** The pad's and the forward panel's pictures as comma-joined RGBA. */
+const pixels = (page) => shadow(page, ({ shadowRoot: root }) => Object.fromEntries(['paint-canvas', 'fwd-x0', 'fwd-xt'].map((id) => {
+  const c = root.getElementById(id);
+  return [id, Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)];
+})));
+const rgbAt = (data, x, y) => data.slice((y * 32 + x) * 4, (y * 32 + x) * 4 + 3);
+const near = (rgb, want, tol = 40) => rgb.every((v, i) => Math.abs(v - want[i]) <= tol);
+
+/** A PNG of w×h made by the page's canvas: the left part blue, the right part yellow. */
+const twoColourPng = (page, w, h) => page.evaluate(async ({ w, h }) => {
+  const c = new OffscreenCanvas(w, h);
+  const ctx = c.getContext('2d');
+  ctx.fillStyle = '#0000ff';
+  ctx.fillRect(0, 0, w / 2, h);
+  ctx.fillStyle = '#ffff00';
+  ctx.fillRect(w / 2, 0, w / 2, h);
+  const blob = await c.convertToBlob({ type: 'image/png' });
+  return Array.from(new Uint8Array(await blob.arrayBuffer()));
+}, { w, h });
+
+test('your own picture: what is painted or loaded is what the forward panel noises; undo; a bad file changes nothing (German, then in the embed)', { timeout: TIMEOUTS.test }, async (t) => {
+  const { context, page, errors } = await newPage(env.browser, { locale: 'de-DE' });
+  try {
+    await openLab(page, env.baseUrl);
+    await waitIdle(page);
+    await page.getByRole('tab', { name: 'Verrauschen (vorwärts)' }).click();
+    if (EXAMPLES.length) await forwardAt(page, 0, 500);
+    assert.equal(await page.locator('diffusion-lab #fwd-own').isVisible(), false, 'the pad shows before it is chosen');
+    let mark = await eventCount(page);
+    await page.locator('diffusion-lab #fwd-source').selectOption('own');
+    let e = await waitEvent(page, mark, ['forward', 'error']);
+    assert.equal(e.type, 'forward', e.detail.message);
+    assert.equal(e.detail.source, 'own');
+    assert.equal(e.detail.prompt, '', 'the own picture has no name to tell the model');
+    assert.equal(await page.locator('diffusion-lab #fwd-own').isVisible(), true);
+    assert.equal(await page.locator('diffusion-lab #paint-copy').isDisabled(), !EXAMPLES.length);
+    let px = await pixels(page);
+    assert.ok(px['paint-canvas'].every((v) => v === 255), 'the pad does not start white');
+    assert.deepEqual(px['fwd-x0'], px['paint-canvas']);
+
+    // t = 0: the noisy picture is the picture.
+    mark = await eventCount(page);
+    await slide(page, [0]);
+    await forwardAt(page, mark, 0);
+
+    // A red stroke by mouse across the pad's middle row.
+    await page.getByRole('button', { name: 'Rot', exact: true }).click();
+    assert.equal(await page.getByRole('button', { name: 'Rot', exact: true }).getAttribute('aria-pressed'), 'true');
+    await page.locator('diffusion-lab #paint-brush').selectOption('2');
+    const box = await page.locator('diffusion-lab #paint-canvas').boundingBox();
+    const at = (x, y) => [box.x + ((x + 0.5) / 32) * box.width, box.y + ((y + 0.5) / 32) * box.height];
+    mark = await eventCount(page);
+    await page.mouse.move(...at(4, 16));
+    await page.mouse.down();
+    for (const x of [6, 9, 12, 15, 18, 21, 24, 27]) await page.mouse.move(...at(x, 16));
+    await page.mouse.up();
+    await waitEvent(page, mark, ['forward', 'error']);
+    // the last wish wins: wait until the noised picture (t = 0) follows the finished stroke
+    await page.waitForFunction(() => {
+      const root = document.querySelector('diffusion-lab').shadowRoot;
+      const read = (id) => root.getElementById(id).getContext('2d').getImageData(0, 0, 32, 32).data;
+      const [a, b] = [read('fwd-x0'), read('fwd-xt')];
+      return a.reduce((s, v, i) => s + Math.abs(v - b[i]), 0) / a.length < 12;
+    }, null, { timeout: TIMEOUTS.generate, polling: 200 });
+    px = await pixels(page);
+    for (const x of [4, 10, 16, 22, 27]) {
+      assert.ok(near(rgbAt(px['paint-canvas'], x, 16), [229, 57, 53], 2), `no red at (${x}, 16): ${rgbAt(px['paint-canvas'], x, 16)}`);
+    }
+    assert.ok(near(rgbAt(px['paint-canvas'], 16, 4), [255, 255, 255], 0), 'paint away from the stroke');
+    assert.deepEqual(px['fwd-x0'], px['paint-canvas'], 'the forward panel does not show the painted picture');
+    const xtDiff = px['fwd-xt'].reduce((s, v, i) => s + Math.abs(v - px['fwd-x0'][i]), 0) / px['fwd-x0'].length;
+    t.diagnostic(`t=0: mean |x_t - x0| = ${xtDiff.toFixed(2)} (0-255)`);
+    assert.ok(xtDiff < 12, 'at t = 0 the noised picture is not the painted one');
+    const painted = px['paint-canvas'];
+
+    // By keyboard: Space paints a dot where the brush stands (the stroke's end), Ctrl+Z takes it back.
+    await page.getByRole('button', { name: 'Blau', exact: true }).click();
+    await page.locator('diffusion-lab #paint-canvas').focus();
+    for (let i = 0; i < 8; i++) await page.keyboard.press('ArrowUp');
+    assert.equal(await page.locator('diffusion-lab #paint-cursor').isVisible(), true, 'no brush frame to steer by keyboard');
+    await page.keyboard.press('Space');
+    await page.keyboard.down('Shift'); // one stroke while Shift is held
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.up('Shift');
+    px = await pixels(page);
+    assert.ok(near(rgbAt(px['paint-canvas'], 27, 8), [30, 136, 229], 2), `no blue dot at (27, 8): ${rgbAt(px['paint-canvas'], 27, 8)}`);
+    assert.ok(near(rgbAt(px['paint-canvas'], 29, 8), [30, 136, 229], 2), 'Shift + arrow does not paint');
+    await page.keyboard.press('Control+z');
+    await page.keyboard.press('Control+z');
+    px = await pixels(page);
+    assert.deepEqual(px['paint-canvas'], painted, 'undo does not bring the painted picture back');
+
+    // A file: a 96×48 picture, its centre square scaled to 32×32 (left half blue, right half yellow).
+    mark = await eventCount(page);
+    await page.locator('diffusion-lab #paint-file').setInputFiles({ name: 'bild.png', mimeType: 'image/png', buffer: Buffer.from(await twoColourPng(page, 96, 48)) });
+    await waitEvent(page, mark, ['forward', 'error']);
+    await page.waitForTimeout(300);
+    px = await pixels(page);
+    assert.ok(near(rgbAt(px['paint-canvas'], 4, 16), [0, 0, 255]), `left of the loaded picture: ${rgbAt(px['paint-canvas'], 4, 16)}`);
+    assert.ok(near(rgbAt(px['paint-canvas'], 27, 16), [255, 255, 0]), `right of the loaded picture: ${rgbAt(px['paint-canvas'], 27, 16)}`);
+    assert.deepEqual(px['fwd-x0'], px['paint-canvas']);
+    const loaded = px['paint-canvas'];
+    await screenshot(page, 'forward-own-de');
+
+    // Not a picture: a message, and the pad and the panel stay as they were.
+    await page.locator('diffusion-lab #paint-file').setInputFiles({ name: 'notizen.png', mimeType: 'image/png', buffer: Buffer.from('kein Bild') });
+    await page.locator('diffusion-lab #paint-error').waitFor({ state: 'visible' });
+    assert.match(await labText(page, 'paint-error'), /„notizen\.png“ ließ sich nicht als Bild lesen/);
+    px = await pixels(page);
+    assert.deepEqual(px['paint-canvas'], loaded);
+    assert.deepEqual(px['fwd-x0'], loaded);
+    assert.equal(await labText(page, 'alert'), '');
+
+    // Undo takes the file back; the prompt field still names nothing; a higher t noises the painted picture.
+    await page.getByRole('button', { name: 'Rückgängig' }).click();
+    mark = await eventCount(page);
+    await slide(page, [600]);
+    await forwardAt(page, mark, 600);
+    px = await pixels(page);
+    assert.deepEqual(px['paint-canvas'], painted);
+    assert.deepEqual(px['fwd-x0'], painted);
+    assert.equal(await page.locator('diffusion-lab #paint-error').isVisible(), false, 'the message outlives the next change');
+    await screenshot(page, 'forward-own-painted-de');
+    assertNoUnexpectedErrors(errors);
+
+    // Inside the embed (the iframe's page): the pad is there and takes a file.
+    const embedPage = await context.newPage();
+    await openLab(embedPage, env.baseUrl, 'embed.html?lang=en&mode=forward');
+    await embedPage.locator('diffusion-lab #fwd-source option[value="own"]').waitFor({ state: 'attached', timeout: TIMEOUTS.generate });
+    await embedPage.locator('diffusion-lab #fwd-source').selectOption('own');
+    await embedPage.locator('diffusion-lab #paint-file').setInputFiles({ name: 'picture.png', mimeType: 'image/png', buffer: Buffer.from(await twoColourPng(embedPage, 40, 40)) });
+    await embedPage.waitForFunction(() => {
+      const root = document.querySelector('diffusion-lab').shadowRoot;
+      const d = root.getElementById('fwd-x0').getContext('2d').getImageData(0, 16, 1, 1).data;
+      return d[2] > 200 && d[0] < 60;
+    }, null, { timeout: TIMEOUTS.generate });
+    assert.equal(await embedPage.getByRole('button', { name: 'Undo' }).isEnabled(), true);
+    await screenshot(embedPage, 'forward-own-embed-en');
   } finally {
     await context.close();
   }

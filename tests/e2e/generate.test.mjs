@@ -1,5 +1,6 @@
-// (a) The happy path on WebGPU (SwiftShader): prompt → 8 teacher steps drawn one by one → a clean
-// picture.
+// (a) The happy path: by default the CPU path (the browser's WebGPU here is SwiftShader, emulated
+// on the processor, and slower), then WebGPU when asked: prompt → 8 teacher steps drawn one by
+// one → a clean picture.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -16,18 +17,41 @@ function differingBytes(a, b) {
 }
 
 const CASES = [
-  { prompt: 'Hund', locale: 'de-DE', counter: 'Schritt 8 / 8', slug: 'hund', software: 'WebGPU, in Software auf dem Prozessor nachgebildet' },
-  { prompt: 'a dog', locale: 'en-US', counter: 'Step 8 / 8', slug: 'a-dog', software: 'WebGPU emulated in software on the processor' },
+  {
+    prompt: 'Hund', locale: 'de-DE', counter: 'Schritt 8 / 8', slug: 'hund', software: 'WebGPU, in Software auf dem Prozessor nachgebildet',
+    notice: /^WebGPU gibt es in diesem Browser nur als Nachbildung auf dem Prozessor \(ohne Grafikkarte\)\. Der direkte Weg über den Prozessor \(CPU\) ist hier schneller/, useWebgpu: 'Trotzdem WebGPU verwenden',
+  },
+  {
+    prompt: 'a dog', locale: 'en-US', counter: 'Step 8 / 8', slug: 'a-dog', software: 'WebGPU emulated in software on the processor',
+    notice: /^This browser offers WebGPU only as an emulation on the processor \(without a graphics card\)\. The direct path through the processor \(CPU\) is faster here/, useWebgpu: 'Use WebGPU anyway',
+  },
 ];
 
 for (const c of CASES) {
-  test(`"${c.prompt}": 8 teacher steps on WebGPU, drawn one by one, end in a clean picture`, { timeout: TIMEOUTS.test }, async (t) => {
+  test(`"${c.prompt}": SwiftShader is passed over for the CPU path by default; WebGPU when asked: 8 teacher steps drawn one by one end in a clean picture`, { timeout: TIMEOUTS.test }, async (t) => {
     const { context, page, errors } = await newPage(env.browser, { locale: c.locale });
     try {
       await openLab(page, env.baseUrl);
-      // SwiftShader is WebGPU on the CPU: the page must not claim a graphics card
-      await page.evaluate(() => document.querySelector('diffusion-lab').ensureLoaded());
+      // The default: the browser's WebGPU here is SwiftShader (emulated on the processor), where
+      // the CPU path is faster, so the first picture comes from the CPU path and the page says why.
+      const auto = await runGenerate(page, { model: 'student', prompt: c.prompt, seed: 1 });
+      assert.equal(auto.outcome, 'done', auto.alert);
+      assert.equal(auto.done.detail.backend, 'cpu');
+      assert.match(await labText(page, 'notice'), c.notice);
+      const offer = page.getByRole('button', { name: c.useWebgpu });
+      assert.equal(await offer.isVisible(), true, 'no way to choose WebGPU anyway');
+      await screenshot(page, `generate-default-cpu-${c.slug}`);
+      // "Use WebGPU anyway": loads on SwiftShader, and the page must not claim a graphics card.
+      await offer.click();
+      await page.waitForFunction(() => document.querySelector('diffusion-lab').backend === 'webgpu', null, { timeout: TIMEOUTS.load });
+      await waitIdle(page);
       assert.ok((await labText(page, 'status')).includes(c.software), `status: ${await labText(page, 'status')}`);
+      assert.equal(await page.locator('diffusion-lab #notice').isVisible(), false);
+      assert.equal(await offer.isVisible(), false);
+      const gpuStudent = await runGenerate(page, { model: 'student', prompt: c.prompt, seed: 1 });
+      assert.equal(gpuStudent.done.detail.backend, 'webgpu');
+      t.diagnostic(`student image: ${auto.done.detail.ms.toFixed(0)} ms on the default (CPU path), `
+        + `${gpuStudent.done.detail.ms.toFixed(0)} ms on WebGPU (SwiftShader)`);
       const r = await runGenerate(page, { model: 'teacher', prompt: c.prompt, steps: 8, seed: 1 }, { keepPixels: true });
       await screenshot(page, `generate-${c.slug}`);
       assert.equal(r.outcome, 'done', `generate failed: ${r.alert}`);

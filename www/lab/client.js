@@ -1,8 +1,8 @@
 // LabClient: the page side of the model worker (../worker.js). One worker, and so one model in
-// memory, per (manifest URL, forceCpu): several <diffusion-lab> elements on a page share it.
+// memory, per (manifest URL, backend): several <diffusion-lab> elements on a page share it.
 //
-//   const client = getClient(manifestUrl, forceCpu);
-//   const info = await client.load(onProgress);        // {backend, adapter, softwareAdapter, fallbackReason, cacheWarning, models}
+//   const client = getClient(manifestUrl, backend);
+//   const info = await client.load(onProgress);        // {backend, adapter, softwareAdapter, skippedSoftwareAdapter, fallbackReason, cacheWarning, models}
 //   const job = client.start('generate', {prompt, options}, onStep);
 //   job.cancel();                                      // asks the worker to stop after this step
 //   const result = await job.promise;                  // rejects with a LabError
@@ -35,11 +35,11 @@ export class LabError extends Error {
 
 const clients = new Map();
 
-export function getClient(url, forceCpu) {
-  const key = `${url}|${forceCpu}`;
+export function getClient(url, backend) {
+  const key = `${url}|${backend}`;
   let client = clients.get(key);
   if (!client) {
-    client = new LabClient(url, forceCpu);
+    client = new LabClient(url, backend);
     client.onDispose = () => { if (clients.get(key) === client) clients.delete(key); };
     clients.set(key, client);
   }
@@ -56,11 +56,11 @@ export class LabClient {
   /** Jobs waiting and not a word from the worker for this long (ms): it is gone (killed, hung). */
   static jobSilenceMs = 60_000;
 
-  constructor(url, forceCpu) {
+  constructor(url, backend) {
     this.url = url;
-    this.forceCpu = forceCpu;
+    this.backend = backend;
     this.worker = null;
-    this.info = null;            // {backend, adapter, softwareAdapter, fallbackReason, cacheWarning, models} once loaded
+    this.info = null;            // {backend, adapter, softwareAdapter, skippedSoftwareAdapter, fallbackReason, cacheWarning, models} once loaded
     this.loading = null;         // promise while a load runs
     this.loadWaiter = null;      // {id, resolve, reject}
     this.progressListeners = new Set();
@@ -159,7 +159,7 @@ export class LabClient {
     this.loading.then(cleanup, cleanup);
     this.watchStall(0, 1);
     try {
-      this.startWorker().postMessage({ type: 'load', id, url: this.url, forceCpu: this.forceCpu });
+      this.startWorker().postMessage({ type: 'load', id, url: this.url, backend: this.backend });
     } catch (err) {
       this.loadWaiter.reject(err);
     }
@@ -271,6 +271,7 @@ export class LabClient {
           backend: msg.backend,
           adapter: msg.adapter,
           softwareAdapter: msg.softwareAdapter === true,
+          skippedSoftwareAdapter: msg.skippedSoftwareAdapter === true,
           fallbackReason: msg.fallbackReason,
           cacheWarning: msg.cacheWarning ?? '',
           models: msg.models ?? null,

@@ -25,10 +25,14 @@ export function clearCanvas(canvas) {
 }
 
 /**
- * A decoded picture as size×size RGBA, drawn with smoothing onto white, like the training data
- * (the emoji were composited on white and then shrunk by averaging).
+ * A decoded picture (an <img> or an ImageBitmap) as size×size RGBA, drawn with smoothing onto
+ * white, like the training data (composited on white, then shrunk by averaging); a picture that
+ * is not square gives its centre square, undistorted.
  */
 export function rgbaFromImage(image, size = 32) {
+  const w = image.naturalWidth || image.width;
+  const h = image.naturalHeight || image.height;
+  const side = Math.min(w, h);
   const canvas = document.createElement('canvas');
   canvas.width = size;
   canvas.height = size;
@@ -37,7 +41,8 @@ export function rgbaFromImage(image, size = 32) {
   ctx.fillRect(0, 0, size, size);
   ctx.imageSmoothingEnabled = true;
   ctx.imageSmoothingQuality = 'high';
-  ctx.drawImage(image, 0, 0, size, size);
+  if (side > 0) ctx.drawImage(image, (w - side) / 2, (h - side) / 2, side, side, 0, 0, size, size);
+  else ctx.drawImage(image, 0, 0, size, size); // no intrinsic size (an SVG without one)
   return ctx.getImageData(0, 0, size, size).data;
 }
 

@@ -1,5 +1,5 @@
-// The forward-process panel of <diffusion-lab>: pick a picture (an example from the data set or
-// the last generated one), slide the noise level t, and see the noisy picture x_t, the true noise,
+// The forward-process panel of <diffusion-lab>: pick a picture (an example from the data set,
+// the last generated one, or your own: painted or loaded from a file), slide the noise level t, and see the noisy picture x_t, the true noise,
 // the model's estimate of it, the picture it reconstructs, and how far off the estimate is.
 //
 // Requests go to the worker one at a time; while one runs, slider moves only update the wish,
@@ -9,7 +9,10 @@ import { drawRgba, clearCanvas, rgbaFromImage } from './draw.js';
 import { LabError } from './client.js';
 import { SchedulePlot } from './schedule.js';
 import { renderForwardMaths } from './maths.js';
+import { PaintPad } from './paint.js';
 
+/** The label of the pad's picture: it has no name, and no prompt of its own. */
+const OWN = Symbol('own picture');
 const EXAMPLES_URL = new URL('../examples/examples.json', import.meta.url);
 const DEBOUNCE_MS = 60;
 
@@ -42,6 +45,20 @@ export class ForwardPanel {
     this.inFlight = false;
     this.timer = null;
     this.sourceToken = 0;
+    this.own = $('fwd-own');
+    this.paintError = $('paint-error');
+    this.copyButton = $('paint-copy');
+    this.shown = null;         // the last picture that was not the pad's: "start from it"
+    this.pad = new PaintPad(host, this.own, {
+      onChange: (rgba) => this.onPainted(rgba),
+      onError: (key, params) => {
+        this.host.loc.text(this.paintError, key, params);
+        this.paintError.hidden = false;
+      },
+    });
+    this.copyButton.addEventListener('click', () => {
+      if (this.shown) this.pad.put(this.shown.rgba);
+    });
     this.plot = new SchedulePlot(host, $('fwd-schedule'));
     this.plotCaption = $('fwd-schedule-caption');
 
@@ -120,6 +137,10 @@ export class ForwardPanel {
       loc.text(option, 'fwdSourceExample', { label: this.exampleLabel(e) });
       source.append(option);
     });
+    const own = document.createElement('option');
+    own.value = 'own';
+    loc.text(own, 'fwdSourceOwn');
+    source.append(own);
     if (keep && [...source.options].some((o) => o.value === keep && !o.disabled)) source.value = keep;
     noSource.hidden = Boolean(this.examples?.length || this.host.lastImage);
   }
@@ -140,7 +161,9 @@ export class ForwardPanel {
     const { source, prompt } = this.el;
     try {
       let picture;
-      if (value === 'last') {
+      if (value === 'own') {
+        picture = { rgba: this.pad.rgba(), width: 32, height: 32, label: OWN };
+      } else if (value === 'last') {
         const last = this.host.lastImage;
         if (!last) return;
         picture = { rgba: last.image, width: last.width, height: last.height, label: last.prompt };
@@ -154,10 +177,13 @@ export class ForwardPanel {
       }
       if (token !== this.sourceToken) return; // another choice came in meanwhile
       this.picture = picture;
+      if (picture.label !== OWN) this.shown = picture;
+      this.copyButton.disabled = !this.shown;
+      this.own.hidden = picture.label !== OWN;
+      this.paintError.hidden = true;
       source.value = value;
       if (!this.promptEdited) prompt.value = this.labelText(picture.label);
-      drawRgba(this.el.x0, picture.rgba, picture.width, picture.height);
-      this.host.loc.attr(this.el.x0, 'aria-label', 'fwdOriginalAlt', { label: this.labelText(picture.label) });
+      this.showOriginal();
       this.request({ now: true });
     } catch (err) {
       this.host.fail(new LabError({ kind: 'forward', key: 'errExample', detail: String(err?.message ?? err) }));
@@ -165,7 +191,24 @@ export class ForwardPanel {
   }
 
   labelText(label) {
+    if (label === OWN) return '';
     return typeof label === 'string' ? label : this.exampleLabel(label);
+  }
+
+  showOriginal() {
+    const { picture } = this;
+    drawRgba(this.el.x0, picture.rgba, picture.width, picture.height);
+    if (picture.label === OWN) this.host.loc.attr(this.el.x0, 'aria-label', 'fwdOwnAlt');
+    else this.host.loc.attr(this.el.x0, 'aria-label', 'fwdOriginalAlt', { label: this.labelText(picture.label) });
+  }
+
+  /** The pad changed: when it is the chosen picture, that is what gets noised. */
+  onPainted(rgba) {
+    this.paintError.hidden = true;
+    if (this.picture?.label !== OWN) return;
+    this.picture = { rgba: new Uint8ClampedArray(rgba), width: 32, height: 32, label: OWN };
+    this.showOriginal();
+    this.request();
   }
 
   /** The language changed: example names and the default prompt follow it. */
@@ -173,7 +216,7 @@ export class ForwardPanel {
     if (!this.examples) return;
     this.fillSources();
     if (!this.picture) return;
-    this.host.loc.attr(this.el.x0, 'aria-label', 'fwdOriginalAlt', { label: this.labelText(this.picture.label) });
+    this.showOriginal();
     const prompt = this.labelText(this.picture.label);
     if (!this.promptEdited && this.el.prompt.value !== prompt) {
       // The example's name in the other language is another prompt for the model.
@@ -278,7 +321,7 @@ export class ForwardPanel {
     this.showMix(r.t, r.alphaBar);
     renderForwardMaths(this.host, this.host.$('fwd-maths'), { t: r.t, alphaBar: Number(r.alphaBar) });
     this.last = { t: r.t, alphaBar: r.alphaBar, noiseError: err };
-    this.host.emit('forward', { t: r.t, seed: wish.seed, prompt: wish.prompt, alphaBar: r.alphaBar, noiseError: err });
+    this.host.emit('forward', { t: r.t, seed: wish.seed, source: this.el.source.value, prompt: wish.prompt, alphaBar: r.alphaBar, noiseError: err });
   }
 
   showMix(t, alphaBar) {

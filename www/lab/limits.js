@@ -9,3 +9,7 @@ export const LIMITS = Object.freeze({
   guidanceMax: 20,
   forwardTMax: 999,
 });
+
+// The element's `backend` attribute: auto takes WebGPU on a real GPU and the CPU path over a GPU
+// emulated in software (src/pipeline.rs BackendChoice, bound by the same test).
+export const BACKENDS = Object.freeze(['auto', 'webgpu', 'cpu']);

@@ -207,6 +207,23 @@ button svg { display: block; margin: auto; }
 .fwd-views { display: grid; gap: 0.75rem; grid-template-columns: repeat(auto-fill, minmax(min(100%, 7.5rem), 1fr)); }
 .fwd-views canvas { width: 100%; max-width: 128px; }
 .fwd-mix { margin: 0; font-variant-numeric: tabular-nums; }
+.paint { display: grid; gap: 0.5rem; border: 1px solid var(--dl-border); border-radius: 8px; padding: 0.75rem; }
+.paint h3 { margin: 0; font-size: 1em; }
+.paint .hint { margin: 0; }
+.paint-row { display: flex; flex-wrap: wrap; gap: 0.75rem; align-items: flex-start; }
+.paint-pad { position: relative; width: min(192px, 100%); flex: 0 0 auto; }
+.paint-pad canvas { width: 100%; cursor: crosshair; touch-action: none; background: #fff; }
+.paint-pad canvas:focus-visible { outline: 3px solid var(--dl-accent); outline-offset: 2px; }
+.paint-cursor { position: absolute; box-sizing: border-box; outline: 2px solid var(--dl-accent); box-shadow: 0 0 0 3px #fff; pointer-events: none; }
+.paint-tools { display: grid; gap: 0.4rem; flex: 1 1 12rem; align-content: start; }
+.swatches { display: flex; flex-wrap: wrap; gap: 0.3rem; }
+.swatch { min-width: 2.75rem; min-height: 2.75rem; padding: 0; border: 2px solid var(--dl-border); }
+.swatch[aria-pressed="true"] { outline: 3px solid var(--dl-accent); outline-offset: 2px; }
+.paint-buttons { display: flex; flex-wrap: wrap; gap: 0.4rem; }
+.file-button { display: inline-flex; align-items: center; justify-content: center; min-height: 2.75rem; padding: 0.35rem 0.75rem;
+  border-radius: 8px; border: 1px solid var(--dl-border); background: Canvas; color: CanvasText; cursor: pointer; justify-self: start; }
+.file-button:has(+ input:focus-visible) { outline: 3px solid var(--dl-accent); outline-offset: 2px; }
+.visually-hidden { position: absolute; width: 1px; height: 1px; margin: -1px; padding: 0; overflow: hidden; clip: rect(0 0 0 0); border: 0; white-space: nowrap; }
 .meter { display: grid; gap: 0.25rem; }
 .meter-row { display: flex; gap: 0.6rem; align-items: center; }
 .meter-row output { font-variant-numeric: tabular-nums; font-weight: 700; min-width: 4ch; }

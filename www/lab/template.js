@@ -41,6 +41,7 @@ export const HTML = `
     <span class="mb" id="progress-text" aria-hidden="true"></span>
   </div>
   <p class="notice" id="notice" hidden></p>
+  <button type="button" id="use-webgpu" class="secondary" hidden data-i18n="useWebgpu"></button>
   <p class="notice" id="cache-notice" hidden></p>
   <p class="notice" id="settings" hidden></p>
 
@@ -175,6 +176,35 @@ export const HTML = `
       </div>
     </form>
     <p class="notice" id="fwd-nosource" hidden data-i18n="fwdNoSource"></p>
+    <div class="paint" id="fwd-own" hidden role="group" aria-labelledby="paint-h">
+      <h3 id="paint-h" data-i18n="paintHeading"></h3>
+      <p class="hint" id="paint-hint" data-i18n="paintHint"></p>
+      <div class="paint-row">
+        <div class="paint-pad">
+          <canvas id="paint-canvas" width="32" height="32" tabindex="0" role="img"
+                  data-i18n-aria="paintCanvasLabel" aria-describedby="paint-keys"></canvas>
+          <div class="paint-cursor" id="paint-cursor" hidden aria-hidden="true"></div>
+        </div>
+        <div class="paint-tools">
+          <div class="swatches" id="paint-colours" role="group" data-i18n-aria="paintColours"></div>
+          <label for="paint-brush" data-i18n="paintBrush"></label>
+          <select id="paint-brush">
+            <option value="1" data-i18n="paintBrushSmall"></option>
+            <option value="2" data-i18n="paintBrushMedium"></option>
+            <option value="4" data-i18n="paintBrushLarge"></option>
+          </select>
+          <div class="paint-buttons">
+            <button type="button" id="paint-undo" data-i18n="paintUndo"></button>
+            <button type="button" id="paint-clear" data-i18n="paintClear"></button>
+            <button type="button" id="paint-copy" data-i18n="paintCopy" disabled></button>
+          </div>
+          <label class="file-button" for="paint-file" data-i18n="paintLoad"></label>
+          <input type="file" id="paint-file" accept="image/*" class="visually-hidden">
+        </div>
+      </div>
+      <p class="hint" id="paint-keys" data-i18n="paintKeys"></p>
+      <p class="notice" id="paint-error" role="alert" hidden></p>
+    </div>
     <div class="slot" data-slot="forward"></div>
     <p class="fwd-mix" id="fwd-mix" aria-live="polite"></p>
     <details class="maths">
