@@ -5,9 +5,9 @@
 // Online, every request for these files goes to the network (an update shows at the next
 // reload), and nothing is written on the way: a failing cache write cannot cost the answer.
 // Offline, one kept copy answers, and it is always one whole version of the site: on install and
-// after each page load the worker fetches the whole list again (revalidated, cheap when nothing
-// changed) and, only when every file came and something changed, keeps them as a new set, named
-// after a hash of their validators, and then drops the old set. So new page JS never meets an
+// after each page load the worker fetches the whole list again (revalidated against the kept
+// copies' ETags, cheap when nothing changed) and, only when every file came and something changed, keeps them as a new set, named
+// after a hash of their contents, and then drops the old set. So new page JS never meets an
 // old worker.js or wasm offline, and no version number is bumped by hand.
 // Every other request (other pages, the model files) is left alone: the model loader keeps the
 // model files itself, verified by sha256, in the Cache API store "diffusion-lab-models".
@@ -57,9 +57,9 @@ const kept = () => new Set(PAGE_FILES.map((f) => new URL(f, scope()).pathname));
 const isKept = (url) => kept().has(url.pathname) || url.pathname.startsWith(new URL('examples/', scope()).pathname);
 
 /** The example pictures listed in examples.json, if the site has them. */
-async function exampleFiles() {
+async function exampleFiles(kept) {
   try {
-    const res = await fetch(new URL(EXAMPLES, scope()), { cache: 'no-cache' });
+    const res = await fetchCurrent(EXAMPLES, kept);
     if (!res.ok) return [];
     const list = await res.json();
     return [EXAMPLES, ...list.filter((e) => typeof e?.file === 'string').map((e) => `examples/${e.file}`)];
@@ -68,8 +68,8 @@ async function exampleFiles() {
   }
 }
 
-async function hex(text) {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
+async function hex(bytes) {
+  const digest = await crypto.subtle.digest('SHA-256', bytes);
   return [...new Uint8Array(digest)].slice(0, 8).map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
@@ -83,31 +83,62 @@ async function currentSet() {
 }
 
 let refreshing = null;
+let refreshAgain = false;
 
-/** Fetches every file; keeps them as a new set when all came and any changed. */
+/**
+ * Brings the kept set up to date. A call while one runs asks for one more run after it: a page
+ * load during a refresh may have met newer files than the running refresh fetched.
+ */
 function refresh() {
-  refreshing ??= (async () => {
-    const paths = [...PAGE_FILES];
-    const examples = await exampleFiles();
-    const responses = await Promise.all(paths.map((f) => fetch(new URL(f, scope()), { cache: 'no-cache' })));
-    if (responses.some((r) => !r.ok || r.type !== 'basic')) throw new Error('a page file could not be fetched');
-    // examples are a bonus: one missing must not keep the page files from being kept
-    const extra = (await Promise.all(examples.map((f) => fetch(new URL(f, scope()), { cache: 'no-cache' }).catch(() => null))))
-      .map((r, i) => (r?.ok ? [examples[i], r] : null)).filter(Boolean);
-    const all = [...paths.map((f, i) => [f, responses[i]]), ...extra];
-    const validator = (r) => r.headers.get('etag') || `${r.headers.get('last-modified')}|${r.headers.get('content-length')}`;
-    const name = PREFIX + await hex(all.map(([f, r]) => `${f} ${validator(r)}`).join('\n'));
-    const names = await caches.keys();
-    if (!names.includes(name) || !(await (await caches.open(name)).match(new URL(COMPLETE, scope())))) {
-      const cache = await caches.open(name);
-      for (const [f, r] of all) await cache.put(new URL(f, scope()), r);
-      await cache.put(new URL(COMPLETE, scope()), new Response(name));
-    }
-    for (const other of await caches.keys()) {
-      if (other.startsWith(PREFIX) && other !== name) await caches.delete(other);
-    }
+  if (refreshing) {
+    refreshAgain = true;
+    return refreshing;
+  }
+  refreshing = (async () => {
+    do {
+      refreshAgain = false;
+      await refreshOnce();
+    } while (refreshAgain);
   })().finally(() => { refreshing = null; });
   return refreshing;
+}
+
+/**
+ * A page file as the server has it now: the kept copy when the server answers that copy's ETag
+ * with 304, else the new response. The worker asks itself (the browser's HTTP cache stays out:
+ * shared with the page's own requests, it could hand back an older body under a race).
+ */
+async function fetchCurrent(file, kept) {
+  const url = new URL(file, scope());
+  const old = await kept?.match(url);
+  const etag = old?.headers.get('etag');
+  const response = await fetch(url, { cache: 'no-store', headers: etag ? { 'If-None-Match': etag } : {} });
+  return response.status === 304 && old ? old : response;
+}
+
+/** Fetches every file; keeps them as a new set when all came and any changed. */
+async function refreshOnce() {
+  const paths = [...PAGE_FILES];
+  const kept = await currentSet();
+  const examples = await exampleFiles(kept);
+  const responses = await Promise.all(paths.map((f) => fetchCurrent(f, kept)));
+  if (responses.some((r) => !r.ok || r.type !== 'basic')) throw new Error('a page file could not be fetched');
+  // examples are a bonus: one missing must not keep the page files from being kept
+  const extra = (await Promise.all(examples.map((f) => fetchCurrent(f, kept).catch(() => null))))
+    .map((r, i) => (r?.ok ? [examples[i], r] : null)).filter(Boolean);
+  const all = [...paths.map((f, i) => [f, responses[i]]), ...extra];
+  // The set is named after what its files hold, so a new name always means new contents.
+  const digests = await Promise.all(all.map(async ([f, r]) => `${f} ${await hex(await r.clone().arrayBuffer())}`));
+  const name = PREFIX + await hex(new TextEncoder().encode(digests.join('\n')));
+  const names = await caches.keys();
+  if (!names.includes(name) || !(await (await caches.open(name)).match(new URL(COMPLETE, scope())))) {
+    const cache = await caches.open(name);
+    for (const [f, r] of all) await cache.put(new URL(f, scope()), r);
+    await cache.put(new URL(COMPLETE, scope()), new Response(name));
+  }
+  for (const other of await caches.keys()) {
+    if (other.startsWith(PREFIX) && other !== name) await caches.delete(other);
+  }
 }
 
 self.addEventListener('install', (event) => {
