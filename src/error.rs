@@ -10,6 +10,9 @@ pub enum Error {
     Weights(String),
     /// No GPU adapter, a lost device or a failed GPU operation.
     Gpu(String),
+    /// Tensors whose shapes do not fit an operation: a config that does not match the network
+    /// (a bug, not a GPU failure: the device and the loaded model stay usable).
+    Shape(String),
     /// The caller stopped the run (the page's Cancel button).
     Cancelled,
     /// Anything candle, tokenizers or I/O reported.
@@ -23,6 +26,7 @@ impl Error {
             Error::Input(_) => "input",
             Error::Weights(_) => "weights",
             Error::Gpu(_) => "gpu",
+            Error::Shape(_) => "shape",
             Error::Cancelled => "cancelled",
             Error::Other(_) => "other",
         }
@@ -37,6 +41,7 @@ impl fmt::Display for Error {
             Error::Input(m) => write!(f, "invalid input: {m}"),
             Error::Weights(m) => write!(f, "model files: {m}"),
             Error::Gpu(m) => write!(f, "WebGPU: {m}"),
+            Error::Shape(m) => write!(f, "shapes do not fit: {m}"),
             Error::Cancelled => write!(f, "cancelled"),
             Error::Other(m) => write!(f, "{m}"),
         }

@@ -51,6 +51,11 @@ fn lab_error(e: Error) -> JsValue {
     js_error_code(&e.to_string(), e.code())
 }
 
+/// A model file (or the manifest) that could not be had: code "weights".
+fn weights_error(message: String) -> JsValue {
+    lab_error(Error::Weights(message))
+}
+
 /// Lets the worker's event loop run (e.g. a "cancel" message) between two CPU-bound steps.
 pub(crate) async fn yield_to_event_loop() {
     let promise = js_sys::Promise::new(&mut |resolve, _reject| {
@@ -87,9 +92,9 @@ async fn fetch(url: &str) -> Result<web_sys::Response, JsValue> {
         return Err(js_error("no fetch() in this context"));
     };
     let resp: web_sys::Response =
-        JsFuture::from(promise).await.map_err(|e| js_error(format!("could not download {url}: {}", describe(&e))))?.dyn_into()?;
+        JsFuture::from(promise).await.map_err(|e| weights_error(format!("could not download {url}: {}", describe(&e))))?.dyn_into()?;
     if !resp.ok() {
-        return Err(js_error(format!("model files: could not download {url}: HTTP {} {}", resp.status(), resp.status_text())));
+        return Err(weights_error(format!("could not download {url}: HTTP {} {}", resp.status(), resp.status_text())));
     }
     Ok(resp)
 }
@@ -105,11 +110,12 @@ const MANIFEST_MAX_BYTES: usize = 1 << 20;
 /// `max_bytes` (the manifest's size for a model file) is cut off with an error, not buffered.
 async fn download(url: &str, max_bytes: usize, mut on_bytes: impl FnMut(usize)) -> Result<Vec<u8>, JsValue> {
     let resp = fetch(url).await?;
-    let body = resp.body().ok_or_else(|| js_error(format!("{url}: empty response body")))?;
+    let body = resp.body().ok_or_else(|| weights_error(format!("{url}: empty response body")))?;
     let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().dyn_into()?;
     let mut out = Vec::new();
     loop {
-        let chunk = JsFuture::from(reader.read()).await.map_err(|e| js_error(format!("download of {url} broke off: {}", describe(&e))))?;
+        let chunk =
+            JsFuture::from(reader.read()).await.map_err(|e| weights_error(format!("download of {url} broke off: {}", describe(&e))))?;
         if Reflect::get(&chunk, &"done".into())?.as_bool().unwrap_or(true) {
             break;
         }
@@ -117,7 +123,7 @@ async fn download(url: &str, max_bytes: usize, mut on_bytes: impl FnMut(usize)) 
         let start = out.len();
         if start + bytes.length() as usize > max_bytes {
             let _ = reader.cancel();
-            return Err(lab_error(Error::Weights(format!("{url} is larger than the {max_bytes} bytes the manifest gives for it"))));
+            return Err(weights_error(format!("{url} is larger than the {max_bytes} bytes the manifest gives for it")));
         }
         out.resize(start + bytes.length() as usize, 0);
         bytes.copy_to(&mut out[start..]);
@@ -177,7 +183,7 @@ async fn model_file(
     }
     let max_bytes = usize::try_from(entry.bytes).unwrap_or(usize::MAX);
     let mut bytes = download(url, max_bytes, on_bytes).await?;
-    weights::verify(entry, &bytes).map_err(js_error)?;
+    weights::verify(entry, &bytes).map_err(lab_error)?;
     if let Some(cache) = cache {
         if let Err(why) = cache_put(cache, url, &mut bytes).await {
             cache_warning.get_or_insert(why);
@@ -220,7 +226,7 @@ impl Lab {
             .ok()
             .and_then(|h| h.as_string())
             .unwrap_or_default();
-        let base = resolve(&here, &manifest_url).map_err(|_| js_error(format!("invalid model URL: {manifest_url}")))?;
+        let base = resolve(&here, &manifest_url).map_err(|_| lab_error(Error::Input(format!("invalid model URL: {manifest_url}"))))?;
         // The manifest comes from the network when it can (it names the current files), else from
         // the cache: a second visit works offline.
         let cache = open_cache().await;
@@ -244,7 +250,7 @@ impl Lab {
             (Err(e), Some(cache)) => cache_get(cache, &base).await.ok_or(e)?,
             (Err(e), None) => return Err(e),
         };
-        let manifest = Manifest::from_json(&String::from_utf8_lossy(&manifest_bytes)).map_err(js_error)?;
+        let manifest = Manifest::from_json(&String::from_utf8_lossy(&manifest_bytes)).map_err(lab_error)?;
         let total = manifest.total_bytes() as f64;
         let mut loaded = 0f64;
         let mut files = HashMap::new();

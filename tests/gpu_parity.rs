@@ -227,6 +227,22 @@ fn group_norm_matches_candle() {
     }
 }
 
+/// Shapes that do not fit an op are a shape error (code "shape"), not a GPU failure: the page
+/// keeps the model loaded for those and drops it only for a GPU one.
+#[test]
+fn a_shape_mismatch_is_a_shape_error() {
+    let ctx = gpu();
+    let mut rec = Recorder::new(&ctx);
+    let x = rec.upload("x", &[0.0; 14], &[2, 7]).unwrap();
+    let w = rec.upload("w", &[0.0; 40], &[5, 8]).unwrap();
+    let b = rec.upload("b", &[0.0; 5], &[5]).unwrap();
+    let err = rec.linear("proj", &x, &w, &b, LinearOptions { silu_input: false, accumulate_into: None }).err().unwrap();
+    assert!(matches!(err, Error::Shape(ref m) if m.contains("proj")), "{err:?}");
+    assert_eq!(err.code(), "shape");
+    let err = rec.upload("short", &[0.0; 3], &[2, 2]).err().unwrap();
+    assert_eq!(err.code(), "shape", "{err}");
+}
+
 #[test]
 fn linear_matches_candle() {
     let ctx = gpu();

@@ -27,7 +27,7 @@
 //                                              without a model or on the CPU path)
 //   { type: 'error', id, op, code, message, fatal, dropped }   op = 'load' | 'generate' |
 //        'forward' | 'debug-lose-device' | 'message';
-//        code = 'input' | 'weights' | 'gpu' | 'cancelled' | 'busy' | 'unsupported' | 'unloaded'
+//        code = 'input' | 'weights' | 'gpu' | 'shape' | 'cancelled' | 'busy' | 'unloaded' | 'other'
 //        (no model: send 'load' first) | 'other';
 //        fatal: the wasm trapped, start a new worker;
 //        dropped: no Lab is left (a failed load, a trap, or a 'gpu' error such as a lost
@@ -71,22 +71,11 @@ function errorMessage(err) {
   }
 }
 
-const CODES = new Set(['input', 'weights', 'gpu', 'cancelled', 'busy', 'unsupported', 'other', 'unloaded']);
+// The Lab's error codes (src/error.rs) and the worker's own; anything else is 'other'.
+const CODES = new Set(['input', 'weights', 'gpu', 'shape', 'cancelled', 'busy', 'other', 'unloaded']);
 
-/**
- * The error's code: the Lab's own `code` where it gave a specific one; otherwise a guess from
- * the message, so that a Lab built before the codes (or a failure outside the Lab) still gets a
- * fitting explanation in the page.
- */
-function errorCode(err, op) {
-  const own = typeof err?.code === 'string' && CODES.has(err.code) ? err.code : 'other';
-  if (own !== 'other') return own;
-  const m = errorMessage(err);
-  if (/already running|is busy/i.test(m)) return 'busy';
-  if (/device (was |is )?lost|out of memory|GPUDevice|webgpu:/i.test(m)) return 'gpu';
-  if (op === 'load' && /sha256|truncated|manifest|download|HTTP \d|model files|safetensors|tokenizer|json/i.test(m)) return 'weights';
-  if (op !== 'load' && /^invalid input|must be|prompt|options:/i.test(m)) return 'input';
-  return 'other';
+function errorCode(err) {
+  return typeof err?.code === 'string' && CODES.has(err.code) ? err.code : 'other';
 }
 
 function codedError(message, code) {
@@ -282,9 +271,6 @@ async function handleForward(msg) {
   const id = msg.id;
   if (!lab) throw codedError('the model is not loaded (send a "load" message first)', 'unloaded');
   if (cancelled.has(id)) throw codedError('cancelled', 'cancelled');
-  if (typeof lab.forwardProcess !== 'function') {
-    throw codedError('this build of the model has no forwardProcess()', 'unsupported');
-  }
   if (!ArrayBuffer.isView(msg.rgba) && !Array.isArray(msg.rgba)) {
     throw codedError('rgba must be the picture\'s RGBA bytes (a Uint8ClampedArray)', 'input');
   }
@@ -339,7 +325,7 @@ async function handle(msg) {
     // A trap inside the wasm (a Rust panic) may leave its memory inconsistent: say so, so that
     // the page replaces this worker and loads the model afresh.
     const fatal = typeof WebAssembly !== 'undefined' && err instanceof WebAssembly.RuntimeError;
-    const code = errorCode(err, op);
+    const code = errorCode(err);
     // A lost GPU device does not come back: drop the Lab, the next 'load' gets a new device.
     const dropped = op === 'load' || fatal || code === 'gpu';
     if (dropped) freeLab();

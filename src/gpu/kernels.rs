@@ -348,7 +348,7 @@ pub struct Recorder<'a> {
 }
 
 fn shape_error(op: &str, label: &str, message: String) -> Error {
-    Error::Gpu(format!("{op} `{label}`: {message}"))
+    Error::Shape(format!("{op} `{label}`: {message}"))
 }
 
 fn to_u32(op: &str, label: &str, value: usize) -> Result<u32> {

@@ -140,7 +140,8 @@ test('every error code has a localized explanation; "cancelled" is no error', { 
       ['de', 'load', 'weights', 'sha256 mismatch', /^Das Modell konnte nicht geladen werden: Seine Dateien fehlen/],
       ['en', 'load', 'gpu', 'no adapter', /^The model could not be loaded: the graphics card \(WebGPU\) failed/],
       ['en', 'generate', 'input', 'invalid input: steps', /^The model did not accept this input\. \(invalid input: steps\)$/],
-      ['en', 'forward', 'unsupported', 'no forwardProcess', /^This version of the model cannot show the forward process yet\./],
+      ['en', 'forward', 'shape', 'shapes do not fit: conv2d', /^The parts of the model do not fit together \(a fault in the model, not in your browser\)\. The model stays loaded\. \(shapes do not fit: conv2d\)$/],
+      ['de', 'generate', 'shape', 'shapes do not fit: conv2d', /^Die Teile des Modells passen nicht zusammen/],
       ['de', 'forward', 'other', 'boom', /^Das verrauschte Bild konnte nicht berechnet werden\. \(boom\)$/],
       ['en', 'generate', 'something-new', 'boom', /^The picture could not be generated\. \(boom\)$/],
     ];

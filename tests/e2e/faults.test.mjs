@@ -213,10 +213,13 @@ test('two elements on one worker: the GPU device is lost, one run fails with "gp
   const { context, page, errors } = await newPage(env.browser, { locale: 'en-US' });
   try {
     await openLab(page, env.baseUrl);
+    // WebGPU on SwiftShader for both (the default takes the CPU path there: no device to lose)
+    await page.evaluate(() => document.querySelector('diffusion-lab').setAttribute('backend', 'webgpu'));
     assert.equal((await runGenerate(page, { prompt: 'Hund', steps: 1 })).outcome, 'done');
     const result = await page.evaluate(async () => {
       const a = document.querySelector('diffusion-lab');
       const b = document.createElement('diffusion-lab');
+      b.setAttribute('backend', 'webgpu');
       b.setAttribute('prompt', 'Katze');
       b.setAttribute('steps', '1');
       a.after(b);
@@ -387,6 +390,43 @@ test('the GPU device lost while the model loads: words, and the next click loads
     assert.equal(again.outcome, 'done', `the next click: ${again.alert}`);
     assert.equal(again.done.detail.backend, 'webgpu');
     assertNoUnexpectedErrors(errors, [/device|destroyed|GPU/i]);
+  } finally {
+    await context.close();
+  }
+});
+
+test('a shape error keeps the loaded model; only a GPU failure drops it', { timeout: TIMEOUTS.test }, async () => {
+  const { context, page, errors } = await newPage(env.browser, { locale: 'en-US' });
+  try {
+    // A stand-in module: the prompt says which error generate() throws; `ms` reports how often
+    // the worker has loaded a Lab, so the page sees whether the model was dropped.
+    await page.route('**/pkg/diffusion_lab.js', (route) => route.fulfill({
+      contentType: 'text/javascript',
+      body: `let loads = 0;
+        const coded = (message, code) => Object.assign(new Error(message), { code });
+        export default async function init() {}
+        export class Lab {
+          static async load() { loads++; return new Lab(); }
+          get backend() { return 'cpu'; }
+          get models() { return null; }
+          async generate(prompt) {
+            if (prompt === 'shape') throw coded('shapes do not fit: conv2d \`down.0\`: 3 channels, expected 4', 'shape');
+            if (prompt === 'gpu') throw coded('WebGPU: the GPU device was lost (Destroyed); reload the model to continue', 'gpu');
+            return { image: new Uint8ClampedArray(4096), steps: 1, ms: loads, backend: 'cpu' };
+          }
+        }`,
+    }));
+    await openLab(page, env.baseUrl);
+    const outcomes = await inLab(page, async (el) => {
+      const out = [];
+      for (const prompt of ['ok', 'shape', 'ok', 'gpu', 'ok']) {
+        el.setAttribute('prompt', prompt);
+        out.push(await el.generate().then((d) => `done, ${d.ms} load(s)`, (e) => e.code));
+      }
+      return out;
+    });
+    assert.deepEqual(outcomes, ['done, 1 load(s)', 'shape', 'done, 1 load(s)', 'gpu', 'done, 2 load(s)']);
+    assertNoUnexpectedErrors(errors);
   } finally {
     await context.close();
   }

@@ -16,8 +16,8 @@
 // A job that fails with code "gpu" (e.g. the GPU device was lost) leaves no model in the worker:
 // `info` is reset, so the next load() loads the model again on a fresh device (or the CPU).
 // Every failure is a LabError: `kind` says what was running ("input" | "load" | "generate" |
-// "forward" | "worker"), `code` why ("input" | "weights" | "gpu" | "cancelled" | "stalled" | "busy" |
-// "unsupported" | "other"), `detail` the English message from the worker or the wasm, and `key`
+// "forward" | "worker"), `code` why ("input" | "weights" | "gpu" | "shape" | "cancelled" | "stalled" | "busy" |
+// "unloaded" | "other"), `detail` the English message from the worker or the wasm, and `key`
 // (for errors the element found itself) the i18n key that explains it.
 
 const WORKER_URL = new URL('../worker.js', import.meta.url);
