@@ -46,10 +46,11 @@ H5P_LEAVE_OUT = {
 
 
 def view_attributes():
-    """The names embed.html takes from its URL: VIEW_ATTRIBUTES of www/diffusion-lab.js, and lang."""
+    """The names embed.html takes from its URL: VIEW_ATTRIBUTES of www/diffusion-lab.js, lang,
+    autorun and backend."""
     source = (WWW / "diffusion-lab.js").read_text()
     block = re.search(r"VIEW_ATTRIBUTES = Object\.freeze\(\[([^\]]*)\]", source)
-    return ["lang"] + re.findall(r"'([a-z-]+)'", block.group(1))
+    return ["lang", "autorun", "backend"] + re.findall(r"'([a-z-]+)'", block.group(1))
 
 
 def parse_view(text):
