@@ -28,6 +28,8 @@ const PAGE_FILES = [
   'sw-register.js',
   'diffusion-lab.js',
   'i18n.js',
+  'i18n/de.js',
+  'i18n/en.js',
   'worker.js',
   'gpu-counters.js',
   'lab/client.js',
