@@ -352,12 +352,20 @@ test('your own picture: what is painted or loaded is what the forward panel nois
     const embedPage = await context.newPage();
     await openLab(embedPage, env.baseUrl, 'embed.html?lang=en&mode=forward');
     await embedPage.locator('diffusion-lab #fwd-source option[value="own"]').waitFor({ state: 'attached', timeout: TIMEOUTS.generate });
+    const embedMark = await eventCount(embedPage);
     await embedPage.locator('diffusion-lab #fwd-source').selectOption('own');
     await embedPage.locator('diffusion-lab #paint-file').setInputFiles({ name: 'picture.png', mimeType: 'image/png', buffer: Buffer.from(await twoColourPng(embedPage, 40, 40)) });
     await embedPage.waitForFunction(() => {
       const root = document.querySelector('diffusion-lab').shadowRoot;
       const d = root.getElementById('fwd-x0').getContext('2d').getImageData(0, 16, 1, 1).data;
       return d[2] > 200 && d[0] < 60;
+    }, null, { timeout: TIMEOUTS.generate });
+    const embedForward = await waitEvent(embedPage, embedMark, ['forward', 'error']);
+    assert.equal(embedForward.type, 'forward', embedForward.detail.message);
+    assert.equal(embedForward.detail.source, 'own');
+    await embedPage.waitForFunction(() => {
+      const root = document.querySelector('diffusion-lab').shadowRoot;
+      return root.getElementById('fwd-xt').getContext('2d').getImageData(0, 0, 32, 32).data.some((v, i) => i % 4 !== 3 && v !== 0);
     }, null, { timeout: TIMEOUTS.generate });
     assert.equal(await embedPage.getByRole('button', { name: 'Undo' }).isEnabled(), true);
     await screenshot(embedPage, 'forward-own-embed-en');
