@@ -85,11 +85,6 @@ const ASSUMED_MODELS = Object.freeze({
   student: { steps: 4, maxSteps: 4, passesPerStep: 1, guidance: null, sampler: 'ddim' },
   teacher: { steps: 8, maxSteps: 100, passesPerStep: 2, guidance: 3, sampler: 'dpm' },
 });
-// A Lab built before `lab.models` existed holds the teacher only.
-const LEGACY_MODELS = Object.freeze({
-  default: 'teacher',
-  teacher: { steps: 8, maxSteps: 100, passesPerStep: 2, guidance: 3, sampler: 'dpm' },
-});
 
 /** "12" → 12; anything but a plain whole number → null. */
 function parseWhole(text) {
@@ -162,7 +157,7 @@ export class DiffusionLabElement extends HTMLElement {
     this._busy = false;
     this._chain = Promise.resolve();
     this._info = null;
-    this._models = null;          // lab.models once loaded (LEGACY_MODELS for an older Lab)
+    this._models = null;          // lab.models once loaded
     this._job = null;             // the running generate job: {id, promise, cancel}
     this._epoch = 0;              // cancel() counts up: a run queued before it does not start
     this._runEpoch = 0;           // the epoch of the run going on
@@ -707,9 +702,7 @@ export class DiffusionLabElement extends HTMLElement {
     if (values.steps > spec.maxSteps) {
       throw this.invalidInput(this.el.steps, 'errSteps', { min: LIMITS.stepsMin, max: spec.maxSteps });
     }
-    const options = { steps: values.steps, seed: values.seed };
-    // A Lab from before `models` knows no `model` option (and refuses unknown ones).
-    if (this._models !== LEGACY_MODELS) options.model = kind;
+    const options = { model: kind, steps: values.steps, seed: values.seed };
     if (spec.guidance != null) {
       if (values.guidance !== null) options.guidance = values.guidance;
       const sampler = this._samplerAttr();
@@ -719,13 +712,9 @@ export class DiffusionLabElement extends HTMLElement {
   }
 
   async _generate(values) {
-    this.setBusy(true);
-    this.clearAlert();
     this._run = { done: 0, total: 0 };
     let began = false;
-    try {
-      await this.ensureLoaded();
-      if (this.stopRequested()) throw this.cancelledError();
+    return this.runLoaded(async () => {
       const { kind, spec, options } = this._runOptions(values);
       this._run.total = values.steps;
       this.setStatus('statusStarting');
@@ -742,14 +731,13 @@ export class DiffusionLabElement extends HTMLElement {
         image: res.image, width: res.width, height: res.height,
         prompt: values.prompt, seed: values.seed, model, steps: res.steps,
       };
-      if (res.image) drawRgba(this.$('xt'), res.image, res.width, res.height);
+      drawRgba(this.$('xt'), res.image, res.width, res.height);
       this.timeline.finish(final);
       this.lastImage = final;
       this.forwardPanel.onGenerated();
       const backend = res.backend || this.backend;
-      const passes = Number.isFinite(res.passes) && res.passes > 0 ? res.passes : res.steps * spec.passesPerStep;
       const detail = {
-        ms: res.ms, backend, model, steps: res.steps, passes,
+        ms: res.ms, backend, model, steps: res.steps, passes: res.passes,
         width: res.width, height: res.height, prompt: values.prompt, seed: values.seed,
       };
       this.setStatus(res.steps === 1 ? 'statusDoneOne' : 'statusDone', {
@@ -759,12 +747,9 @@ export class DiffusionLabElement extends HTMLElement {
       });
       this.emit('done', detail);
       return detail;
-    } catch (err) {
+    }, () => {
       if (began) this.timeline.abort();
-      throw this.fail(err);
-    } finally {
-      this.setBusy(false);
-    }
+    });
   }
 
   _onStep(s, model) {
@@ -822,7 +807,7 @@ export class DiffusionLabElement extends HTMLElement {
   }
 
   _setModels(models) {
-    this._models = models && models.teacher ? models : LEGACY_MODELS;
+    this._models = models;
     this._applyModelAttr();
   }
 

@@ -151,24 +151,18 @@ function readyMessage(id) {
   };
 }
 
-/** `lab.models` as a plain object, or null when this Lab does not tell (built before it did). */
+/** `lab.models` as a plain object: the default model and each model's sampling settings. */
 function readModels() {
-  let models;
-  try {
-    models = lab.models;
-  } catch {
-    return null;
-  }
-  if (!models || typeof models !== 'object' || !models.teacher) return null;
-  const one = (m) => (m && typeof m === 'object' ? {
+  const { models } = lab;
+  const one = (m) => ({
     steps: Number(m.steps),
     maxSteps: Number(m.maxSteps),
     passesPerStep: Number(m.passesPerStep),
     guidance: m.guidance == null ? null : Number(m.guidance),
-    sampler: String(m.sampler ?? ''),
-    timesteps: Array.isArray(m.timesteps) ? m.timesteps.map(Number) : [],
-  } : null);
-  const out = { default: String(models.default ?? 'teacher'), teacher: one(models.teacher) };
+    sampler: String(m.sampler),
+    timesteps: Array.from(m.timesteps, Number),
+  });
+  const out = { default: String(models.default), teacher: one(models.teacher) };
   if (models.student) out.student = one(models.student);
   return out;
 }
@@ -237,8 +231,8 @@ async function handleGenerate(msg) {
       total: Number(s.total),
       t: Number(s.t),
       ms: Number(s.ms),
-      width: Number(s.width ?? 32),
-      height: Number(s.height ?? 32),
+      width: Number(s.width),
+      height: Number(s.height),
       x_t,
       eps,
       x0,
@@ -257,12 +251,12 @@ async function handleGenerate(msg) {
     type: 'done',
     id,
     ms: Number(res.ms),
-    backend: String(res.backend ?? lab.backend ?? ''),
-    model: String(res.model ?? ''),
+    backend: String(lab.backend),
+    model: String(res.model),
     steps,
-    passes: res.passes == null ? null : Number(res.passes),
-    width: Number(res.width ?? 32),
-    height: Number(res.height ?? 32),
+    passes: Number(res.passes),
+    width: Number(res.width),
+    height: Number(res.height),
     image,
   }, [image]);
 }
@@ -284,8 +278,8 @@ async function handleForward(msg) {
     t: Number(res.t),
     alphaBar: Number(res.alphaBar),
     noiseError: Number(res.noiseError),
-    width: Number(res.width ?? 32),
-    height: Number(res.height ?? 32),
+    width: Number(res.width),
+    height: Number(res.height),
     x_t,
     noise,
     epsHat,

@@ -15,6 +15,12 @@ const LOAD_404 = /Failed to load resource/;
 /** Runs `fn(element)` in the page; returns what it returns. */
 const inLab = (page, fn) => page.locator('diffusion-lab').first().evaluate(fn);
 
+/** What a stand-in wasm module's Lab says it holds (`lab.models`): a teacher only. */
+const FAKE_MODELS = JSON.stringify({
+  default: 'teacher',
+  teacher: { steps: 3, maxSteps: 100, passesPerStep: 2, guidance: 3, sampler: 'dpm', timesteps: [900, 600, 300] },
+});
+
 test('cancel before a run starts, with runs queued, and racing the last step: each stops cleanly, the next run works', { timeout: TIMEOUTS.test }, async () => {
   const { context, page, errors } = await newPage(env.browser, { locale: 'en-US' });
   try {
@@ -262,13 +268,13 @@ test('a forward job cancelled while it waits, and a Lab that ignores the stop: b
         export class Lab {
           static async load() { return new Lab(); }
           get backend() { return 'cpu'; }
-          get models() { return null; }
+          get models() { return ${FAKE_MODELS}; }
           async generate(prompt, options, onStep) {
             for (let i = 0; i < 3; i++) {
               onStep({ index: i, total: 3, t: 900 - 300 * i, ms: 1, width: 32, height: 32, x_t: new Uint8ClampedArray(4096), eps: new Uint8ClampedArray(4096), x0: new Uint8ClampedArray(4096) });
               await new Promise((r) => setTimeout(r, 200));
             }
-            return { image: new Uint8ClampedArray(4096), steps: 3, ms: 3, backend: 'cpu' };
+            return { image: new Uint8ClampedArray(4096), steps: 3, ms: 3, model: 'teacher', passes: 6, width: 32, height: 32 };
           }
         }`,
     }));
@@ -408,11 +414,11 @@ test('a shape error keeps the loaded model; only a GPU failure drops it', { time
         export class Lab {
           static async load() { loads++; return new Lab(); }
           get backend() { return 'cpu'; }
-          get models() { return null; }
+          get models() { return ${FAKE_MODELS}; }
           async generate(prompt) {
             if (prompt === 'shape') throw coded('shapes do not fit: conv2d \`down.0\`: 3 channels, expected 4', 'shape');
             if (prompt === 'gpu') throw coded('WebGPU: the GPU device was lost (Destroyed); reload the model to continue', 'gpu');
-            return { image: new Uint8ClampedArray(4096), steps: 1, ms: loads, backend: 'cpu' };
+            return { image: new Uint8ClampedArray(4096), steps: 1, ms: loads, model: 'teacher', passes: 2, width: 32, height: 32 };
           }
         }`,
     }));
