@@ -13,10 +13,14 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
-# rustfmt: scripts/test.sh checks the formatting
+# rustfmt and clippy: scripts/test.sh checks the formatting and the lints
 if ! cargo fmt --version >/dev/null 2>&1; then
   say "adding rustfmt"
   rustup component add rustfmt
+fi
+if ! cargo clippy --version >/dev/null 2>&1; then
+  say "adding clippy"
+  rustup component add clippy
 fi
 
 # wasm-bindgen-cli must equal the wasm-bindgen crate's version exactly

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# Runs every test: Rust unit tests, candle-vs-PyTorch fixtures, GPU kernel parity on Mesa
-# lavapipe, the model-building path run small (tests/training.sh: installs PyTorch), the wasm
-# build, and the browser end-to-end tests (Chromium, WebGPU on SwiftShader).
+# Runs every test: formatting, syntax and clippy, Rust unit tests, candle-vs-PyTorch fixtures,
+# GPU kernel parity on Mesa lavapipe, the model-building path run small (tests/training.sh:
+# installs PyTorch), the wasm build, and the browser end-to-end tests (Chromium, WebGPU on
+# SwiftShader).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 echo "[test] formatting and syntax: cargo fmt --check (rustfmt.toml), node --check on every JS file"
 cargo fmt --check
 git ls-files -z 'www/*.js' 'www/*.mjs' 'tests/*.mjs' 'tests/*.js' 'scripts/*.mjs' 'scripts/*.js' | xargs -0 -n 1 node --check
+echo "[test] clippy with warnings denied: native (with the CLI and tests) and the browser build"
+cargo clippy --features cli --all-targets -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings
 echo "[test] cargo test (unit, fixtures, GPU parity on lavapipe)"
 cargo test --features cli -- --nocapture --test-threads=1
 echo "[test] the model-building path: data set, teacher, student, candle loads them"

@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod eval;
+pub mod event_loop;
 pub mod gpu;
 pub mod model;
 pub mod pipeline;

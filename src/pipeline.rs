@@ -185,9 +185,11 @@ impl GenerateOptions {
 /// conditional and the unconditional pass as one batch), 1 for the student.
 // A Lab holds two, made once at load: the variants' sizes (1 KB vs 0.4 KB) do not matter.
 #[allow(clippy::large_enum_variant)]
-enum Denoiser {
-    Gpu(UNetPlan),
-    Cpu(UNet),
+/// The teacher and the (optional) student on the backend that runs them: GPU plans come with
+/// their device, so no plan can exist without one.
+enum Denoisers {
+    Gpu { ctx: GpuContext, teacher: UNetPlan, student: Option<UNetPlan> },
+    Cpu { teacher: UNet, student: Option<UNet> },
 }
 
 /// The forward process at one noise level, and what the model makes of it.
@@ -226,9 +228,7 @@ pub struct Lab {
     schedule: Schedule,
     prediction: Prediction,
     text: TextEncoder,
-    gpu: Option<GpuContext>,
-    teacher: Denoiser,
-    student: Option<Denoiser>,
+    denoisers: Denoisers,
     /// Why the GPU is not used, when it is not ("" otherwise).
     pub fallback_reason: String,
     pub adapter: String,
@@ -297,25 +297,27 @@ impl Lab {
                 Err(e) => fallback_reason = e.to_string(),
             }
         }
-        let build = |name: &str, bytes: Vec<u8>, batch: usize| -> Result<Denoiser> {
-            Ok(match &gpu {
-                Some(ctx) => Denoiser::Gpu(UNetPlan::new(ctx, &cfg, &weights::read_safetensors(name, &bytes)?, batch)?),
-                None => Denoiser::Cpu(UNet::from_safetensors(&cfg, bytes)?),
-            })
+        let teacher_name = manifest.denoiser.weights.as_str();
+        let denoisers = match gpu {
+            Some(ctx) => {
+                // the teacher runs guided: its conditional and unconditional pass as one batch of two
+                let plan = |name: &str, bytes: &[u8], batch| UNetPlan::new(&ctx, &cfg, &weights::read_safetensors(name, bytes)?, batch);
+                let teacher = plan(teacher_name, &teacher_bytes, 2)?;
+                let student = student_bytes.map(|(name, bytes)| plan(&name, &bytes, 1)).transpose()?;
+                adapter = ctx.adapter_name.clone();
+                Denoisers::Gpu { ctx, teacher, student }
+            }
+            None => Denoisers::Cpu {
+                teacher: UNet::from_safetensors(&cfg, teacher_bytes)?,
+                student: student_bytes.map(|(_, bytes)| UNet::from_safetensors(&cfg, bytes)).transpose()?,
+            },
         };
-        let teacher = build(&manifest.denoiser.weights, teacher_bytes, 2)?;
-        let student = student_bytes.map(|(name, bytes)| build(&name, bytes, 1)).transpose()?;
-        if let Some(ctx) = &gpu {
-            adapter = ctx.adapter_name.clone();
-        }
         Ok(Self {
             schedule: Schedule::cosine(cfg.train_timesteps),
             cfg,
             prediction,
             text,
-            gpu,
-            teacher,
-            student,
+            denoisers,
             fallback_reason,
             adapter,
             skipped_software_adapter,
@@ -323,21 +325,30 @@ impl Lab {
     }
 
     pub fn backend(&self) -> Backend {
-        if self.gpu.is_some() {
-            Backend::WebGpu
-        } else {
-            Backend::Cpu
+        match self.denoisers {
+            Denoisers::Gpu { .. } => Backend::WebGpu,
+            Denoisers::Cpu { .. } => Backend::Cpu,
+        }
+    }
+
+    fn gpu(&self) -> Option<&GpuContext> {
+        match &self.denoisers {
+            Denoisers::Gpu { ctx, .. } => Some(ctx),
+            Denoisers::Cpu { .. } => None,
         }
     }
 
     /// Whether the GPU is emulated in software on the processor: lavapipe natively, the browser's
     /// fallback adapter (SwiftShader in Chromium). The page says so instead of "graphics card".
     pub fn software_adapter(&self) -> bool {
-        self.gpu.as_ref().is_some_and(GpuContext::is_software)
+        self.gpu().is_some_and(GpuContext::is_software)
     }
 
     pub fn has_student(&self) -> bool {
-        self.student.is_some()
+        match &self.denoisers {
+            Denoisers::Gpu { student, .. } => student.is_some(),
+            Denoisers::Cpu { student, .. } => student.is_some(),
+        }
     }
 
     /// The prompt's text embedding (what conditions the denoiser).
@@ -348,32 +359,25 @@ impl Lab {
     /// Bytes of every GPU buffer both plans hold (weights, activations, uniforms, read-back);
     /// 0 on the CPU. The plans allocate everything up front, so this is also the peak.
     pub fn gpu_buffer_bytes(&self) -> u64 {
-        [Some(&self.teacher), self.student.as_ref()]
-            .into_iter()
-            .flatten()
-            .map(|d| match d {
-                Denoiser::Gpu(plan) => plan.buffer_bytes(),
-                Denoiser::Cpu(_) => 0,
-            })
-            .sum()
+        match &self.denoisers {
+            Denoisers::Gpu { teacher, student, .. } => teacher.buffer_bytes() + student.as_ref().map_or(0, UNetPlan::buffer_bytes),
+            Denoisers::Cpu { .. } => 0,
+        }
     }
 
     pub fn model_kind(&self, name: &str) -> Result<ModelKind> {
         Ok(GenerateOptions { model: Some(name.into()), ..Default::default() }.validate(self.has_student())?.model)
     }
 
-    fn denoiser(&self, model: ModelKind) -> Result<&Denoiser> {
-        match model {
-            ModelKind::Teacher => Ok(&self.teacher),
-            ModelKind::Student => self.student.as_ref().ok_or_else(|| Error::Input("these model files have no distilled student".into())),
-        }
+    fn no_student() -> Error {
+        Error::Input("these model files have no distilled student".into())
     }
 
     /// Test hook: loses the GPU device (destroys it, as a driver reset or a crashed GPU process
     /// would lose it) and returns once the loss is recorded: every later GPU call then fails at
     /// once with `Error::Gpu`. False on the CPU, where there is no device to lose.
     pub async fn lose_gpu_device_for_test(&self) -> bool {
-        match &self.gpu {
+        match self.gpu() {
             Some(ctx) => {
                 ctx.lose_device_for_test().await;
                 true
@@ -385,9 +389,19 @@ impl Lab {
     /// The raw output of one model for a batch (x: n images, t: n timesteps, text: n embeddings;
     /// n = 2 for the teacher and 1 for the student on the GPU, any n on the CPU).
     pub async fn denoise_batch(&self, model: ModelKind, x: &[f32], t: &[f32], text: &[f32]) -> Result<Vec<f32>> {
-        match (self.denoiser(model)?, &self.gpu) {
-            (Denoiser::Gpu(plan), Some(ctx)) => plan.forward(ctx, x, t, text).await,
-            (Denoiser::Cpu(unet), _) => {
+        match &self.denoisers {
+            Denoisers::Gpu { ctx, teacher, student } => {
+                let plan = match model {
+                    ModelKind::Teacher => teacher,
+                    ModelKind::Student => student.as_ref().ok_or_else(Self::no_student)?,
+                };
+                plan.forward(ctx, x, t, text).await
+            }
+            Denoisers::Cpu { teacher, student } => {
+                let unet = match model {
+                    ModelKind::Teacher => teacher,
+                    ModelKind::Student => student.as_ref().ok_or_else(Self::no_student)?,
+                };
                 let (n, s) = (t.len(), self.cfg.image_size);
                 let dev = Device::Cpu;
                 let xt = Tensor::from_slice(x, (n, self.cfg.in_channels, s, s), &dev)?;
@@ -395,7 +409,6 @@ impl Lab {
                 let te = Tensor::from_slice(text, (n, self.cfg.text_dim), &dev)?;
                 Ok(unet.forward(&xt, &tt, &te)?.flatten_all()?.to_vec1::<f32>()?)
             }
-            (Denoiser::Gpu(_), None) => unreachable!("a GPU plan exists only with a GPU context"),
         }
     }
 
@@ -447,8 +460,7 @@ impl Lab {
             let out = self.denoise(o, x, t, &text).await?;
             let step = sampler.advance(&out)?;
             on_step(&step)?;
-            #[cfg(target_arch = "wasm32")]
-            crate::web::yield_to_event_loop().await;
+            crate::event_loop::yield_now().await;
         }
         Ok(sampler.sample().to_vec())
     }
@@ -466,7 +478,7 @@ impl Lab {
         let noise = crate::rng::Rng::new(seed).normal_vec(x0.len());
         let x_t = self.schedule.q_sample(x0, &noise, t);
         // the teacher's GPU plan runs batches of two (the same input twice); the CPU runs one
-        let copies = if self.gpu.is_some() { 2 } else { 1 };
+        let copies = if self.gpu().is_some() { 2 } else { 1 };
         let out = self.denoise_batch(ModelKind::Teacher, &x_t.repeat(copies), &vec![t as f32; copies], &text.repeat(copies)).await?;
         let (eps_hat, x0_hat) = self.schedule.eps_and_x0(self.prediction, &x_t, &out[..x_t.len()], t);
         let noise_error = noise.iter().zip(&eps_hat).map(|(a, b)| ((a - b) as f64).powi(2)).sum::<f64>() / noise.len() as f64;

@@ -35,10 +35,10 @@ pub struct Step {
     pub total: usize,
     /// The timestep the model was evaluated at.
     pub t: usize,
-    /// The sample the model saw (for index 0: the pure starting noise).
-    pub x_in: Vec<f32>,
-    /// The sample after this step (x at the next, less noisy timestep; the final image at the end).
+    /// x_t: the sample the model saw at timestep `t` (for index 0: the pure starting noise).
     pub x_t: Vec<f32>,
+    /// The sample after this step (x at the next, less noisy timestep; the final image at the end).
+    pub x_next: Vec<f32>,
     /// The model's estimate of the noise in the sample it saw.
     pub eps: Vec<f32>,
     /// The model's estimate of the clean image.
@@ -93,7 +93,7 @@ impl Sampler {
         }
         let t = self.timesteps[self.index];
         let (eps, x0) = self.schedule.split_prediction(self.prediction, &self.x, model_out, t);
-        let x_in = self.x.clone();
+        let x_t = self.x.clone();
         let next_t = self.timesteps.get(self.index + 1).copied();
         let a_next = next_t.map_or(1.0, |tn| self.schedule.alpha_bar(tn));
         self.x = match (self.kind, next_t) {
@@ -106,7 +106,7 @@ impl Sampler {
             (SamplerKind::DpmSolver2M, Some(_)) => self.dpm_step(t, a_next, &x0),
         };
         self.prev_x0 = Some(x0.clone());
-        let step = Step { index: self.index, total: self.total(), t, x_in, x_t: self.x.clone(), eps, x0 };
+        let step = Step { index: self.index, total: self.total(), t, x_t, x_next: self.x.clone(), eps, x0 };
         self.index += 1;
         Ok(step)
     }
@@ -254,7 +254,7 @@ mod tests {
                 let x0 = ((xi - (1.0 - a).sqrt() * eps) / a.sqrt()).clamp(-1.0, 1.0);
                 let eps = (xi - a.sqrt() * x0) / (1.0 - a).sqrt();
                 let want = a_prev.sqrt() * x0 + (1.0 - a_prev).sqrt() * eps;
-                assert!((step.x_t[i] as f64 - want).abs() < 1e-5, "{prediction:?} {i}: {} vs {want}", step.x_t[i]);
+                assert!((step.x_next[i] as f64 - want).abs() < 1e-5, "{prediction:?} {i}: {} vs {want}", step.x_next[i]);
             }
         }
         // DPM-Solver++(2M) (Lu et al. 2022, algorithm 2), its second step: lambda = log(alpha / sigma),
@@ -273,7 +273,7 @@ mod tests {
             let d = (1.0 + 0.5 / r) * x0_now - 0.5 / r * x0_before;
             let want = ((1.0 - s.alpha_bar(499)) / (1.0 - s.alpha_bar(749))).sqrt() * x[i] as f64
                 - s.alpha_bar(499).sqrt() * ((-h).exp() - 1.0) * d;
-            assert!((step.x_t[i] as f64 - want).abs() < 1e-5, "DPM++ {i}: {} vs {want}", step.x_t[i]);
+            assert!((step.x_next[i] as f64 - want).abs() < 1e-5, "DPM++ {i}: {} vs {want}", step.x_next[i]);
         }
     }
 
@@ -285,7 +285,7 @@ mod tests {
             let mut xs = vec![];
             while !sm.is_done() {
                 let out = vec![0.1f32; 4];
-                xs.push(sm.advance(&out).unwrap().x_t);
+                xs.push(sm.advance(&out).unwrap().x_next);
             }
             xs
         };

@@ -56,19 +56,6 @@ fn weights_error(message: String) -> JsValue {
     lab_error(Error::Weights(message))
 }
 
-/// Lets the worker's event loop run (e.g. a "cancel" message) between two CPU-bound steps.
-pub(crate) async fn yield_to_event_loop() {
-    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
-        let global = js_sys::global();
-        if let Ok(set_timeout) = Reflect::get(&global, &"setTimeout".into()).and_then(|f| f.dyn_into::<Function>()) {
-            let _ = set_timeout.call2(&global, &resolve, &JsValue::from(0));
-        } else {
-            let _ = resolve.call0(&JsValue::NULL);
-        }
-    });
-    let _ = JsFuture::from(promise).await;
-}
-
 fn now_ms() -> f64 {
     js_sys::Reflect::get(&js_sys::global(), &"performance".into())
         .ok()
@@ -343,11 +330,11 @@ impl Lab {
         js_sys::Float64Array::from(&values[..])
     }
 
-    /// Generates an image; `on_step` gets `{index, total, t, ms, width, height, x_t, eps, x0}`
-    /// (RGBA Uint8ClampedArrays) after every step, and on index 0 also `x_start`, the pure noise
-    /// the run started from. Returning `false` from `on_step` cancels the run (the promise
-    /// rejects with code "cancelled"). Resolves with `{ms, backend, model, steps, passes, width,
-    /// height, image}`. One call at a time: a second call while one runs is refused ("busy").
+    /// Generates an image; `on_step` gets `{index, total, t, ms, width, height, x_next, eps, x0}`
+    /// (RGBA Uint8ClampedArrays; x_next: the sample after the step) after every step, and on
+    /// index 0 also `x_start`, the pure noise the run started from. Returning `false` from
+    /// `on_step` cancels the run (the promise rejects with code "cancelled"). Resolves with
+    /// `{ms, model, steps, passes, width, height, image}`. One call at a time: a second call while one runs is refused ("busy").
     pub fn generate(&self, prompt: String, options: JsValue, on_step: Function) -> js_sys::Promise {
         let lab = self.inner.clone();
         let busy = self.busy.clone();
@@ -520,11 +507,11 @@ async fn run_generate(lab: &pipeline::Lab, prompt: &str, opts: &GenerateOptions,
             set(&o, "ms", now - last);
             set(&o, "width", s as u32);
             set(&o, "height", s as u32);
-            set(&o, "x_t", rgba_array(&pipeline::to_rgba(&step.x_t, c, s, -1.0, 1.0)));
+            set(&o, "x_next", rgba_array(&pipeline::to_rgba(&step.x_next, c, s, -1.0, 1.0)));
             set(&o, "eps", rgba_array(&pipeline::to_rgba(&step.eps, c, s, -2.0, 2.0)));
             set(&o, "x0", rgba_array(&pipeline::to_rgba(&step.x0, c, s, -1.0, 1.0)));
             if step.index == 0 {
-                set(&o, "x_start", rgba_array(&pipeline::to_rgba(&step.x_in, c, s, -1.0, 1.0)));
+                set(&o, "x_start", rgba_array(&pipeline::to_rgba(&step.x_t, c, s, -1.0, 1.0)));
             }
             last = now;
             match on_step.call1(&JsValue::NULL, &o) {

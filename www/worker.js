@@ -19,7 +19,7 @@
 //        the model is ready; softwareAdapter: WebGPU is emulated on the CPU (SwiftShader); models = { default, student?, teacher } or null (a Lab without the `models`
 //        getter); cacheWarning = '' or why the browser cache refused the model files (e.g.
 //        'QuotaExceededError: …': the storage is full, the next visit downloads them again)
-//   { type: 'step', id, index, total, t, ms, width, height, x_t, eps, x0, x_start? }  after every
+//   { type: 'step', id, index, total, t, ms, width, height, x_next, eps, x0, x_start? }  after every
 //        step; x_start (the pure starting noise) on index 0 only
 //   { type: 'done', id, ms, backend, model, steps, passes, width, height, image }
 //   { type: 'forward', id, t, alphaBar, x_t, noise, epsHat, x0Hat, noiseError, width, height }
@@ -220,7 +220,7 @@ async function handleGenerate(msg) {
     // Strictly false: the Lab stops after this step and rejects with code "cancelled".
     if (cancelled.has(id)) return false;
     // Read the fields one by one: `s` may be a plain object or a wasm-bindgen object with getters.
-    const x_t = ownArray(s.x_t);
+    const x_next = ownArray(s.x_next);
     const eps = ownArray(s.eps);
     const x0 = ownArray(s.x0);
     const x_start = s.x_start ? ownArray(s.x_start) : null;
@@ -233,12 +233,12 @@ async function handleGenerate(msg) {
       ms: Number(s.ms),
       width: Number(s.width),
       height: Number(s.height),
-      x_t,
+      x_next,
       eps,
       x0,
     };
     if (x_start) message.x_start = x_start;
-    post(message, [x_t, eps, x0, x_start]);
+    post(message, [x_next, eps, x0, x_start]);
     return true;
   };
   // the options as the page sent them: the Lab refuses what is not a plain object of known keys

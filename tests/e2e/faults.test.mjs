@@ -271,7 +271,7 @@ test('a forward job cancelled while it waits, and a Lab that ignores the stop: b
           get models() { return ${FAKE_MODELS}; }
           async generate(prompt, options, onStep) {
             for (let i = 0; i < 3; i++) {
-              onStep({ index: i, total: 3, t: 900 - 300 * i, ms: 1, width: 32, height: 32, x_t: new Uint8ClampedArray(4096), eps: new Uint8ClampedArray(4096), x0: new Uint8ClampedArray(4096) });
+              onStep({ index: i, total: 3, t: 900 - 300 * i, ms: 1, width: 32, height: 32, x_next: new Uint8ClampedArray(4096), eps: new Uint8ClampedArray(4096), x0: new Uint8ClampedArray(4096) });
               await new Promise((r) => setTimeout(r, 200));
             }
             return { image: new Uint8ClampedArray(4096), steps: 3, ms: 3, model: 'teacher', passes: 6, width: 32, height: 32 };
@@ -307,7 +307,7 @@ test('a worker ended from outside, and a wasm trap in the middle of a run: words
         body: `${real}
           const realGenerate = Lab.prototype.generate;
           Lab.prototype.generate = async function (prompt, options, onStep) {
-            onStep({ index: 0, total: 2, t: 999, ms: 1, width: 32, height: 32, x_t: new Uint8ClampedArray(4096), eps: new Uint8ClampedArray(4096), x0: new Uint8ClampedArray(4096) });
+            onStep({ index: 0, total: 2, t: 999, ms: 1, width: 32, height: 32, x_next: new Uint8ClampedArray(4096), eps: new Uint8ClampedArray(4096), x0: new Uint8ClampedArray(4096) });
             throw new WebAssembly.RuntimeError('unreachable executed');
           };`,
       });

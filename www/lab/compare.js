@@ -53,8 +53,8 @@ class Column {
     const w = s.width || 32;
     const h = s.height || 32;
     if (s.index === 0 && s.x_start) this.thumb(s.x_start, w, h);
-    this.thumb(s.x_t, w, h);
-    drawRgba(this.el.canvas, s.x_t, w, h);
+    this.thumb(s.x_next, w, h);
+    drawRgba(this.el.canvas, s.x_next, w, h);
     this.showAlt(s.index + 1, s.total);
   }
 

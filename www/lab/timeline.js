@@ -100,7 +100,7 @@ export class Timeline {
     return button;
   }
 
-  /** A step message from the worker ({index, total, t, ms, width, height, x_t, eps, x0, x_start?}). */
+  /** A step message from the worker ({index, total, t, ms, width, height, x_next, eps, x0, x_start?}). */
   onStep(s) {
     const w = s.width || 32;
     const h = s.height || 32;
@@ -110,7 +110,7 @@ export class Timeline {
       this.drawThumb(0);
     }
     const i = s.index + 1;
-    this.frames[i] = { x: s.x_t, eps: s.eps, x0: s.x0, t: s.t, ms: s.ms };
+    this.frames[i] = { x: s.x_next, eps: s.eps, x0: s.x0, t: s.t, ms: s.ms };
     this.plot.setMarks(this.frames.slice(1).filter(Boolean).map((f) => ({ t: f.t, kind: 'run' })));
     this.drawThumb(i);
     const { scrubber } = this.el;
