@@ -87,9 +87,24 @@ impl Dispatch {
 
 // ---- uniform parameter blocks: field for field the `Params` struct of each shader ----
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct Conv2dParams {
+/// A uniform block: the struct, and its fields as written, which the test
+/// `params_match_the_shaders` compares with the shader's `struct Params` (names, types, order:
+/// `_pad: [u32; N]` stands for the shader's `_pad0` … `_pad{N-1}`).
+macro_rules! uniform_params {
+    ($name:ident { $($field:ident: $ty:ty),* $(,)? }) => {
+        #[repr(C)]
+        #[derive(Clone, Copy, Pod, Zeroable)]
+        struct $name {
+            $($field: $ty),*
+        }
+        #[cfg(test)]
+        impl $name {
+            const FIELDS: &'static [(&'static str, &'static str)] = &[$((stringify!($field), stringify!($ty))),*];
+        }
+    };
+}
+
+uniform_params!(Conv2dParams {
     batch: u32,
     in_channels: u32,
     in_h: u32,
@@ -105,59 +120,17 @@ struct Conv2dParams {
     threads_x: u32,
     split: u32,
     _pad: [u32; 2],
-}
+});
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct GroupNormParams {
-    channels: u32,
-    pixels: u32,
-    groups: u32,
-    film: u32,
-    silu: u32,
-    _pad: [u32; 3],
-}
+uniform_params!(GroupNormParams { channels: u32, pixels: u32, groups: u32, film: u32, silu: u32, _pad: [u32; 3] });
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct LinearParams {
-    batch: u32,
-    in_features: u32,
-    out_features: u32,
-    silu_input: u32,
-    accumulate: u32,
-    _pad: [u32; 3],
-}
+uniform_params!(LinearParams { batch: u32, in_features: u32, out_features: u32, silu_input: u32, accumulate: u32, _pad: [u32; 3] });
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct AttentionParams {
-    batch: u32,
-    heads: u32,
-    head_dim: u32,
-    pixels: u32,
-    scale: f32,
-    _pad: [u32; 3],
-}
+uniform_params!(AttentionParams { batch: u32, heads: u32, head_dim: u32, pixels: u32, scale: f32, _pad: [u32; 3] });
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct ConcatParams {
-    batch: u32,
-    channels_a: u32,
-    channels_b: u32,
-    pixels: u32,
-    threads_x: u32,
-    _pad: [u32; 3],
-}
+uniform_params!(ConcatParams { batch: u32, channels_a: u32, channels_b: u32, pixels: u32, threads_x: u32, _pad: [u32; 3] });
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct TimestepEmbeddingParams {
-    batch: u32,
-    half_dim: u32,
-    _pad: [u32; 2],
-}
+uniform_params!(TimestepEmbeddingParams { batch: u32, half_dim: u32, _pad: [u32; 2] });
 
 // Uniform blocks are laid out in 16-byte units; a size off by a field would read garbage.
 const _: () = {
@@ -811,4 +784,50 @@ pub fn time_repeated(ctx: &GpuContext, dispatches: &[Dispatch], reps: usize) -> 
     let seconds = start.elapsed().as_secs_f64();
     ctx.check()?;
     Ok(seconds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `struct Params` of a shader as (name, type) pairs.
+    fn shader_params(source: &str) -> Vec<(String, String)> {
+        let body = &source[source.find("struct Params {").expect("the shader declares struct Params") + 15..];
+        body[..body.find('}').unwrap()]
+            .lines()
+            .map(|line| line.split("//").next().unwrap().trim().trim_end_matches(','))
+            .filter(|line| !line.is_empty())
+            .map(|line| {
+                let (name, ty) = line.split_once(':').unwrap();
+                (name.trim().to_string(), ty.trim().to_string())
+            })
+            .collect()
+    }
+
+    /// The Rust fields with `[u32; N]` padding spelled out as the shaders write it.
+    fn rust_params(fields: &[(&str, &str)]) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for (name, ty) in fields {
+            let ty = ty.replace(' ', "");
+            match ty.strip_prefix("[u32;").and_then(|n| n.strip_suffix(']')) {
+                Some(n) => (0..n.parse().unwrap()).for_each(|i| out.push((format!("{name}{i}"), "u32".to_string()))),
+                None => out.push((name.to_string(), ty)),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn params_match_the_shaders() {
+        for (shader, source, fields) in [
+            ("conv2d", include_str!("shaders/conv2d.wgsl"), Conv2dParams::FIELDS),
+            ("group_norm", include_str!("shaders/group_norm.wgsl"), GroupNormParams::FIELDS),
+            ("linear", include_str!("shaders/linear.wgsl"), LinearParams::FIELDS),
+            ("attention", include_str!("shaders/attention.wgsl"), AttentionParams::FIELDS),
+            ("concat", include_str!("shaders/concat.wgsl"), ConcatParams::FIELDS),
+            ("timestep_embedding", include_str!("shaders/timestep_embedding.wgsl"), TimestepEmbeddingParams::FIELDS),
+        ] {
+            assert_eq!(rust_params(fields), shader_params(source), "{shader}.wgsl's Params and the Rust struct differ");
+        }
+    }
 }
