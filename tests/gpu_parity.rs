@@ -10,7 +10,8 @@ use std::time::Instant;
 use candle_core::{DType, Device, Module, Tensor, D};
 use candle_nn::{Conv2d, Conv2dConfig, GroupNorm, Linear, VarBuilder, VarMap};
 
-use diffusion_lab::gpu::kernels::{self, Conv2dOptions, GpuTensor, GroupNormOptions, LinearOptions, Recorder};
+use diffusion_lab::gpu::ops::{self, Conv2dOptions, GroupNormOptions, LinearOptions};
+use diffusion_lab::gpu::{readback, GpuTensor, Recorder};
 use diffusion_lab::gpu::{GpuContext, UNetPlan};
 use diffusion_lab::model::unet::timestep_embedding;
 use diffusion_lab::model::{UNet, UNetConfig};
@@ -69,7 +70,7 @@ fn check(what: &str, gpu: &[f32], reference: &[f32]) {
 
 fn run(ctx: &GpuContext, recorder: Recorder<'_>, output: &GpuTensor) -> Vec<f32> {
     let (dispatches, _) = recorder.finish();
-    pollster::block_on(kernels::run(ctx, &dispatches, output)).unwrap()
+    pollster::block_on(readback::run(ctx, &dispatches, output)).unwrap()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -161,7 +162,7 @@ fn conv2d_matches_candle() {
 /// The automatic split-K rule, and the factors conv2d refuses.
 #[test]
 fn conv2d_split_rule() {
-    use kernels::conv_split;
+    use ops::conv_split;
     // 4x4 mid block, batch 2, 256 channels: 2 samples x 16 tiles x 4 strips, split to 8192;
     // with 128 channels, to 4 channels per split.
     assert_eq!(conv_split(2 * 16 * 4, 256), 64);

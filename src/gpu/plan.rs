@@ -3,8 +3,10 @@
 //! mirrors `model::UNet::forward` (src/model/unet.rs) line by line. A denoising step then costs
 //! three small uploads, one compute pass, one submit and one read-back.
 
-use super::kernels::{self, Conv2dOptions, Dispatch, GpuTensor, GroupNormOptions, LinearOptions, Recorder};
+use super::ops::{plan_conv_split, Conv2dOptions, GroupNormOptions, LinearOptions};
+use super::readback::{staging_buffer, submit_and_read};
 use super::GpuContext;
+use super::{Dispatch, GpuTensor, Recorder};
 use crate::model::UNetConfig;
 use crate::weights::{self, WeightMap};
 use crate::{Error, Result};
@@ -33,7 +35,7 @@ impl UNetPlan {
         }
         ctx.check()?;
         let mut builder = PlanBuilder { rec: Recorder::new(ctx), weights, cfg };
-        builder.rec.set_conv_split(kernels::plan_conv_split(ctx.is_software())?);
+        builder.rec.set_conv_split(plan_conv_split(ctx.is_software())?);
 
         let size = cfg.image_size;
         let x = builder.rec.tensor("x", &[batch, cfg.in_channels, size, size]);
@@ -41,7 +43,7 @@ impl UNetPlan {
         let text = builder.rec.tensor("text", &[batch, cfg.text_dim]);
         let output = builder.unet(&x, &timesteps, &text)?;
 
-        let staging = kernels::staging_buffer(&ctx.device, "denoiser output read-back", output.byte_len());
+        let staging = staging_buffer(&ctx.device, "denoiser output read-back", output.byte_len());
         let (dispatches, recorded_bytes) = builder.rec.finish();
         // Shader and bind group validation failures go to the device's error handler, not to
         // return values. Natively they have been recorded by now; in the browser they arrive
@@ -78,7 +80,7 @@ impl UNetPlan {
         ctx.queue.write_buffer(&self.x.buffer, 0, bytemuck::cast_slice(x));
         ctx.queue.write_buffer(&self.timesteps.buffer, 0, bytemuck::cast_slice(t));
         ctx.queue.write_buffer(&self.text.buffer, 0, bytemuck::cast_slice(text));
-        kernels::submit_and_read(ctx, &self.dispatches, &self.output, &self.staging).await
+        submit_and_read(ctx, &self.dispatches, &self.output, &self.staging).await
     }
 
     pub fn batch(&self) -> usize {

@@ -8,16 +8,18 @@
 //! the per-dispatch times is printed beside it as a check (a kernel repeated on its own may find
 //! its data in cache, or overlap its repetitions where the driver allows, so the two can differ).
 //! FLOPs are the Recorder's counts (`Dispatch::flops`); timings are figures, never asserted.
-//! conv2d's split-K factor follows the plan's policy (`kernels::plan_conv_split`: 1 on CPU
+//! conv2d's split-K factor follows the plan's policy (`ops::plan_conv_split`: 1 on CPU
 //! adapters, per convolution on GPUs); `LAB_CONV_SPLIT=S` (1, 2, 4 … 64) forces S, and
-//! `LAB_CONV_SPLIT=auto` the per-convolution rule (`kernels::conv_split`) on any adapter.
+//! `LAB_CONV_SPLIT=auto` the per-convolution rule (`ops::conv_split`) on any adapter.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Serialize;
 
-use diffusion_lab::gpu::kernels;
+use diffusion_lab::gpu::ops::{plan_conv_split, CONV_SPLIT_ENV};
+use diffusion_lab::gpu::profile::time_repeated;
+use diffusion_lab::gpu::Dispatch;
 use diffusion_lab::gpu::{GpuContext, UNetPlan};
 use diffusion_lab::model::UNetConfig;
 use diffusion_lab::pipeline::{read_manifest, read_model_file};
@@ -39,7 +41,7 @@ struct Report {
     batch: usize,
     reps: usize,
     dispatch_count: usize,
-    /// conv2d's split-K factor for every convolution; None: per convolution (kernels::conv_split).
+    /// conv2d's split-K factor for every convolution; None: per convolution (ops::conv_split).
     conv_split: Option<usize>,
     /// FLOPs of one forward of this plan (batch × `UNetConfig::flops_per_image`).
     flops: u64,
@@ -134,9 +136,9 @@ pub fn run(a: &Args) -> Result<()> {
     pollster::block_on(plan.forward(&ctx, &x, &vec![500.0; batch], &text))?;
 
     // Each timing: one untimed submit of the same work first, then the timed one.
-    let time_ms = |dispatches: &[kernels::Dispatch]| -> Result<f64> {
-        kernels::time_repeated(&ctx, dispatches, 1)?;
-        Ok(kernels::time_repeated(&ctx, dispatches, reps)? * 1e3 / reps as f64)
+    let time_ms = |dispatches: &[Dispatch]| -> Result<f64> {
+        time_repeated(&ctx, dispatches, 1)?;
+        Ok(time_repeated(&ctx, dispatches, reps)? * 1e3 / reps as f64)
     };
     let forward_ms = time_ms(plan.dispatches())?;
     let mut dispatches = Vec::with_capacity(plan.dispatch_count());
@@ -182,7 +184,7 @@ pub fn run(a: &Args) -> Result<()> {
         batch,
         reps,
         dispatch_count: dispatches.len(),
-        conv_split: kernels::plan_conv_split(ctx.is_software())?,
+        conv_split: plan_conv_split(ctx.is_software())?,
         flops: dispatches.iter().map(|d| d.flops).sum(),
         forward_ms,
         dispatch_sum_ms: dispatches.iter().map(|d| d.ms).sum(),
@@ -209,11 +211,11 @@ fn print_report(r: &Report) {
         r.flops as f64 / 1e9,
         r.reps
     );
-    let name = kernels::CONV_SPLIT_ENV;
+    let name = CONV_SPLIT_ENV;
     let env = std::env::var(name).map_or("unset".into(), |v| format!("{v:?}"));
     match r.conv_split {
         Some(s) => println!("conv2d split-K factor: {s} for every convolution ({name} {env})"),
-        None => println!("conv2d split-K factor: per convolution, kernels::conv_split ({name} {env})"),
+        None => println!("conv2d split-K factor: per convolution, ops::conv_split ({name} {env})"),
     }
     println!(
         "whole forward: {:.3} ms ({} GFLOP/s); sum of the dispatches timed one by one: {:.3} ms ({:.2}× the forward)",
