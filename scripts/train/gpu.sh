@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The bundled model's training on one CUDA GPU (how the sixth session trained it on a lent H200):
+# The bundled model's training on one CUDA GPU (an H200 trained the shipped one this way):
 # the teacher goes on from INIT (f32 weights, train.py --export-f32) on DATA for TEACHER_MIN
 # minutes at batch 256, then is distilled into the student for STUDENT_MIN minutes.
 # Outputs under OUT/teacher and OUT/student: the shipped-format weights, f32 teacher weights for

@@ -3,9 +3,8 @@
 Many wordings per language, so the denoiser learns that the label carries the meaning and the
 words around it do not (a paraphrase the model never saw should still land on the emoji). The
 held-out wordings `lab eval` tests (src/bin/lab/evaluate.rs HELD_OUT_*) each have a word that no
-template has: "suche", "Porträt", "looking" and "portrait" appear in no template. (Until the
-sixth session "zeig mir …" and "show me …" were held out; they are what people type, so they
-are trained now.)
+template has: "suche", "Porträt", "looking" and "portrait" appear in no template ("zeig mir …"
+and "show me …" are trained: they are what people type).
 Imports nothing, so convert_text_encoder.py (run without torch) can read it.
 """
 

@@ -77,9 +77,8 @@ class Data:
 
     def text_for(self, images, gen):
         """The condition for each image: a random blend of two of its captions' embeddings,
-        renormalised. A new wording of a prompt lands near that emoji's captions but on none of
-        them (its nearest training caption was the right emoji's for 228 of the 230 prompts of
-        `lab eval`'s earlier held-out wordings); blending teaches the denoiser the space between them, not only the points."""
+        renormalised. A new wording of a prompt lands near its emoji's captions but on none of
+        them; blending teaches the denoiser the space between them, not only the points."""
         a, b = self.random_captions(images, gen), self.random_captions(images, gen)
         if self.style_ids is not None:
             named = torch.rand(len(a), generator=gen) < STYLE_SHARE

@@ -9,8 +9,7 @@
 //! Validation split: every `--every`-th emoji in hexcode order (default 4). Its prompts use
 //! wordings no training caption used: none of the 72 templates per language in
 //! scripts/train/diffusion_lab/captions.py has the words "suche", "Porträt", "looking" or
-//! "portrait". Until the sixth session the held-out wordings were "zeig mir …" and "show me …";
-//! those are trained now, so figures from before then are not comparable.
+//! "portrait" ("zeig mir …" and "show me …" are trained: they are what people type).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
