@@ -43,6 +43,7 @@ const PAGE_FILES = [
   'lab/paint.js',
   'lab/plot.js',
   'lab/presets.js',
+  'lab/protocol.js',
   'lab/schedule.js',
   'lab/share.js',
   'lab/styles.js',

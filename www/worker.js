@@ -1,39 +1,7 @@
 // The Web Worker that owns the one `Lab` (the WebAssembly diffusion model) of a page.
 // Start it as a module worker:  new Worker(new URL('./worker.js', import.meta.url), { type: 'module' })
 //
-// Messages in (page → worker):
-//   { type: 'load', id?, url, backend }       load the model files listed in the manifest at `url`
-//                                              (backend: 'auto' | 'webgpu' | 'cpu', lab/limits.js)
-//   { type: 'generate', id, prompt, options }  options = { model, steps, seed, guidance, sampler }
-//   { type: 'forward', id, rgba, prompt, options }  the forward process on a 32×32 RGBA picture;
-//                                              options = { t, seed }
-//   { type: 'cancel', id }                     stop job `id` (handled at once, not queued)
-//   { type: 'debug-lose-device', id }          test hook: the Lab's GPU device is lost, as in a
-//                                              driver reset (tests/e2e/device-lost.test.mjs)
-//   { type: 'debug-stats', id, countGpu }      soak hook (scripts/soak.mjs): counts WebGPU objects
-//                                              from now on (countGpu, before the load) and answers
-//                                              { type: 'debug', id, gpu, gpuBufferBytes, wasmBytes }
-// Messages out (worker → page):
-//   { type: 'progress', id?, loaded, total, file }             while the files download
-//   { type: 'ready', id?, backend, adapter, softwareAdapter, skippedSoftwareAdapter, fallbackReason, cacheWarning, models, alphaBars }
-//        the model is ready; softwareAdapter: WebGPU is emulated on the CPU (SwiftShader); models = { default, student?, teacher } or null (a Lab without the `models`
-//        getter); cacheWarning = '' or why the browser cache refused the model files (e.g.
-//        'QuotaExceededError: …': the storage is full, the next visit downloads them again)
-//   { type: 'step', id, index, total, t, ms, width, height, x_next, eps, x0, x_start? }  after every
-//        step; x_start (the pure starting noise) on index 0 only
-//   { type: 'done', id, ms, backend, model, steps, passes, width, height, image }
-//   { type: 'forward', id, t, alphaBar, x_t, noise, epsHat, x0Hat, noiseError, width, height }
-//   { type: 'debug', id, lost }                the answer to 'debug-lose-device' (lost: false
-//                                              without a model or on the CPU path)
-//   { type: 'error', id, op, code, message, fatal, dropped }   op = 'load' | 'generate' |
-//        'forward' | 'debug-lose-device' | 'message';
-//        code = 'input' | 'weights' | 'gpu' | 'shape' | 'cancelled' | 'busy' | 'unloaded' | 'other'
-//        (no model: send 'load' first) | 'other';
-//        fatal: the wasm trapped, start a new worker;
-//        dropped: no Lab is left (a failed load, a trap, or a 'gpu' error such as a lost
-//        device): the next job needs a 'load' first, which gets a fresh GPU device (or the CPU)
-// The pixel arrays are RGBA Uint8ClampedArrays: copied once out of the Lab's arrays, then
-// transferred (not cloned again) to the page.
+// The messages in and out: lab/protocol.js.
 //
 // ORDER: every message but 'cancel' is handled one at a time, in the order it arrived (one
 // promise chain is the queue). A 'generate' sent while another one runs waits until that one has
@@ -48,6 +16,8 @@
 // 'generate' (bad input, ...) does not harm the Lab: the next valid 'generate' works. A 'gpu'
 // error does: the GPU device is lost or broken for good, so the Lab is dropped ('dropped': true)
 // and the next 'load' builds a new one.
+
+import { TO_WORKER, FROM_WORKER, ERROR_CODES } from './lab/protocol.js';
 
 // The module's binary, named here so that a course-platform package can rename it (scripts/package.py):
 // learning platforms accept only some file types in an upload.
@@ -71,8 +41,7 @@ function errorMessage(err) {
   }
 }
 
-// The Lab's error codes (src/error.rs) and the worker's own; anything else is 'other'.
-const CODES = new Set(['input', 'weights', 'gpu', 'shape', 'cancelled', 'busy', 'other', 'unloaded']);
+const CODES = new Set(ERROR_CODES);
 
 function errorCode(err) {
   return typeof err?.code === 'string' && CODES.has(err.code) ? err.code : 'other';
@@ -138,7 +107,7 @@ function freeLab() {
 
 function readyMessage(id) {
   return {
-    type: 'ready',
+    type: FROM_WORKER.ready,
     id,
     backend: String(lab.backend ?? ''),
     adapter: String(lab.adapter ?? ''),
@@ -192,7 +161,7 @@ async function handleLoad(msg) {
       if (file === lastFile && now - lastPost < PROGRESS_INTERVAL_MS && loaded < total) return;
       lastPost = now;
       lastFile = file;
-      post({ type: 'progress', id, loaded, total, file });
+      post({ type: FROM_WORKER.progress, id, loaded, total, file });
     } catch {
       // progress is cosmetic: never let it break the download
     }
@@ -225,7 +194,7 @@ async function handleGenerate(msg) {
     const x0 = ownArray(s.x0);
     const x_start = s.x_start ? ownArray(s.x_start) : null;
     const message = {
-      type: 'step',
+      type: FROM_WORKER.step,
       id,
       index: Number(s.index),
       total: Number(s.total),
@@ -248,7 +217,7 @@ async function handleGenerate(msg) {
   const image = ownArray(res.image);
   const steps = Number(res.steps);
   post({
-    type: 'done',
+    type: FROM_WORKER.done,
     id,
     ms: Number(res.ms),
     backend: String(lab.backend),
@@ -273,7 +242,7 @@ async function handleForward(msg) {
   const arrays = ['x_t', 'noise', 'epsHat', 'x0Hat'].map((k) => ownArray(res[k]));
   const [x_t, noise, epsHat, x0Hat] = arrays;
   post({
-    type: 'forward',
+    type: FROM_WORKER.forward,
     id,
     t: Number(res.t),
     alphaBar: Number(res.alphaBar),
@@ -292,7 +261,7 @@ let gpuCounters = null;
 async function handleStats(msg) {
   if (msg.countGpu && !gpuCounters) gpuCounters = (await import('./gpu-counters.js')).installGpuCounters();
   post({
-    type: 'debug',
+    type: FROM_WORKER.debug,
     id: msg.id ?? null,
     gpu: gpuCounters?.snapshot() ?? null,
     gpuBufferBytes: Number(lab?.gpuBufferBytes ?? 0),
@@ -302,11 +271,15 @@ async function handleStats(msg) {
 
 async function handleLoseDevice(msg) {
   const lost = Boolean(await lab?.loseGpuDeviceForTest?.());
-  post({ type: 'debug', id: msg.id ?? null, lost });
+  post({ type: FROM_WORKER.debug, id: msg.id ?? null, lost });
 }
 
 const OPS = {
-  load: handleLoad, generate: handleGenerate, forward: handleForward, 'debug-lose-device': handleLoseDevice, 'debug-stats': handleStats,
+  [TO_WORKER.load]: handleLoad,
+  [TO_WORKER.generate]: handleGenerate,
+  [TO_WORKER.forward]: handleForward,
+  [TO_WORKER.loseDevice]: handleLoseDevice,
+  [TO_WORKER.stats]: handleStats,
 };
 
 async function handle(msg) {
@@ -324,7 +297,7 @@ async function handle(msg) {
     const dropped = op === 'load' || fatal || code === 'gpu';
     if (dropped) freeLab();
     post({
-      type: 'error',
+      type: FROM_WORKER.error,
       id: msg?.id ?? null,
       op: Object.hasOwn(OPS, op) ? op : 'message',
       code,
@@ -341,7 +314,7 @@ const cancelled = new Set(); // ids of those the page cancelled
 let queue = Promise.resolve();
 self.addEventListener('message', (event) => {
   const msg = event.data;
-  if (msg?.type === 'cancel') {
+  if (msg?.type === TO_WORKER.cancel) {
     // At once, outside the queue: the running job sees it at its next step.
     if (waiting.has(msg.id)) cancelled.add(msg.id);
     return;
@@ -355,11 +328,11 @@ self.addEventListener('message', (event) => {
 });
 
 self.addEventListener('messageerror', () => {
-  post({ type: 'error', id: null, op: 'message', message: 'a message to the worker could not be read' });
+  post({ type: FROM_WORKER.error, id: null, op: 'message', message: 'a message to the worker could not be read' });
 });
 
 // A promise rejection nobody caught (e.g. inside the wasm glue) is reported instead of vanishing.
 self.addEventListener('unhandledrejection', (event) => {
   event.preventDefault();
-  post({ type: 'error', id: null, op: 'message', message: errorMessage(event.reason) });
+  post({ type: FROM_WORKER.error, id: null, op: 'message', message: errorMessage(event.reason) });
 });

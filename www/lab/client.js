@@ -20,6 +20,8 @@
 // "unloaded" | "other"), `detail` the English message from the worker or the wasm, and `key`
 // (for errors the element found itself) the i18n key that explains it.
 
+import { TO_WORKER, FROM_WORKER } from './protocol.js';
+
 const WORKER_URL = new URL('../worker.js', import.meta.url);
 
 export class LabError extends Error {
@@ -159,7 +161,7 @@ export class LabClient {
     this.loading.then(cleanup, cleanup);
     this.watchStall(0, 1);
     try {
-      this.startWorker().postMessage({ type: 'load', id, url: this.url, backend: this.backend });
+      this.startWorker().postMessage({ type: TO_WORKER.load, id, url: this.url, backend: this.backend });
     } catch (err) {
       this.loadWaiter.reject(err);
     }
@@ -227,17 +229,17 @@ export class LabClient {
    * the CPU path); the next job then fails with code "gpu".
    */
   loseGpuDeviceForTest() {
-    return this.start('debug-lose-device', {}).promise;
+    return this.start(TO_WORKER.loseDevice, {}).promise;
   }
 
   /** Soak hook (scripts/soak.mjs): the worker's WebGPU object counts and memory; `countGpu` starts counting. */
   statsForTest(countGpu = false) {
-    return this.start('debug-stats', { countGpu }).promise;
+    return this.start(TO_WORKER.stats, { countGpu }).promise;
   }
 
   /** Asks the worker to stop job `id`: it answers with an error whose code is "cancelled". */
   cancel(id) {
-    if (this.pending.has(id)) this.worker?.postMessage({ type: 'cancel', id });
+    if (this.pending.has(id)) this.worker?.postMessage({ type: TO_WORKER.cancel, id });
   }
 
   /** While jobs wait, every message from the worker shows it is alive; silence for jobSilenceMs means it is not. */
@@ -256,7 +258,7 @@ export class LabClient {
     // after this message is handled: the watch goes on while jobs wait, and ends when none does
     queueMicrotask(() => this.watchJobs());
     switch (msg.type) {
-      case 'progress':
+      case FROM_WORKER.progress:
         if (this.loading) this.watchStall(Number(msg.loaded), Number(msg.total));
         for (const listener of this.progressListeners) {
           try {
@@ -266,7 +268,7 @@ export class LabClient {
           }
         }
         break;
-      case 'ready':
+      case FROM_WORKER.ready:
         this.info = {
           backend: msg.backend,
           adapter: msg.adapter,
@@ -279,7 +281,7 @@ export class LabClient {
         };
         this.loadWaiter?.resolve(this.info);
         break;
-      case 'step': {
+      case FROM_WORKER.step: {
         const p = this.pending.get(msg.id);
         if (p?.onStep) {
           try {
@@ -290,15 +292,15 @@ export class LabClient {
         }
         break;
       }
-      case 'done':
-      case 'forward':
-      case 'debug': {
+      case FROM_WORKER.done:
+      case FROM_WORKER.forward:
+      case FROM_WORKER.debug: {
         const p = this.pending.get(msg.id);
         this.pending.delete(msg.id);
         p?.resolve(msg);
         break;
       }
-      case 'error': {
+      case FROM_WORKER.error: {
         const detail = String(msg.message ?? 'unknown error');
         const code = String(msg.code ?? 'other');
         if (msg.op === 'load' || (this.loadWaiter && msg.id === this.loadWaiter.id)) {

@@ -35,7 +35,7 @@ import torch.nn.functional as F
 
 from .quantize import load_torch
 from .schedule import alphas_cumprod
-from .train import Run, forward_precision, load_data, stop_after
+from .training import Run, forward_precision, load_data, stop_after
 from .unet import UNet, load_config
 
 GUIDANCE = 3.0
@@ -84,7 +84,7 @@ def make_pairs(model, data, ab, seeds, batch, path, bf16=False, device="cpu", li
     without solving the ODE for every caption). A spec's picture is whatever the teacher draws for
     it: the student learns the teacher's variety, one picture per noise."""
     n_img = data.pair_items(limit)
-    size = model.cfg["image_size"]
+    size = model.cfg.image_size
     zs, x0s, imgs = [], [], []
     t0 = time.time()
     for seed in range(seeds):
@@ -130,7 +130,7 @@ def main():
     run_dir.mkdir(parents=True, exist_ok=True)
     cfg = load_config(a.config)
     data = load_data(a.data, device=a.device, node_modules=a.node_modules)
-    ab_np = alphas_cumprod(cfg["train_timesteps"])
+    ab_np = alphas_cumprod(cfg.train_timesteps)
     ab = torch.from_numpy(ab_np).float().to(a.device)
     weights = load_torch(a.teacher)
     teacher = UNet(cfg)
@@ -176,7 +176,7 @@ def main():
 def student_sample(model, text, ab, steps, seed=0):
     """Trailing DDIM without guidance: what the browser runs for the student."""
     g = torch.Generator().manual_seed(seed)
-    size = model.cfg["image_size"]
+    size = model.cfg.image_size
     x = torch.randn(text.shape[0], 3, size, size, generator=g).to(text.device)
     ts = trailing(steps)
     for i, t in enumerate(ts):

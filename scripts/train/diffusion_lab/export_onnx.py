@@ -31,8 +31,8 @@ def load_unet(config, weights):
 
 def export(model, batch, path, opset):
     cfg = model.cfg
-    s, c = cfg["image_size"], cfg["in_channels"]
-    example = (torch.zeros(batch, c, s, s), torch.zeros(batch), torch.zeros(batch, cfg["text_dim"]))
+    s, c = cfg.image_size, cfg.in_channels
+    example = (torch.zeros(batch, c, s, s), torch.zeros(batch), torch.zeros(batch, cfg.text_dim))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
@@ -49,11 +49,11 @@ def check(model, batch, path, seed=0):
     proto = onnx.load(str(path))
     onnx.checker.check_model(proto, full_check=True)
     cfg = model.cfg
-    s, c = cfg["image_size"], cfg["in_channels"]
+    s, c = cfg.image_size, cfg.in_channels
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(batch, c, s, s, generator=g)
-    t = torch.rand(batch, generator=g) * (cfg["train_timesteps"] - 1)
-    text = torch.randn(batch, cfg["text_dim"], generator=g) * 0.1
+    t = torch.rand(batch, generator=g) * (cfg.train_timesteps - 1)
+    text = torch.randn(batch, cfg.text_dim, generator=g) * 0.1
     with torch.no_grad():
         want = model(x, t, text).numpy()
     got = ReferenceEvaluator(proto).run(None, {"x": x.numpy(), "t": t.numpy(), "text": text.numpy()})[0]

@@ -18,7 +18,7 @@ from safetensors.torch import save_file
 
 from .quantize import load_torch
 from .text_encoder import TextEncoder
-from .unet import UNet, load_config
+from .unet import UNet, UNetConfig, load_config
 
 FIXTURE_CONFIG = {
     "image_size": 16, "in_channels": 3, "channels": [16, 32], "groups": 4, "time_freq_dim": 16,
@@ -30,7 +30,7 @@ PROMPTS = ["Hund", "a dog", "ein Hund", "roter Apfel", "🐶 كلب", "Straße u
 def main(models, out):
     models, out = Path(models), Path(out)
     torch.manual_seed(7)
-    model = UNet(FIXTURE_CONFIG).eval()
+    model = UNet(UNetConfig.from_dict(FIXTURE_CONFIG)).eval()
     with torch.no_grad():
         for p in model.parameters():  # GroupNorm starts at (1, 0): move it off to test the affine path
             p.add_(0.05 * torch.randn_like(p))
@@ -48,7 +48,7 @@ def main(models, out):
     shipped = UNet(load_config(models / "denoiser.json")).eval()
     shipped.load_state_dict(load_torch(str(models / "denoiser.safetensors")))
     with torch.no_grad():
-        size = shipped.cfg["image_size"]
+        size = shipped.cfg.image_size
         x = torch.randn(2, 3, size, size)
         t = torch.tensor([749.0, 42.0])
         text = torch.nn.functional.normalize(torch.randn(2, 384), dim=1)

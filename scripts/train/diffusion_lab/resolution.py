@@ -25,7 +25,7 @@ from PIL import Image
 from torch.utils.flop_counter import FlopCounterMode
 
 from .data import DEFAULT_GROUPS, find_image, load_image, select_emoji
-from .train import export, forward_precision
+from .training import export, forward_precision
 from .unet import UNet, load_config
 
 SHOWN = ["1F436", "1F431", "1F355", "1F34E", "1F33B", "1F438", "1F600", "1F422"]  # dog, cat, pizza, ...
@@ -33,22 +33,22 @@ SHOWN = ["1F436", "1F431", "1F355", "1F34E", "1F33B", "1F438", "1F600", "1F422"]
 
 def variants(cfg):
     """The three nets compared: name -> config."""
-    four = dict(cfg, image_size=64, channels=[cfg["channels"][0]] + cfg["channels"])
-    return {"32 px (shipped)": cfg, "64 px, same net": dict(cfg, image_size=64), "64 px, one more level": four}
+    four = cfg.replace(image_size=64, channels=(cfg.channels[0], *cfg.channels))
+    return {"32 px (shipped)": cfg, "64 px, same net": cfg.replace(image_size=64), "64 px, one more level": four}
 
 
 def gflop_per_pass(model, cfg):
-    s = cfg["image_size"]
+    s = cfg.image_size
     with FlopCounterMode(display=False) as counter, torch.no_grad():
-        model(torch.zeros(1, 3, s, s), torch.zeros(1), torch.zeros(1, cfg["text_dim"]))
+        model(torch.zeros(1, 3, s, s), torch.zeros(1), torch.zeros(1, cfg.text_dim))
     return counter.get_total_flops() / 1e9
 
 
 def training_rate(model, cfg, batch=32, warmup=2, steps=6):
     """Samples per second of training steps on random data (the same work as real data)."""
-    s = cfg["image_size"]
+    s = cfg.image_size
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
-    x, t, text = torch.randn(batch, 3, s, s), torch.randint(0, 1000, (batch,)).float(), torch.randn(batch, cfg["text_dim"])
+    x, t, text = torch.randn(batch, 3, s, s), torch.randint(0, 1000, (batch,)).float(), torch.randn(batch, cfg.text_dim)
     for i in range(warmup + steps):
         if i == warmup:
             t0 = time.time()
@@ -91,7 +91,7 @@ def bench_dirs(models_dir, cfgs, out):
         d = out / name
         shutil.copytree(models_dir, d, dirs_exist_ok=True)
         (d / "manifest.json").unlink(missing_ok=True)
-        (d / "denoiser.json").write_text(json.dumps(cfg, indent=2) + "\n")
+        (d / "denoiser.json").write_text(json.dumps(cfg.to_dict(), indent=2) + "\n")
         if weights == "random":
             torch.manual_seed(0)
             for file in ("denoiser.safetensors", "student.safetensors"):

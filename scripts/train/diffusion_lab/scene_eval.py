@@ -22,7 +22,7 @@ from .quantize import load_torch
 from .scenes import HELD_OUT_FRAMES, SCENE_NAMES, Painter, caption, everyday_nouns, held_out_combo, load_concepts
 from .schedule import alphas_cumprod
 from .text_encoder import TextEncoder
-from .train import sample_ddim
+from .training import sample_ddim
 from .unet import UNet, load_config
 
 # (language, prompt, the noun's English lexicon word, scene or None for a plain background)
@@ -88,7 +88,7 @@ def evaluate(model_path, detector_path, seeds, n_held_out, models_dir, node_modu
                      f"{models_dir}/text_encoder.json")
     concepts = load_concepts(node_modules)
     prompts = learner_set(concepts)[:n_learner] + held_out_sets(concepts, np.random.default_rng(3), n_held_out)
-    ab = alphas_cumprod(cfg["train_timesteps"])
+    ab = alphas_cumprod(cfg.train_timesteps)
     emb = te.encode_many([p[2] for p in prompts])
     rows = []
     images = {}
