@@ -570,6 +570,18 @@ mod tests {
         assert!(serde_json::from_str::<BackendChoice>("\"gpu\"").is_err());
     }
 
+    /// The student is distilled for the steps and from the guidance the Lab runs it with.
+    #[test]
+    fn the_distillation_trains_what_the_lab_runs() {
+        let py = include_str!("../scripts/train/diffusion_lab/distill.py");
+        let value = |name: &str| -> f64 {
+            let line = py.lines().find(|l| l.starts_with(&format!("{name} = "))).unwrap_or_else(|| panic!("distill.py has no {name}"));
+            line[name.len() + 3..].trim().parse().unwrap()
+        };
+        assert_eq!(value("MAX_STUDENT_STEPS"), STUDENT_MAX_STEPS as f64);
+        assert_eq!(Some(value("GUIDANCE") as f32), ModelKind::Teacher.defaults().guidance);
+    }
+
     #[test]
     fn options_are_validated_with_messages() {
         assert_eq!(field_names::<GenerateOptions>(), ["model", "steps", "seed", "guidance", "sampler", "blendPrompt", "blend"]);
