@@ -46,7 +46,7 @@ try {
   const page = await context.newPage();
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  await page.goto(new URL(`embed.html?lang=de&prompt=Hund&steps=${opts.steps}&seed=0`, site.url).href);
+  await page.goto(new URL(`embed.html?lang=de&prompt=Hund&steps=${opts.steps}&seed=0&backend=webgpu`, site.url).href);
   await page.waitForFunction(() => customElements.get('diffusion-lab'));
   // count WebGPU objects from before the device exists
   await page.evaluate(() => document.querySelector('diffusion-lab')._client().statsForTest(true));

@@ -201,7 +201,7 @@ function stabilitySnapshot(counters, lab, wasm) {
  */
 async function suiteStability(manifestUrl, counters, wasm, runs) {
   if (!counters) throw new Error('no WebGPU in this browser: the stability suite counts WebGPU objects');
-  const lab = await Lab.load(manifestUrl, () => {}, {});
+  const lab = await Lab.load(manifestUrl, () => {}, { backend: 'webgpu' }); // it counts WebGPU objects
   const snap = () => stabilitySnapshot(counters, lab, wasm);
   let out;
   try {

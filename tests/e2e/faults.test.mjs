@@ -37,16 +37,25 @@ test('cancel before a run starts, with runs queued, and racing the last step: ea
     assert.match(await labText(page, 'status'), /^Cancelled before a step ran\./);
     assert.equal(await labText(page, 'alert'), '');
 
-    // two runs queued behind each other, then cancel: both end "cancelled", none finishes
+    // two runs queued behind each other, then cancel at the first step: both end "cancelled", the
+    // running one stops at once (at most the step under way still arrives), the queued one never starts
     const queued = await inLab(page, async (el) => {
       const settle = (p) => p.then(() => 'done', (e) => e.code);
+      el.setAttribute('model', 'teacher');
+      el.setAttribute('steps', '8');
       const a = settle(el.generate());
       const b = settle(el.generate());
       await new Promise((r) => el.addEventListener('step', r, { once: true }));
+      let later = 0;
+      el.addEventListener('step', () => { later++; });
       el.cancel();
-      return [await a, await b, el.cancellable, el.busy];
+      const out = [await a, await b, el.cancellable, el.busy];
+      el.removeAttribute('model');
+      el.removeAttribute('steps');
+      return { out, later };
     });
-    assert.deepEqual(queued, ['cancelled', 'cancelled', false, false]);
+    assert.deepEqual(queued.out, ['cancelled', 'cancelled', false, false]);
+    assert.ok(queued.later <= 1, `${queued.later} steps arrived after the cancel`);
 
     // cancel as the last step arrives: done or cancelled, never stuck; the run after it is not cancelled
     const race = await inLab(page, async (el) => {
