@@ -105,11 +105,13 @@ test('a new version of the site replaces the kept copy as a whole; offline, the 
     // A new version: worker.js changes on the server; the next page load keeps a new whole set.
     appendFileSync(path.join(root, 'worker.js'), '\n// version 2 of the site\n');
     await page.reload();
-    await page.waitForFunction(async (old) => {
-      const names = (await caches.keys()).filter((n) => n.startsWith('diffusion-lab-page-'));
-      return names.length === 1 && names[0] !== old;
-    }, first[0].name, { timeout: 30_000, polling: 250 });
-    const second = await sets();
+    // polled from here: waitForFunction takes a returned promise for a truthy answer and would not wait
+    let second = await sets();
+    for (const deadline = Date.now() + 30_000; !(second.length === 1 && second[0].name !== first[0].name);) {
+      assert.ok(Date.now() < deadline, `no new set replaced the old one: ${JSON.stringify(second)}`);
+      await page.waitForTimeout(250);
+      second = await sets();
+    }
     t.diagnostic(`${first[0].name} → ${second[0].name}`);
     assert.equal(second[0].complete, true);
     assert.match(second[0].worker, /version 2 of the site/);
