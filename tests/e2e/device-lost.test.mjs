@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  TIMEOUTS, useBrowser, newPage, openLab, runGenerate, labText, screenshot, assertNoUnexpectedErrors,
+  TIMEOUTS, useBrowser, newPage, openLab, runGenerate, labText, screenshot, assertNoUnexpectedErrors, askForWebgpu,
 } from './helpers.mjs';
 
 const env = useBrowser({ webgpu: true });
@@ -16,8 +16,7 @@ test('a lost GPU device: a localized message, no crash, and the next click works
   const { context, page, errors } = await newPage(env.browser);
   try {
     await openLab(page, env.baseUrl);
-    // SwiftShader: the default would take the CPU path, which has no device to lose
-    await page.evaluate(() => document.querySelector('diffusion-lab').setAttribute('backend', 'webgpu'));
+    await askForWebgpu(page); // the default takes the CPU path here, which has no device to lose
     const first = await runGenerate(page, { prompt: 'Hund', steps: 1, seed: 1 });
     assert.equal(first.outcome, 'done', first.alert);
     assert.equal(first.done.detail.backend, 'webgpu');

@@ -16,10 +16,12 @@ const distance = (a, b) => a.reduce((s, v, i) => s + Math.abs(v - b[i]), 0) / a.
 test('six seeds of one prompt: six runs, six captions, the pictures drawn', { timeout: TIMEOUTS.test }, async (t) => {
   const { context, page, errors } = await newPage(env.browser, { locale: 'en-US' });
   try {
-    await openLab(page, env.baseUrl, 'embed.html?lang=en&mode=explore&prompt=Hund&seed=3');
+    // on WebGPU (SwiftShader); the blend and the guidance sweep run the default CPU path
+    await openLab(page, env.baseUrl, 'embed.html?lang=en&mode=explore&prompt=Hund&seed=3&backend=webgpu');
     assert.equal(await labText(page, 'exp-seeds'), 'Show 6 seeds');
     const detail = await page.locator('diffusion-lab').evaluate((el) => el.seedGrid());
     assert.equal(detail.kind, 'seeds');
+    assert.equal(await page.evaluate(() => document.querySelector('diffusion-lab').backend), 'webgpu');
     assert.equal(detail.runs.length, 6);
     assert.ok(detail.runs.every((r) => r.passes === 4), JSON.stringify(detail.runs));
     const grid = await cells(page);

@@ -7,7 +7,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import {
   TIMEOUTS, WWW, useBrowser, newPage, openLab, runGenerate, labText, screenshot, assertNoUnexpectedErrors,
-  waitIdle, waitEvent, eventCount,
+  waitIdle, waitEvent, eventCount, askForWebgpu,
 } from './helpers.mjs';
 
 const env = useBrowser({ webgpu: true });
@@ -64,6 +64,7 @@ test('forward process on an example: noise levels, the estimate, the error; debo
   const { context, page, errors } = await newPage(env.browser, { locale: 'en-US' });
   try {
     await openLab(page, env.baseUrl);
+    await askForWebgpu(page); // the German tests run the default CPU path
     await waitIdle(page);
     let mark = await eventCount(page);
     await page.getByRole('tab', { name: 'Add noise (forward)' }).click();
@@ -76,6 +77,7 @@ test('forward process on an example: noise levels, the estimate, the error; debo
       t.diagnostic('www/examples/examples.json is missing: only the generated picture is tested');
     } else {
       const first = await forwardAt(page, mark, 500);
+      assert.equal(await page.evaluate(() => document.querySelector('diffusion-lab').backend), 'webgpu');
       const sel = await shadow(page, ({ shadowRoot: root }) => ({
         options: [...root.getElementById('fwd-source').options].map((o) => [o.value, o.textContent, o.disabled]),
         value: root.getElementById('fwd-source').value,

@@ -148,6 +148,14 @@ export function assertNoUnexpectedErrors(errors, allowed = []) {
  * done records carry the main canvas's pixel statistics, read right when the event fires (the
  * element draws before it dispatches).
  */
+/**
+ * Asks the page's element for WebGPU (SwiftShader here): by default it takes the faster CPU path
+ * over a software adapter, so a test that must run the GPU path says so before the first run.
+ */
+export async function askForWebgpu(page) {
+  await page.evaluate(() => document.querySelector('diffusion-lab').setAttribute('backend', 'webgpu'));
+}
+
 export async function openLab(page, baseUrl, pagePath = 'index.html') {
   await page.goto(new URL(pagePath, baseUrl).href);
   await page.waitForFunction(() => customElements.get('diffusion-lab') && document.querySelector('diffusion-lab')?.shadowRoot);

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   TIMEOUTS, useBrowser, newPage, openLab, runGenerate, labText, screenshot, assertNoUnexpectedErrors,
-  waitIdle, waitEvent, eventCount, routeStudentManifest, pngInfo, RESULTS,
+  waitIdle, waitEvent, eventCount, routeStudentManifest, pngInfo, RESULTS, askForWebgpu,
 } from './helpers.mjs';
 import { STRIP_TILE } from '../../www/lab/draw.js';
 
@@ -31,6 +31,7 @@ test('timeline, scrubber, play, model menu and exports (English, with a student)
     const standIn = await routeStudentManifest(page);
     t.diagnostic(standIn ? 'the manifest has no student: using the stand-in' : 'the manifest has a student');
     await openLab(page, env.baseUrl);
+    await askForWebgpu(page); // the reduced-motion and cancel tests run the default CPU path
     await waitIdle(page);
 
     // The student is the default: few steps, guidance built in (field disabled, explained).

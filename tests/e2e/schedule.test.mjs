@@ -17,7 +17,8 @@ const plot = (page, id) => page.locator('diffusion-lab').evaluate((el, id) => {
 test('forward tab: the marker follows the slider, with the model\'s own ᾱ; the samplers\' steps are marked', { timeout: TIMEOUTS.test }, async (t) => {
   const { context, page, errors } = await newPage(env.browser, { locale: 'en-US' });
   try {
-    await openLab(page, env.baseUrl, 'embed.html?lang=en&prompt=Hund&mode=forward');
+    // on WebGPU (SwiftShader): the other panels' tests run the default CPU path
+    await openLab(page, env.baseUrl, 'embed.html?lang=en&prompt=Hund&mode=forward&backend=webgpu');
     let mark = 0;
     const forwardAt = async (value) => {
       mark = await eventCount(page);
