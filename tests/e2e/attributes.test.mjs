@@ -29,16 +29,17 @@ const fields = (page) => page.locator('diffusion-lab').evaluate((el) => {
 test('absurd values in the embed URL: a notice in English and German, defaults, and it still generates', { timeout: TIMEOUTS.test }, async (t) => {
   const { context, page, errors } = await newPage(env.browser, { locale: 'en-US' });
   try {
-    const query = 'lang=en&steps=abc&seed=-5&mode=banana&model=x&guidance=1e9&sampler=zzz&prompt=Hund';
+    const query = 'lang=en&steps=abc&seed=-5&mode=banana&model=x&guidance=1e9&sampler=zzz&backend=gpu&prompt=Hund';
     await page.goto(new URL(`embed.html?${query}`, env.baseUrl).href);
     await page.waitForFunction(() => document.querySelector('diffusion-lab')?.getAttribute('lang') === 'en');
     let f = await fields(page);
     t.diagnostic(`notice: ${f.settings}`);
-    for (const part of ['steps="abc"', 'seed="-5"', 'mode="banana"', 'model="x"', 'guidance="1e9"', 'sampler="zzz"']) {
+    for (const part of ['steps="abc"', 'seed="-5"', 'mode="banana"', 'model="x"', 'guidance="1e9"', 'sampler="zzz"', 'backend="gpu"']) {
       assert.ok(f.settings.includes(`The setting ${part} is ignored`), `no notice for ${part}`);
     }
     assert.match(f.settings, /mode="banana" is ignored: allowed are reverse, forward, compare, explore\. Using reverse instead\./);
     assert.match(f.settings, /seed="-5" is ignored: it must be a whole number from 0 to \d+\. Using 1 instead\./);
+    assert.match(f.settings, /backend="gpu" is ignored: allowed are auto, webgpu, cpu\. Using auto instead\./);
     assert.equal(f.mode, 'reverse');
     assert.equal(f.tab, 'tab-reverse');
     assert.equal(f.seed, '1');
@@ -63,6 +64,7 @@ test('absurd values in the embed URL: a notice in English and German, defaults, 
     await page.waitForFunction((m) => window.__lab.events.length > m, mark, { timeout: TIMEOUTS.generate });
     const end = await page.evaluate(() => window.__lab.events[0]);
     assert.equal(end.type, 'done', `generate failed: ${end.detail.message}`);
+    assert.equal(end.detail.backend, 'cpu', 'backend="gpu" is not auto (the CPU path over SwiftShader)');
     // Once the model is loaded the notice still holds (steps was never valid).
     f = await fields(page);
     assert.match(f.settings, /model="x" wird ignoriert/);
