@@ -86,6 +86,12 @@ const ASSUMED_MODELS = Object.freeze({
   teacher: { steps: 8, maxSteps: 100, passesPerStep: 2, guidance: 3, sampler: 'dpm' },
 });
 
+/** A `backend` attribute's value as one of BACKENDS ("WebGPU " → "webgpu"), or null. */
+function parseBackend(text) {
+  const value = String(text ?? '').trim().toLowerCase();
+  return BACKENDS.includes(value) ? value : null;
+}
+
 /** "12" → 12; anything but a plain whole number → null. */
 function parseWhole(text) {
   const s = String(text ?? '').trim();
@@ -299,7 +305,7 @@ export class DiffusionLabElement extends HTMLElement {
           this.noteSetting('model-url', bad ? { value, why: 'whyUrl', fallback: DEFAULT_MODEL_URL } : null);
         }
         if (name === 'backend') {
-          const bad = value !== null && !BACKENDS.includes(value.trim().toLowerCase());
+          const bad = value !== null && parseBackend(value) === null;
           this.noteSetting('backend', bad ? { value, why: 'whyOneOf', whyParams: { list: BACKENDS.join(', ') }, fallback: 'auto' } : null);
         }
         // Another model or backend: the next run loads it (its worker is shared per manifest).
@@ -332,8 +338,7 @@ export class DiffusionLabElement extends HTMLElement {
   /** What the attributes ask for: "auto", "webgpu" or "cpu" (see `backend` above). */
   get backendChoice() {
     if (this.hasAttribute('force-cpu')) return 'cpu';
-    const asked = (this.getAttribute('backend') ?? '').trim().toLowerCase();
-    return BACKENDS.includes(asked) ? asked : 'auto';
+    return parseBackend(this.getAttribute('backend')) ?? 'auto';
   }
   /** True while the model loads or a picture is generated. */
   get busy() { return this._busy; }
@@ -735,7 +740,7 @@ export class DiffusionLabElement extends HTMLElement {
       this.timeline.finish(final);
       this.lastImage = final;
       this.forwardPanel.onGenerated();
-      const backend = res.backend || this.backend;
+      const { backend } = res;
       const detail = {
         ms: res.ms, backend, model, steps: res.steps, passes: res.passes,
         width: res.width, height: res.height, prompt: values.prompt, seed: values.seed,

@@ -55,17 +55,22 @@ const PAGE_FILES = [
 const EXAMPLES = 'examples/examples.json';
 
 const scope = () => new URL(self.registration.scope);
-const kept = () => new Set(PAGE_FILES.map((f) => new URL(f, scope()).pathname));
+const keptPaths = () => new Set(PAGE_FILES.map((f) => new URL(f, scope()).pathname));
 /** One of the page files or an example picture (a page's query string does not matter). */
-const isKept = (url) => kept().has(url.pathname) || url.pathname.startsWith(new URL('examples/', scope()).pathname);
+const isKept = (url) => keptPaths().has(url.pathname) || url.pathname.startsWith(new URL('examples/', scope()).pathname);
 
-/** The example pictures listed in examples.json, if the site has them. */
-async function exampleFiles(kept) {
+/**
+ * examples.json and the example pictures it lists, as [file, response] pairs, if the site has
+ * them. They are a bonus: one missing must not keep the page files from being kept.
+ */
+async function exampleFiles(set) {
   try {
-    const res = await fetchCurrent(EXAMPLES, kept);
+    const res = await fetchCurrent(EXAMPLES, set);
     if (!res.ok) return [];
-    const list = await res.json();
-    return [EXAMPLES, ...list.filter((e) => typeof e?.file === 'string').map((e) => `examples/${e.file}`)];
+    const list = await res.clone().json();
+    const pictures = list.filter((e) => typeof e?.file === 'string').map((e) => `examples/${e.file}`);
+    const answers = await Promise.all(pictures.map((f) => fetchCurrent(f, set).catch(() => null)));
+    return [[EXAMPLES, res], ...pictures.map((f, i) => [f, answers[i]]).filter(([, r]) => r?.ok)];
   } catch {
     return [];
   }
@@ -111,9 +116,9 @@ function refresh() {
  * with 304, else the new response. The worker asks itself (the browser's HTTP cache stays out:
  * shared with the page's own requests, it could hand back an older body under a race).
  */
-async function fetchCurrent(file, kept) {
+async function fetchCurrent(file, set) {
   const url = new URL(file, scope());
-  const old = await kept?.match(url);
+  const old = await set?.match(url);
   const etag = old?.headers.get('etag');
   const response = await fetch(url, { cache: 'no-store', headers: etag ? { 'If-None-Match': etag } : {} });
   return response.status === 304 && old ? old : response;
@@ -122,14 +127,10 @@ async function fetchCurrent(file, kept) {
 /** Fetches every file; keeps them as a new set when all came and any changed. */
 async function refreshOnce() {
   const paths = [...PAGE_FILES];
-  const kept = await currentSet();
-  const examples = await exampleFiles(kept);
-  const responses = await Promise.all(paths.map((f) => fetchCurrent(f, kept)));
+  const set = await currentSet();
+  const responses = await Promise.all(paths.map((f) => fetchCurrent(f, set)));
   if (responses.some((r) => !r.ok || r.type !== 'basic')) throw new Error('a page file could not be fetched');
-  // examples are a bonus: one missing must not keep the page files from being kept
-  const extra = (await Promise.all(examples.map((f) => fetchCurrent(f, kept).catch(() => null))))
-    .map((r, i) => (r?.ok ? [examples[i], r] : null)).filter(Boolean);
-  const all = [...paths.map((f, i) => [f, responses[i]]), ...extra];
+  const all = [...paths.map((f, i) => [f, responses[i]]), ...await exampleFiles(set)];
   // The set is named after what its files hold, so a new name always means new contents.
   const digests = await Promise.all(all.map(async ([f, r]) => `${f} ${await hex(await r.clone().arrayBuffer())}`));
   const name = PREFIX + await hex(new TextEncoder().encode(digests.join('\n')));
