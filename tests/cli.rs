@@ -17,12 +17,35 @@ fn png_size(path: &Path) -> (u32, u32) {
     (u32::from_be_bytes(bytes[16..20].try_into().unwrap()), u32::from_be_bytes(bytes[20..24].try_into().unwrap()))
 }
 
+/// What `lab` prints on stderr and its exit status.
+fn lab_fails(args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_lab")).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().expect("lab runs");
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
 #[test]
-fn an_unknown_command_is_a_usage_error() {
-    let out = Command::new(env!("CARGO_BIN_EXE_lab")).arg("smaple").output().expect("lab runs");
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("unknown command \"smaple\"") && err.contains("usage: lab sample|"), "{err}");
+fn usage_errors_exit_with_2_and_say_what_was_wrong() {
+    let (code, err) = lab_fails(&["smaple"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("unrecognized subcommand 'smaple'") && err.contains("Usage: lab"), "{err}");
+    let (code, err) = lab_fails(&["sample", "--promt", "Hund", "--out", "x.png"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("unexpected argument '--promt'"), "{err}");
+    let (code, err) = lab_fails(&["sample", "--out", "x.png"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--prompt") && err.contains("required"), "{err}");
+    let (code, err) = lab_fails(&["sample", "--prompt", "Hund", "--model", "giant", "--out", "x.png"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("unknown model \"giant\""), "the Lab's own message: {err}");
+    let (code, err) = lab_fails(&["eval", "--seeds", "1"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--seeds"), "{err}");
+    // a run that fails after its arguments parsed is no usage error
+    let (code, err) = lab_fails(&["sample", "--prompt", "Hund", "--backend", "cpu", "--models", "/nonexistent", "--out", "x.png"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("manifest.json"), "{err}");
+    let (code, out) = lab_fails(&["--help"]);
+    assert_eq!(code, Some(0), "{out}");
 }
 
 #[test]
@@ -119,7 +142,7 @@ fn eval_scores_a_model_that_draws_noise_near_zero() {
 #[test]
 fn eval_measures_one_model_on_both_image_styles() {
     // --sources google,twitter: every emoji's Noto and Twemoji images are candidates (918)
-    let text = lab(&["eval", "--every", "115", "--seeds", "2", "--model", "student", "--sources", "google,twitter", "--misses", "1"]);
+    let text = lab(&["eval", "--every", "115", "--seeds", "2", "--model", "student", "--sources", "google,twitter", "--misses"]);
     println!("{text}");
     assert!(text.contains("Nearest neighbour among all 918 data-set images (google, twitter)"), "{text}");
     assert!(text.contains("| student | 4 | 4 |"), "{text}");

@@ -15,10 +15,53 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use diffusion_lab::eval::{features, frechet_distance, mean_pairwise_distance, nearest_group, rank_of};
-use diffusion_lab::pipeline::{GenerateOptions, Lab};
+use diffusion_lab::pipeline::{GenerateOptions, Lab, ModelKind};
 use diffusion_lab::{Error, Result};
 
-use super::{load, Args};
+use super::{load, model_name, Device, ModelsArg};
+
+/// Which captions the prompts take.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum Wording {
+    /// wordings no training caption used ("ich suche …", "a portrait of …")
+    HeldOut,
+    /// two of the training templates: tells "cannot draw it" from "does not understand the wording"
+    Seen,
+}
+
+#[derive(clap::Args)]
+pub struct EvalArgs {
+    /// The validation split: every N-th emoji in hexcode order
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
+    every: u32,
+    /// Seeds per prompt for the diversity figure
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(2..))]
+    seeds: u32,
+    #[arg(long, value_enum, default_value_t = Wording::HeldOut)]
+    wording: Wording,
+    #[arg(long, value_enum, default_value_t = Device::Cpu)]
+    backend: Device,
+    /// teacher | student (default: both where the model files have a student)
+    #[arg(long, value_parser = model_name)]
+    model: Option<ModelKind>,
+    /// The image styles a prompt may hit: google, twitter (data.py SOURCES)
+    #[arg(long, value_delimiter = ',', default_value = "google")]
+    sources: Vec<String>,
+    /// Also list every prompt whose emoji is not among the 5 nearest, with what it drew
+    #[arg(long)]
+    misses: bool,
+    /// The teacher's classifier-free guidance (default: the teacher's)
+    #[arg(long)]
+    guidance: Option<f64>,
+    /// Where the npm packages of the data set are
+    #[arg(long, default_value = "node_modules")]
+    node_modules: PathBuf,
+    /// Only write the data set's emoji to FILE, one per line (for tests/training.sh)
+    #[arg(long)]
+    list_emoji: Option<PathBuf>,
+    #[command(flatten)]
+    models: ModelsArg,
+}
 
 /// emojibase groups 0 smileys & emotion, 3 animals & nature, 4 food & drink (data.py DEFAULT_GROUPS)
 const GROUPS: [u64; 3] = [0, 3, 4];
@@ -131,23 +174,18 @@ fn generate_features(lab: &Lab, prompt: &str, opts: &GenerateOptions) -> Result<
     Ok(features(&image, lab.cfg.in_channels, lab.cfg.image_size))
 }
 
-pub fn run(a: &Args) -> Result<()> {
-    let every = a.num("every", 4.0)?.max(1.0) as usize;
-    let seeds = a.num("seeds", 4.0)?.max(2.0) as usize;
-    let nm = PathBuf::from(a.get("node-modules").unwrap_or("node_modules"));
-    // --misses: print every prompt whose emoji is not among the 5 nearest, with what it drew
-    let misses = a.get("misses").is_some();
-    let (templates_de, templates_en, wording) = match a.get("wording").unwrap_or("held-out") {
-        "held-out" => (HELD_OUT_DE, HELD_OUT_EN, "held-out wordings (\"ich suche …\", \"a portrait of …\")"),
-        "seen" => (SEEN_DE, SEEN_EN, "training captions"),
-        other => return Err(Error::Input(format!("--wording must be held-out or seen, got {other}"))),
+pub fn run(a: &EvalArgs) -> Result<()> {
+    let (every, seeds, nm, misses) = (a.every as usize, a.seeds as usize, &a.node_modules, a.misses);
+    let (templates_de, templates_en, wording) = match a.wording {
+        Wording::HeldOut => (HELD_OUT_DE, HELD_OUT_EN, "held-out wordings (\"ich suche …\", \"a portrait of …\")"),
+        Wording::Seen => (SEEN_DE, SEEN_EN, "training captions"),
     };
-    let sources: Vec<&str> = a.get("sources").unwrap_or("google").split(',').map(str::trim).collect();
-    let data = data_set(&nm, &sources)?;
+    let sources: Vec<&str> = a.sources.iter().map(|s| s.trim()).collect();
+    let data = data_set(nm, &sources)?;
     let groups: Vec<Vec<Vec<f32>>> = data.iter().map(|e| e.features.clone()).collect();
     let images: usize = groups.iter().map(Vec::len).sum();
     let val: Vec<usize> = (0..data.len()).step_by(every).collect();
-    if let Some(path) = a.get("list-emoji") {
+    if let Some(path) = &a.list_emoji {
         // the data set as this command reads it, for tests/training.sh to hold against data.py's
         let lines: String = data
             .iter()
@@ -157,24 +195,23 @@ pub fn run(a: &Args) -> Result<()> {
             })
             .collect();
         std::fs::write(path, lines)?;
-        eprintln!("{} emoji -> {path}", data.len());
+        eprintln!("{} emoji -> {}", data.len(), path.display());
         return Ok(());
     }
     let reference: Vec<Vec<f32>> = val.iter().flat_map(|&i| groups[i].clone()).collect();
-    let lab = load(&a.models(), a.get("backend").unwrap_or("cpu") == "gpu")?;
+    let lab = load(&a.models.models, a.backend)?;
     eprintln!("{} emoji in the data set, {} in the validation split; backend {}", data.len(), val.len(), lab.backend().name());
-    let models: &[&str] = match (a.get("model"), lab.has_student()) {
+    let models: &[&str] = match (a.model, lab.has_student()) {
         (None, true) => &["teacher", "student"],
         (None, false) => &["teacher"],
-        (Some("teacher"), _) => &["teacher"],
-        (Some("student"), true) => &["student"],
-        (Some("student"), false) => return Err(Error::Input("these model files have no student".into())),
-        (Some(other), _) => return Err(Error::Input(format!("--model must be teacher or student, got {other}"))),
+        (Some(ModelKind::Teacher), _) => &["teacher"],
+        (Some(ModelKind::Student), true) => &["student"],
+        (Some(ModelKind::Student), false) => return Err(Error::Input("these model files have no student".into())),
     };
     let mut rows = Vec::new();
     for &model in models {
         // --guidance: the teacher's classifier-free guidance scale (the student's is baked in)
-        let base = GenerateOptions { model: Some(model.into()), guidance: a.opt_num("guidance")?, ..GenerateOptions::default() };
+        let base = GenerateOptions { model: Some(model.into()), guidance: a.guidance, ..GenerateOptions::default() };
         let valid = base.validate(lab.has_student())?;
         let mut row =
             Row { model: model.into(), steps: valid.steps, passes: valid.steps * valid.model.defaults().passes_per_step, ..Row::default() };

@@ -26,7 +26,29 @@ use diffusion_lab::pipeline::{read_manifest, read_model_file};
 use diffusion_lab::weights::{self, Manifest};
 use diffusion_lab::{Error, Result};
 
-use super::Args;
+use super::{model_name, ModelsArg};
+use diffusion_lab::pipeline::ModelKind;
+
+#[derive(clap::Args)]
+pub struct ProfileArgs {
+    #[arg(long, value_parser = model_name, default_value = "student")]
+    model: ModelKind,
+    /// The batch the plan runs (default: the page's, 2 for the teacher's guided pair, 1 for the
+    /// student); larger ones show what the same kernels reach on a large GPU
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=256))]
+    batch: Option<u32>,
+    /// Repetitions per timing
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+    reps: u32,
+    /// The adapter's FP32 peak, for each kernel's share of it
+    #[arg(long)]
+    peak_gflops: Option<f64>,
+    /// Also write the report as JSON to FILE
+    #[arg(long)]
+    json: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    models: ModelsArg,
+}
 
 /// How many single dispatches the second table lists.
 const TOP: usize = 10;
@@ -94,36 +116,27 @@ fn model_file(dir: &Path, manifest: &Manifest, name: &str) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
-pub fn run(a: &Args) -> Result<()> {
-    let reps = a.num("reps", 20.0)?;
-    if !(reps >= 1.0 && reps.fract() == 0.0) {
-        return Err(Error::Input(format!("--reps must be a whole number ≥ 1, got {reps}")));
-    }
-    let reps = reps as usize;
-    let peak = a.opt_num("peak-gflops")?;
-    let model = a.get("model").unwrap_or("student");
+pub fn run(a: &ProfileArgs) -> Result<()> {
+    let reps = a.reps as usize;
+    let peak = a.peak_gflops;
+    let model = a.model.name();
 
     // Only the denoiser's files: the plan needs no text encoder.
-    let dir = a.models();
-    let manifest = read_manifest(&dir)?;
+    let dir = &a.models.models;
+    let manifest = read_manifest(dir)?;
     // The batches the pipeline runs: the teacher's CFG pair, the student's single image.
-    let (weights_name, batch) = match model {
-        "student" => {
+    let (weights_name, batch) = match a.model {
+        ModelKind::Student => {
             let student = manifest.student.as_ref().ok_or_else(|| Error::Input("these model files have no student".into()))?;
             (student.weights.clone(), 1)
         }
-        "teacher" => (manifest.denoiser.weights.clone(), 2),
-        other => return Err(Error::Input(format!("unknown model {other:?} (student or teacher)"))),
+        ModelKind::Teacher => (manifest.denoiser.weights.clone(), 2),
     };
     // --batch N: what the same kernels reach when a batch fills a large GPU (the page runs 1 or 2)
-    let batch = match a.opt_num("batch")? {
-        None => batch,
-        Some(n) if (1.0..=256.0).contains(&n) && n.fract() == 0.0 => n as usize,
-        Some(n) => return Err(Error::Input(format!("--batch must be a whole number from 1 to 256, got {n}"))),
-    };
-    let cfg_bytes = model_file(&dir, &manifest, &manifest.denoiser.config)?;
+    let batch = a.batch.map_or(batch, |n| n as usize);
+    let cfg_bytes = model_file(dir, &manifest, &manifest.denoiser.config)?;
     let cfg = UNetConfig::from_json(&String::from_utf8_lossy(&cfg_bytes))?;
-    let weight_map = weights::read_safetensors(&weights_name, &model_file(&dir, &manifest, &weights_name)?)?;
+    let weight_map = weights::read_safetensors(&weights_name, &model_file(dir, &manifest, &weights_name)?)?;
 
     let ctx = pollster::block_on(GpuContext::new())?;
     let plan = UNetPlan::new(&ctx, &cfg, &weight_map, batch)?;
@@ -193,10 +206,10 @@ pub fn run(a: &Args) -> Result<()> {
         dispatches,
     };
     print_report(&report);
-    if let Some(path) = a.get("json") {
+    if let Some(path) = &a.json {
         let text = serde_json::to_string_pretty(&report).map_err(|e| Error::Other(e.to_string()))? + "\n";
         std::fs::write(path, text)?;
-        eprintln!("wrote {path}");
+        eprintln!("wrote {}", path.display());
     }
     Ok(())
 }

@@ -1,81 +1,162 @@
 //! `lab`: the command line of diffusion-lab (cargo run --release --features cli --bin lab -- …).
+//! `lab --help` lists the commands, `lab COMMAND --help` their flags; a usage error exits with 2.
 //!
-//!   lab sample --prompt "Hund" [--model student|teacher] [--steps N] [--seed 0] [--guidance 3]
-//!              [--sampler dpm|ddim] [--blend-prompt "Katze" --blend 0.5] [--backend gpu|cpu]
-//!              [--models www/models] --out out.png
-//!   lab sample --prompts prompts.txt --out DIR        (one prompt per line → DIR/0001.png, …)
-//!   lab manifest [--models www/models]                 (writes manifest.json: bytes + sha256)
-//!   lab bench [--runs 3] [--models www/models]         (GPU plan vs candle CPU, both models)
-//!   lab eval [--every 4] [--seeds 4] [--wording held-out|seen] [--backend cpu|gpu]
-//!            [--model teacher|student] [--sources google[,twitter]] [--misses 1]
-//!            [--node-modules node_modules] [--list-emoji FILE (only write the data set's emoji, one per line)]
-//!                                                      (prompt fidelity, FID-style, diversity)
-//!   lab data                                           (runs scripts/data.sh: the training set)
-//!   lab stability [--runs 1000] [--model student] [--backend gpu]   (memory and step times over many runs)
-//!   lab profile [--model student|teacher] [--batch N] [--reps 20] [--peak-gflops X] [--json FILE]
-//!                                                      (GPU time and GFLOP/s per kernel of one forward)
-//!   LAB_CONV_SPLIT=S|auto lab …                         (conv2d's split-K factor in GPU plans, 1..64)
+//!   lab sample --prompt "Hund" --out hund.png        (or --prompts FILE --out DIR: one picture a line)
+//!   lab manifest                                     (writes manifest.json: bytes + sha256)
+//!   lab bench                                        (GPU plan vs candle CPU, both models)
+//!   lab eval                                         (prompt fidelity, FID-style, diversity)
+//!   lab data                                         (runs scripts/data.sh: the training set)
+//!   lab stability                                    (memory and step times over many runs)
+//!   lab profile                                      (GPU time and GFLOP/s per kernel of one pass)
+//!   LAB_CONV_SPLIT=S|auto lab …                       (conv2d's split-K factor in GPU plans, 1..64)
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use diffusion_lab::pipeline::{read_model_dir, to_rgba, Backend, BackendChoice, GenerateOptions, Lab};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use diffusion_lab::pipeline::{read_model_dir, to_rgba, Backend, BackendChoice, GenerateOptions, Lab, ModelKind};
+use diffusion_lab::sampler::SamplerKind;
 use diffusion_lab::weights::{sha256_hex, FileEntry, Manifest, ModelFiles};
 use diffusion_lab::{Error, Result};
 
-pub(crate) struct Args {
-    command: String,
-    flags: HashMap<String, String>,
+mod evaluate;
+mod profile;
+
+#[derive(Parser)]
+#[command(name = "lab", version, about = "The command line of diffusion-lab: pictures, benchmarks, evaluation, model files")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
 }
 
-impl Args {
-    fn parse() -> Result<Self> {
-        let mut it = std::env::args().skip(1);
-        let command = it.next().unwrap_or_else(|| "help".into());
-        let mut flags = HashMap::new();
-        while let Some(k) = it.next() {
-            let key = k.strip_prefix("--").ok_or_else(|| Error::Input(format!("expected a --flag, got {k}")))?;
-            let v = it.next().ok_or_else(|| Error::Input(format!("--{key} needs a value")))?;
-            flags.insert(key.to_string(), v);
+#[derive(Subcommand)]
+enum Command {
+    /// Generates pictures: one prompt, or one per line of a file (one model load)
+    Sample(SampleArgs),
+    /// Writes manifest.json: every model file's size and sha256
+    Manifest(ModelsArg),
+    /// Times whole images per model: the GPU plan against candle on the CPU
+    Bench(BenchArgs),
+    /// Prompt fidelity, an FID-style distance and diversity across seeds
+    Eval(evaluate::EvalArgs),
+    /// Builds the training set (runs scripts/data.sh)
+    Data,
+    /// Many generations in one process: memory and step times must level off
+    Stability(StabilityArgs),
+    /// GPU time and GFLOP/s per kernel of one denoiser pass
+    Profile(profile::ProfileArgs),
+}
+
+#[derive(clap::Args)]
+pub(crate) struct ModelsArg {
+    /// The model folder: manifest.json and the files it lists
+    #[arg(long, default_value = "www/models")]
+    pub models: PathBuf,
+}
+
+/// Where the denoisers run: natively `gpu` is the Vulkan adapter whatever it is (lavapipe in the tests).
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Device {
+    Gpu,
+    Cpu,
+}
+
+/// A model name as the Lab reads it (`ModelKind::parse`).
+pub(crate) fn model_name(text: &str) -> std::result::Result<ModelKind, String> {
+    ModelKind::parse(text).map_err(|e| e.to_string())
+}
+
+fn sampler_name(text: &str) -> std::result::Result<String, String> {
+    SamplerKind::parse(text).map(|_| text.to_string()).map_err(|e| e.to_string())
+}
+
+/// What one generation may set; what is not given takes the model's default (as on the page).
+#[derive(clap::Args, Clone)]
+struct GenerateArgs {
+    /// student | teacher (default: the student where the model files have one)
+    #[arg(long, value_parser = model_name)]
+    model: Option<ModelKind>,
+    /// Denoising steps (default: the model's)
+    #[arg(long)]
+    steps: Option<f64>,
+    #[arg(long, default_value_t = 0.0)]
+    seed: f64,
+    /// The teacher's classifier-free guidance (the student's is baked in)
+    #[arg(long)]
+    guidance: Option<f64>,
+    /// The teacher's sampler: ddim | dpm
+    #[arg(long, value_parser = sampler_name)]
+    sampler: Option<String>,
+    /// A second prompt to move the condition towards
+    #[arg(long)]
+    blend_prompt: Option<String>,
+    /// How far (0..1) towards --blend-prompt
+    #[arg(long)]
+    blend: Option<f64>,
+}
+
+impl GenerateArgs {
+    fn options(&self) -> GenerateOptions {
+        GenerateOptions {
+            model: self.model.map(|m| m.name().to_string()),
+            steps: self.steps,
+            seed: self.seed,
+            guidance: self.guidance,
+            sampler: self.sampler.clone(),
+            blend_prompt: self.blend_prompt.clone(),
+            blend: self.blend,
         }
-        Ok(Self { command, flags })
-    }
-
-    pub(crate) fn get(&self, k: &str) -> Option<&str> {
-        self.flags.get(k).map(String::as_str)
-    }
-
-    pub(crate) fn num(&self, k: &str, default: f64) -> Result<f64> {
-        self.get(k).map_or(Ok(default), |v| v.parse().map_err(|_| Error::Input(format!("--{k}: not a number: {v}"))))
-    }
-
-    pub(crate) fn models(&self) -> PathBuf {
-        PathBuf::from(self.get("models").unwrap_or("www/models"))
-    }
-
-    pub(crate) fn opt_num(&self, k: &str) -> Result<Option<f64>> {
-        self.get(k).map(|_| self.num(k, 0.0)).transpose()
-    }
-
-    /// What is not given takes the model's default (the Lab decides, as for the page).
-    fn options(&self) -> Result<GenerateOptions> {
-        Ok(GenerateOptions {
-            model: self.get("model").map(str::to_string),
-            steps: self.opt_num("steps")?,
-            seed: self.num("seed", 0.0)?,
-            guidance: self.opt_num("guidance")?,
-            sampler: self.get("sampler").map(str::to_string),
-            blend_prompt: self.get("blend-prompt").map(str::to_string),
-            blend: self.opt_num("blend")?,
-        })
     }
 }
 
-pub(crate) fn load(dir: &Path, gpu: bool) -> Result<Lab> {
+#[derive(clap::Args)]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["prompt", "prompts"])))]
+struct SampleArgs {
+    /// The prompt; --out is the PNG file
+    #[arg(long)]
+    prompt: Option<String>,
+    /// A file with one prompt per line; --out is a folder (0001.png, …)
+    #[arg(long)]
+    prompts: Option<PathBuf>,
+    #[arg(long)]
+    out: PathBuf,
+    #[arg(long, value_enum, default_value_t = Device::Gpu)]
+    backend: Device,
+    #[command(flatten)]
+    generate: GenerateArgs,
+    #[command(flatten)]
+    models: ModelsArg,
+}
+
+#[derive(clap::Args)]
+struct BenchArgs {
+    /// Timed images per model and backend (after one warm-up)
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    runs: u32,
+    #[command(flatten)]
+    models: ModelsArg,
+}
+
+#[derive(clap::Args)]
+struct StabilityArgs {
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+    runs: u32,
+    /// student | teacher (default: the student where the model files have one)
+    #[arg(long, value_parser = model_name)]
+    model: Option<ModelKind>,
+    #[arg(long, value_enum, default_value_t = Device::Gpu)]
+    backend: Device,
+    #[command(flatten)]
+    models: ModelsArg,
+}
+
+pub(crate) fn load(dir: &Path, device: Device) -> Result<Lab> {
     let (manifest, files) = read_model_dir(dir)?;
-    // natively --gpu means the Vulkan adapter whatever it is (lavapipe in the tests)
-    let choice = if gpu { BackendChoice::WebGpu } else { BackendChoice::Cpu };
+    let choice = match device {
+        Device::Gpu => BackendChoice::WebGpu,
+        Device::Cpu => BackendChoice::Cpu,
+    };
     pollster::block_on(Lab::from_files(&manifest, files, choice))
 }
 
@@ -90,17 +171,16 @@ fn write_png(path: &Path, chw: &[f32], channels: usize, size: usize) -> Result<(
     Ok(())
 }
 
-fn sample(a: &Args) -> Result<()> {
-    let out = PathBuf::from(a.get("out").ok_or_else(|| Error::Input("--out is required".into()))?);
-    let gpu = a.get("backend").unwrap_or("gpu") == "gpu";
-    let lab = load(&a.models(), gpu)?;
-    let opts = a.options()?;
+fn sample(a: &SampleArgs) -> Result<()> {
+    let out = &a.out;
+    let lab = load(&a.models.models, a.backend)?;
+    let opts = a.generate.options();
     let (c, s) = (lab.cfg.in_channels, lab.cfg.image_size);
     eprintln!("backend: {} {}", lab.backend().name(), lab.adapter);
-    let prompts: Vec<(String, PathBuf)> = match (a.get("prompt"), a.get("prompts")) {
-        (Some(p), None) => vec![(p.to_string(), out.clone())],
+    let prompts: Vec<(String, PathBuf)> = match (&a.prompt, &a.prompts) {
+        (Some(p), _) => vec![(p.to_string(), out.clone())],
         (None, Some(file)) => {
-            std::fs::create_dir_all(&out)?;
+            std::fs::create_dir_all(out)?;
             std::fs::read_to_string(file)?
                 .lines()
                 .filter(|l| !l.trim().is_empty())
@@ -108,7 +188,7 @@ fn sample(a: &Args) -> Result<()> {
                 .map(|(i, l)| (l.to_string(), out.join(format!("{:04}.png", i + 1))))
                 .collect()
         }
-        _ => return Err(Error::Input("give exactly one of --prompt or --prompts".into())),
+        (None, None) => return Err(Error::Input("give --prompt or --prompts".into())),
     };
     for (prompt, path) in prompts {
         let t0 = Instant::now();
@@ -119,8 +199,8 @@ fn sample(a: &Args) -> Result<()> {
     Ok(())
 }
 
-fn manifest(a: &Args) -> Result<()> {
-    let dir = a.models();
+fn manifest(a: &ModelsArg) -> Result<()> {
+    let dir = &a.models;
     let denoiser = ModelFiles { config: "denoiser.json".into(), weights: "denoiser.safetensors".into(), tokenizer: None };
     // the distilled student shares the teacher's config; older model folders have none
     let student = dir.join("student.safetensors").exists().then(|| ModelFiles {
@@ -155,14 +235,14 @@ fn manifest(a: &Args) -> Result<()> {
 
 /// Times whole images per model and backend, same weights, same prompt: the student's default
 /// steps (one pass each) and the teacher's (two passes each, CFG as a batch of two).
-fn bench(a: &Args) -> Result<()> {
-    let runs = a.num("runs", 5.0)? as usize;
+fn bench(a: &BenchArgs) -> Result<()> {
+    let runs = a.runs as usize;
     let mut rows = Vec::new();
-    for gpu in [true, false] {
+    for device in [Device::Gpu, Device::Cpu] {
         let t0 = Instant::now();
-        let lab = load(&a.models(), gpu)?;
+        let lab = load(&a.models.models, device)?;
         let load_ms = t0.elapsed().as_secs_f64() * 1e3;
-        if gpu && lab.backend() != Backend::WebGpu {
+        if device == Device::Gpu && lab.backend() != Backend::WebGpu {
             eprintln!("no GPU adapter: {}", lab.fallback_reason);
             continue;
         }
@@ -181,7 +261,7 @@ fn bench(a: &Args) -> Result<()> {
             rows.push((lab.backend().name(), lab.adapter.clone(), model, steps, passes, load_ms, per_image));
         }
     }
-    let cfg = load(&a.models(), false)?.cfg;
+    let cfg = load(&a.models.models, Device::Cpu)?.cfg;
     let gflop = cfg.flops_per_image() as f64 / 1e9;
     println!("one denoiser pass for one image: {gflop:.3} GFLOP (UNetConfig::flops_per_image)");
     println!("| backend | adapter | model | steps | passes | load ms | ms / image | ms / step | GFLOP/s |");
@@ -204,10 +284,10 @@ fn resident_mb() -> f64 {
 
 /// Many generations in one process: the GPU buffers are allocated once (their total must not
 /// change), resident memory must level off, and no step may be much slower than the warm ones.
-fn stability(a: &Args) -> Result<()> {
-    let runs = a.num("runs", 1000.0)? as usize;
-    let lab = load(&a.models(), a.get("backend").unwrap_or("gpu") == "gpu")?;
-    let opts = GenerateOptions { model: a.get("model").map(str::to_string), ..GenerateOptions::default() };
+fn stability(a: &StabilityArgs) -> Result<()> {
+    let runs = a.runs as usize;
+    let lab = load(&a.models.models, a.backend)?;
+    let opts = GenerateOptions { model: a.model.map(|m| m.name().to_string()), ..GenerateOptions::default() };
     let (buffers, mut first_warm, mut total_steps) = (lab.gpu_buffer_bytes(), 0.0f64, 0usize);
     let mut warm_steps = Vec::new();
     let mut rss = Vec::new();
@@ -259,26 +339,18 @@ fn data() -> Result<()> {
     Ok(())
 }
 
-#[path = "lab/evaluate.rs"]
-mod evaluate;
-#[path = "lab/profile.rs"]
-mod profile;
-
 fn main() {
-    let result = Args::parse().and_then(|a| match a.command.as_str() {
-        "sample" => sample(&a),
-        "manifest" => manifest(&a),
-        "bench" => bench(&a),
-        "eval" => evaluate::run(&a),
-        "stability" => stability(&a),
-        "profile" => profile::run(&a),
-        "data" => data(),
-        other => {
-            // a usage error, as in getopt tools: status 2, not success
-            eprintln!("lab: unknown command \"{other}\"\nusage: lab sample|manifest|bench|eval|stability|profile|data [--flags]; see src/bin/lab.rs");
-            std::process::exit(2);
-        }
-    });
+    // a usage error (unknown command or flag, a value that does not parse) exits with 2
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Sample(a) => sample(a),
+        Command::Manifest(a) => manifest(a),
+        Command::Bench(a) => bench(a),
+        Command::Eval(a) => evaluate::run(a),
+        Command::Data => data(),
+        Command::Stability(a) => stability(a),
+        Command::Profile(a) => profile::run(a),
+    };
     if let Err(e) = result {
         eprintln!("error: {e}");
         std::process::exit(1);
