@@ -5,6 +5,7 @@ pub mod error;
 pub mod eval;
 pub mod event_loop;
 pub mod gpu;
+pub mod limits;
 pub mod model;
 pub mod pipeline;
 pub mod rng;

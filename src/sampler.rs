@@ -6,11 +6,10 @@
 //! - DPM-Solver++(2M) (Lu et al. 2022): a second-order multistep solver on the data prediction,
 //!   good images in few steps.
 
+use crate::limits::MAX_STEPS;
 use crate::rng::Rng;
 use crate::schedule::{Prediction, Schedule};
 use crate::{Error, Result};
-
-pub const MAX_STEPS: usize = 100;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SamplerKind {
@@ -19,6 +18,14 @@ pub enum SamplerKind {
 }
 
 impl SamplerKind {
+    /// The name the page and the CLI use.
+    pub fn name(self) -> &'static str {
+        match self {
+            SamplerKind::Ddim => "ddim",
+            SamplerKind::DpmSolver2M => "dpm",
+        }
+    }
+
     pub fn parse(s: &str) -> Result<Self> {
         match s {
             "ddim" => Ok(SamplerKind::Ddim),

@@ -12,12 +12,11 @@ use candle_core::{Device, Tensor};
 use candle_transformers::models::bert::{BertModel, Config};
 use tokenizers::{Tokenizer, TruncationParams};
 
+use crate::limits::MAX_PROMPT_CHARS;
 use crate::{Error, Result};
 
 /// Tokens the encoder sees at most; longer prompts are cut (scripts/train uses the same limit).
 pub const MAX_TOKENS: usize = 64;
-/// Characters a prompt may have; anything longer is refused with a message, not cut silently.
-pub const MAX_PROMPT_CHARS: usize = 1000;
 
 /// Trims the prompt and refuses empty or overlong ones with a message a learner understands.
 pub fn validate_prompt(prompt: &str) -> Result<&str> {

@@ -197,7 +197,7 @@ function stabilitySnapshot(counters, lab, wasm) {
  * Many generations in one page, for the goal "GPU buffer count and memory do not grow; no step
  * slower than the first warm one by more than 2×". Generation 0 warms up; "warm" is the state
  * after it, "end" the state after `runs` more (seeds 1..runs). Every step of those is timed, as
- * in `lab stability` (src/bin/lab.rs); the prompt's embedding comes from the encoder's cache.
+ * in `lab stability` (src/bin/lab/main.rs); the prompt's embedding comes from the encoder's cache.
  */
 async function suiteStability(manifestUrl, counters, wasm, runs) {
   if (!counters) throw new Error('no WebGPU in this browser: the stability suite counts WebGPU objects');

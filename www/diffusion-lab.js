@@ -66,6 +66,7 @@ import { drawRgba } from './lab/draw.js';
 import { LIMITS, BACKENDS } from './lab/limits.js';
 import { Presets } from './lab/presets.js';
 import { ShareLink } from './lab/share.js';
+import { parseName, parseNumber, parseWhole, randomSeed, resolveModelUrl } from './lab/parse.js';
 
 export { LIMITS };
 
@@ -88,37 +89,7 @@ const ASSUMED_MODELS = Object.freeze({
 
 /** A `backend` attribute's value as one of BACKENDS ("WebGPU " → "webgpu"), or null. */
 function parseBackend(text) {
-  const value = String(text ?? '').trim().toLowerCase();
-  return BACKENDS.includes(value) ? value : null;
-}
-
-/** "12" → 12; anything but a plain whole number → null. */
-function parseWhole(text) {
-  const s = String(text ?? '').trim();
-  if (!/^\d+$/.test(s)) return null;
-  const n = Number(s);
-  return Number.isSafeInteger(n) ? n : null;
-}
-
-/** "2.5" → 2.5; empty, NaN, Infinity → null. */
-function parseNumber(text) {
-  const s = String(text ?? '').trim();
-  if (s === '') return null;
-  const n = Number(s);
-  return Number.isFinite(n) ? n : null;
-}
-
-/** `model-url` resolved against the page; null when it is no URL. */
-function resolveModelUrl(attr) {
-  try {
-    return new URL(attr, document.baseURI).href;
-  } catch {
-    return null;
-  }
-}
-
-function randomSeed() {
-  return crypto.getRandomValues(new Uint32Array(1))[0] % 1000000;
+  return parseName(text, BACKENDS);
 }
 
 export class DiffusionLabElement extends HTMLElement {

@@ -120,20 +120,9 @@ function readyMessage(id) {
   };
 }
 
-/** `lab.models` as a plain object: the default model and each model's sampling settings. */
+/** `lab.models` (a plain object from the Lab): the default model and each model's sampling settings. */
 function readModels() {
-  const { models } = lab;
-  const one = (m) => ({
-    steps: Number(m.steps),
-    maxSteps: Number(m.maxSteps),
-    passesPerStep: Number(m.passesPerStep),
-    guidance: m.guidance == null ? null : Number(m.guidance),
-    sampler: String(m.sampler),
-    timesteps: Array.from(m.timesteps, Number),
-  });
-  const out = { default: String(models.default), teacher: one(models.teacher) };
-  if (models.student) out.student = one(models.student);
-  return out;
+  return lab.models;
 }
 
 async function handleLoad(msg) {

@@ -1,5 +1,5 @@
 // The limits the element checks its inputs against; the Rust Lab checks the same ones again
-// (src/pipeline.rs test the_page_limits_are_the_labs binds them).
+// (src/limits.rs: the test the_page_limits_are_the_labs binds them).
 export const LIMITS = Object.freeze({
   stepsMin: 1,
   stepsMax: 100,
@@ -11,5 +11,5 @@ export const LIMITS = Object.freeze({
 });
 
 // The element's `backend` attribute: auto takes WebGPU on a real GPU and the CPU path over a GPU
-// emulated in software (src/pipeline.rs BackendChoice, bound by the same test).
+// emulated in software (src/pipeline/options.rs BackendChoice, bound by the same test).
 export const BACKENDS = Object.freeze(['auto', 'webgpu', 'cpu']);

@@ -38,7 +38,7 @@ from .schedule import alphas_cumprod
 from .training import Run, forward_precision, load_data, stop_after
 from .unet import UNet, load_config
 
-# the teacher's guidance and the student's steps as the Lab runs them (src/pipeline.rs, bound by
+# the teacher's guidance and the student's steps as the Lab runs them (src/limits.rs, bound by
 # its test the_distillation_trains_what_the_lab_runs)
 GUIDANCE = 3.0
 TEACHER_STEPS = 16
