@@ -41,6 +41,7 @@ const PAGE_FILES = [
   'lab/limits.js',
   'lab/maths.js',
   'lab/paint.js',
+  'lab/parse.js',
   'lab/plot.js',
   'lab/presets.js',
   'lab/protocol.js',
