@@ -115,14 +115,9 @@ function readyMessage(id) {
     skippedSoftwareAdapter: lab.skippedSoftwareAdapter === true,
     fallbackReason: String(lab.fallbackReason ?? ''),
     cacheWarning: String(lab.cacheWarning ?? ''),
-    models: readModels(),
+    models: lab.models, // a plain object from the Lab: {default, student?, teacher}
     alphaBars: lab.alphaBars instanceof Float64Array ? lab.alphaBars : null,
   };
-}
-
-/** `lab.models` (a plain object from the Lab): the default model and each model's sampling settings. */
-function readModels() {
-  return lab.models;
 }
 
 async function handleLoad(msg) {

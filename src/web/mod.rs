@@ -13,7 +13,7 @@
 //! await lab.loseGpuDeviceForTest();   // test hook: the GPU device is lost, as in a driver reset
 //! ```
 //! Every failure reaches JS as an `Error` whose message says what went wrong and whose `code` is
-//! "input" | "weights" | "gpu" | "cancelled" | "busy" | "other" (the page localizes by code).
+//! "input" | "weights" | "gpu" | "shape" | "cancelled" | "busy" | "other" (the page localizes by code).
 //! After a "gpu" error (the device was lost, or a GPU operation failed) the Lab stays broken:
 //! free it and load a new one (a fresh device, or the CPU path where none is left).
 
