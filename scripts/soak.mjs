@@ -49,13 +49,13 @@ try {
   await page.goto(new URL(`embed.html?lang=de&prompt=Hund&steps=${opts.steps}&seed=0&backend=webgpu`, site.url).href);
   await page.waitForFunction(() => customElements.get('diffusion-lab'));
   // count WebGPU objects from before the device exists
-  await page.evaluate(() => document.querySelector('diffusion-lab')._client().statsForTest(true));
+  await page.evaluate(() => document.querySelector('diffusion-lab').loading.client().statsForTest(true));
 
   const checkpoint = async (run, msPerRun) => {
     const s = await page.evaluate(async () => {
       const el = document.querySelector('diffusion-lab');
       globalThis.gc?.();
-      const stats = await el._client().statsForTest();
+      const stats = await el.loading.client().statsForTest();
       return {
         liveBuffers: stats.gpu?.liveBuffers ?? null,
         liveBufferBytes: stats.gpu?.liveBufferBytes ?? null,

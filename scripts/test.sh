@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# Runs every test: formatting, syntax and clippy, Rust unit tests, candle-vs-PyTorch fixtures,
+# Runs every test: formatting, the JS lint and clippy, Rust unit tests, candle-vs-PyTorch fixtures,
 # GPU kernel parity on Mesa lavapipe, the model-building path run small (tests/training.sh:
 # installs PyTorch), the wasm build, and the browser end-to-end tests (Chromium, WebGPU on
 # SwiftShader).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-echo "[test] formatting and syntax: cargo fmt --check (rustfmt.toml), node --check on every JS file"
+echo "[test] formatting and lint: cargo fmt --check (rustfmt.toml), ESLint on every JS file (eslint.config.js)"
 cargo fmt --check
-git ls-files -z 'www/*.js' 'www/*.mjs' 'tests/*.mjs' 'tests/*.js' 'scripts/*.mjs' 'scripts/*.js' | xargs -0 -n 1 node --check
+npx --no-install eslint .
 echo "[test] clippy with warnings denied: native (with the CLI and tests) and the browser build"
 cargo clippy --features cli --all-targets -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings

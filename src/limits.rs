@@ -1,5 +1,5 @@
 //! Every limit and default a caller of the Lab meets, in one place. The Lab checks them, the
-//! wasm API exports them (`limits()`, read by the page before it checks a form or an attribute,
+//! wasm API exports them (`limits()`, which the page asks its worker for before it checks a form or an attribute,
 //! and `Lab.models` once a model is loaded), and tests bind the training's distillation to them.
 
 use serde::Serialize;
@@ -131,31 +131,20 @@ mod tests {
         assert!(Models::new(false, None).student.is_none());
     }
 
-    /// www/lab/limits.js is what the page checks before it asks; it must say what the Lab checks.
+    /// The page reads every limit from `limits()` but two things it needs before the wasm runs:
+    /// the backend names (it picks a worker by them) and the forward slider's range until a
+    /// model's schedule is loaded.
     #[test]
-    fn the_page_limits_are_the_labs() {
-        let js = include_str!("../www/lab/limits.js");
-        let limit = |name: &str| -> f64 {
-            let rest = &js[js.find(&format!("{name}:")).unwrap_or_else(|| panic!("limits.js has no {name}")) + name.len() + 1..];
-            let value = rest[..rest.find(',').unwrap()].trim();
-            if value == "Number.MAX_SAFE_INTEGER" {
-                MAX_SEED
-            } else {
-                value.parse().unwrap()
-            }
-        };
-        let l = Limits::default();
-        assert_eq!(limit("stepsMin"), l.steps_min as f64);
-        assert_eq!(limit("stepsMax"), l.steps_max as f64);
-        assert_eq!(limit("promptMaxChars"), l.prompt_max_chars as f64);
-        assert_eq!(limit("seedMax"), l.seed_max);
-        assert_eq!(limit("guidanceMin"), l.guidance_min as f64);
-        assert_eq!(limit("guidanceMax"), l.guidance_max as f64);
-        let cfg: crate::model::UNetConfig = serde_json::from_str(include_str!("../www/models/denoiser.json")).unwrap();
-        assert_eq!(limit("forwardTMax"), (cfg.train_timesteps - 1) as f64);
-        let list = &js[js.find("BACKENDS = Object.freeze([").expect("limits.js has no BACKENDS") + 26..];
+    fn what_the_page_knows_before_the_wasm_is_the_labs() {
+        let protocol = include_str!("../www/lab/protocol.js");
+        let list = &protocol[protocol.find("BACKENDS = Object.freeze([").expect("protocol.js has no BACKENDS") + 26..];
         let names: Vec<&str> = list[..list.find(']').unwrap()].split(',').map(|n| n.trim().trim_matches('\'')).collect();
-        assert_eq!(names, l.backends);
+        assert_eq!(names, Limits::default().backends);
+        let template = include_str!("../www/lab/template.js");
+        let slider = &template[template.find("id=\"fwd-t\"").expect("template.js has no fwd-t")..];
+        let max = &slider[slider.find("max=\"").unwrap() + 5..];
+        let cfg: crate::model::UNetConfig = serde_json::from_str(include_str!("../www/models/denoiser.json")).unwrap();
+        assert_eq!(max[..max.find('"').unwrap()].parse::<usize>().unwrap(), cfg.train_timesteps - 1);
     }
 
     /// The student is distilled for the steps and from the guidance the Lab runs it with.

@@ -78,7 +78,7 @@ async function ensureWasm() {
       try {
         mod = await import('./pkg/diffusion_lab.js');
       } catch (err) {
-        throw new Error(`could not load the WebAssembly module ./pkg/diffusion_lab.js (${errorMessage(err)})`);
+        throw new Error(`could not load the WebAssembly module ./pkg/diffusion_lab.js (${errorMessage(err)})`, { cause: err });
       }
       wasmExports = await mod.default({ module_or_path: new URL(WASM_FILE, import.meta.url) });
       return mod;
@@ -118,6 +118,11 @@ function readyMessage(id) {
     models: lab.models, // a plain object from the Lab: {default, student?, teacher}
     alphaBars: lab.alphaBars instanceof Float64Array ? lab.alphaBars : null,
   };
+}
+
+async function handleLimits(msg) {
+  const { limits } = await ensureWasm();
+  post({ type: FROM_WORKER.limits, id: msg.id ?? null, limits: limits() });
 }
 
 async function handleLoad(msg) {
@@ -259,6 +264,7 @@ async function handleLoseDevice(msg) {
 }
 
 const OPS = {
+  [TO_WORKER.limits]: handleLimits,
   [TO_WORKER.load]: handleLoad,
   [TO_WORKER.generate]: handleGenerate,
   [TO_WORKER.forward]: handleForward,

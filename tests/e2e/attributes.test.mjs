@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   TIMEOUTS, useBrowser, newPage, openLab, runGenerate, labText, screenshot, assertNoUnexpectedErrors,
-  waitIdle, loadManifest,
+  waitIdle, waitReady, loadManifest,
 } from './helpers.mjs';
 
 const env = useBrowser({ webgpu: true });
@@ -32,6 +32,7 @@ test('absurd values in the embed URL: a notice in English and German, defaults, 
     const query = 'lang=en&steps=abc&seed=-5&mode=banana&model=x&guidance=1e9&sampler=zzz&backend=gpu&prompt=Hund';
     await page.goto(new URL(`embed.html?${query}`, env.baseUrl).href);
     await page.waitForFunction(() => document.querySelector('diffusion-lab')?.getAttribute('lang') === 'en');
+    await waitReady(page);
     let f = await fields(page);
     t.diagnostic(`notice: ${f.settings}`);
     for (const part of ['steps="abc"', 'seed="-5"', 'mode="banana"', 'model="x"', 'guidance="1e9"', 'sampler="zzz"', 'backend="gpu"']) {

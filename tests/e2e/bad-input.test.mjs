@@ -115,7 +115,7 @@ test('the worker and the Lab reject bad input themselves, and keep working', { t
         guidanceNaN: await gen({ model: 'teacher', steps: 1, seed: 1, guidance: NaN }),
         guidanceInf: await gen({ model: 'teacher', steps: 1, seed: 1, guidance: Infinity }),
         guidanceNegInf: await gen({ model: 'teacher', steps: 1, seed: 1, guidance: -Infinity }),
-        guidance1e309: await gen({ model: 'teacher', steps: 1, seed: 1, guidance: 1e309 }),
+        guidance1e309: await gen({ model: 'teacher', steps: 1, seed: 1, guidance: 1e309 }), // eslint-disable-line no-loss-of-precision -- overflows to Infinity on purpose
         seed2pow53: await gen({ steps: 1, seed: 2 ** 53 }),
         seed1e21: await gen({ steps: 1, seed: 1e21 }),
         promptNumber: await gen({ steps: 1, seed: 1 }, 42),

@@ -122,7 +122,7 @@ test('a full storage quota: the picture is made, and a notice says the files are
     const english = await labText(page, 'cache-notice');
     t.diagnostic(english);
     assert.match(english, /^Could not keep the model files for offline use: the browser’s storage is full\. .*the next visit downloads them again\.$/);
-    const warning = await page.evaluate(() => document.querySelector('diffusion-lab')._info.cacheWarning);
+    const warning = await page.evaluate(() => document.querySelector('diffusion-lab').loading.info.cacheWarning);
     assert.match(warning, /^QuotaExceededError/);
     const cached = await cachedFiles(page);
     const encoder = manifest.text_encoder.weights;

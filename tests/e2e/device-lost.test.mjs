@@ -23,8 +23,8 @@ test('a lost GPU device: a localized message, no crash, and the next click works
 
     const answer = await page.evaluate(async () => {
       const el = document.querySelector('diffusion-lab');
-      window.__firstInfo = el._info;
-      return el._client().loseGpuDeviceForTest();
+      window.__firstInfo = el.loading.info;
+      return el.loading.client().loseGpuDeviceForTest();
     });
     assert.equal(answer.lost, true, 'the worker had no GPU device to lose');
 
@@ -52,7 +52,7 @@ test('a lost GPU device: a localized message, no crash, and the next click works
     assert.equal(again.done.detail.backend, 'webgpu');
     assert.ok(again.done.mean > 5 && again.done.mean < 250, `the picture is blank (mean ${again.done.mean})`);
     assert.equal(again.done.mean, first.done.mean, 'same prompt and seed, same picture');
-    assert.ok(await page.evaluate(() => document.querySelector('diffusion-lab')._info !== window.__firstInfo), 'the model was not loaded again');
+    assert.ok(await page.evaluate(() => document.querySelector('diffusion-lab').loading.info !== window.__firstInfo), 'the model was not loaded again');
     await screenshot(page, 'device-lost-again');
     assertNoUnexpectedErrors(errors);
   } finally {

@@ -56,7 +56,7 @@ test('from one prompt to another: six blends of their embeddings at one seed, fr
     assert.ok(ends > 5, 'the two ends should be two different pictures');
     // the ends are the two prompts' own pictures at that seed
     const plain = await page.locator('diffusion-lab').evaluate(async (el) => {
-      const client = el._client();
+      const client = el.loading.client();
       const one = async (prompt) => Array.from((await client.start('generate', { prompt, options: { seed: 5 } }).promise).image);
       return [await one('Hund'), await one('Katze')];
     });

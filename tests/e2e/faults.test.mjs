@@ -20,6 +20,11 @@ const FAKE_MODELS = JSON.stringify({
   default: 'teacher',
   teacher: { steps: 3, maxSteps: 100, passesPerStep: 2, guidance: 3, sampler: 'dpm', timesteps: [900, 600, 300] },
 });
+/** A stand-in module's `limits()`, which the element asks for before anything else. */
+const FAKE_LIMITS = `export function limits() {
+  return { stepsMin: 1, stepsMax: 100, promptMaxChars: 1000, seedMax: Number.MAX_SAFE_INTEGER, guidanceMin: 0, guidanceMax: 20,
+    backends: ['auto', 'webgpu', 'cpu'], samplers: ['ddim', 'dpm'], models: ${FAKE_MODELS} };
+}`;
 
 test('cancel before a run starts, with runs queued, and racing the last step: each stops cleanly, the next run works', { timeout: TIMEOUTS.test }, async () => {
   const { context, page, errors } = await newPage(env.browser, { locale: 'en-US' });
@@ -92,7 +97,7 @@ test('100 generate/cancel pairs in a row end in a usable element with no job lef
         el.cancel();
         codes.push(await run);
       }
-      const client = el._client();
+      const client = el.loading.client();
       return { codes: [...new Set(codes)], pending: client.pending.size, cancellable: el.cancellable, busy: el.busy };
     });
     assert.deepEqual(loop, { codes: ['cancelled'], pending: 0, cancellable: false, busy: false });
@@ -197,7 +202,7 @@ test('options straight to the worker: misspelt keys and wrong types are refused 
     await openLab(page, env.baseUrl);
     await waitIdle(page);
     const results = await inLab(page, async (el) => {
-      const client = el._client();
+      const client = el.loading.client();
       await client.load();
       const run = (options, op = 'generate') => client.start(op, op === 'generate' ? { prompt: 'Hund', options } : { rgba: new Uint8ClampedArray(32 * 32 * 4), prompt: 'Hund', options }).promise
         .then(() => 'ok', (e) => `${e.code}: ${e.detail}`);
@@ -239,8 +244,8 @@ test('two elements on one worker: the GPU device is lost, one run fails with "gp
       b.setAttribute('steps', '1');
       a.after(b);
       await b.generate(); // same manifest: same client, same worker
-      const same = a._client() === b._client();
-      await a._client().loseGpuDeviceForTest();
+      const same = a.loading.client() === b.loading.client();
+      await a.loading.client().loseGpuDeviceForTest();
       const settle = (p) => p.then((d) => `done ${d.backend}`, (e) => e.code);
       const [ra, rb] = await Promise.all([settle(a.generate()), settle(b.generate())]);
       return { same, ra, rb };
@@ -258,7 +263,7 @@ test('a forward job cancelled while it waits, and a Lab that ignores the stop: b
     await openLab(page, env.baseUrl);
     await waitIdle(page);
     const forward = await inLab(page, async (el) => {
-      const client = el._client();
+      const client = el.loading.client();
       await client.load();
       const gen = client.start('generate', { prompt: 'Hund', options: { model: 'teacher', steps: 4 } });
       const fwd = client.start('forward', { rgba: new Uint8ClampedArray(32 * 32 * 4), prompt: 'Hund', options: { t: 500, seed: 1 } });
@@ -274,6 +279,7 @@ test('a forward job cancelled while it waits, and a Lab that ignores the stop: b
     await fake.page.route('**/pkg/diffusion_lab.js', (route) => route.fulfill({
       contentType: 'text/javascript',
       body: `export default async function init() {}
+        ${FAKE_LIMITS}
         export class Lab {
           static async load() { return new Lab(); }
           get backend() { return 'cpu'; }
@@ -331,7 +337,7 @@ test('a worker ended from outside, and a wasm trap in the middle of a run: words
     // the worker ended from outside: its jobs get no answer; after jobSilenceMs they fail, the next run works
     const gone = await inLab(page, async (el) => {
       (await import('./lab/client.js')).LabClient.jobSilenceMs = 1500;
-      el._client().worker.terminate();
+      el.loading.client().worker.terminate();
       return el.generate().then(() => 'done', (e) => `${e.code}: ${e.message}`);
     });
     assert.match(gone, /^other: The model stopped answering: nothing came for 2 seconds\./);
@@ -420,6 +426,7 @@ test('a shape error keeps the loaded model; only a GPU failure drops it', { time
       body: `let loads = 0;
         const coded = (message, code) => Object.assign(new Error(message), { code });
         export default async function init() {}
+        ${FAKE_LIMITS}
         export class Lab {
           static async load() { loads++; return new Lab(); }
           get backend() { return 'cpu'; }
@@ -442,6 +449,36 @@ test('a shape error keeps the loaded model; only a GPU failure drops it', { time
     });
     assert.deepEqual(outcomes, ['done, 1 load(s)', 'shape', 'done, 1 load(s)', 'gpu', 'done, 2 load(s)']);
     assertNoUnexpectedErrors(errors);
+  } finally {
+    await context.close();
+  }
+});
+
+test('a WebAssembly module that does not come: words as the page opens, nothing else changes, and the next click asks again and draws', { timeout: TIMEOUTS.test }, async () => {
+  const { context, page, errors } = await newPage(env.browser, { locale: 'en-US' });
+  try {
+    // the element asks its worker for the wasm's limits as it is put on the page: that is where it fails
+    let refuse = true;
+    await page.route('**/pkg/diffusion_lab.js', (route) => (refuse ? route.fulfill({ status: 404, body: 'gone' }) : route.continue()));
+    await page.goto(new URL('embed.html?lang=en&prompt=Hund&steps=1', env.baseUrl).href);
+    await page.waitForFunction(() => document.querySelector('diffusion-lab')?.shadowRoot.getElementById('alert').textContent !== '');
+    const first = await inLab(page, (el) => ({
+      alert: el.shadowRoot.getElementById('alert').textContent,
+      limits: el.limits,
+      button: el.shadowRoot.getElementById('generate').disabled,
+      prompt: el.shadowRoot.getElementById('prompt').value,
+    }));
+    assert.match(first.alert, /^The model could not be loaded\. .*could not load the WebAssembly module/);
+    assert.equal(first.limits, null);
+    assert.equal(first.button, false, 'the button stays usable');
+    assert.equal(first.prompt, 'Hund');
+    const failed = await inLab(page, (el) => el.generate().then(() => 'done', (e) => `${e.kind}: ${e.message}`));
+    assert.match(failed, /^load: The model could not be loaded\. .*WebAssembly/);
+
+    refuse = false;
+    const drawn = await inLab(page, (el) => el.generate().then((d) => ({ steps: d.steps, limits: Boolean(el.limits) }), (e) => e.message));
+    assert.deepEqual(drawn, { steps: 1, limits: true });
+    assertNoUnexpectedErrors(errors, [LOAD_404]);
   } finally {
     await context.close();
   }

@@ -156,6 +156,12 @@ export async function askForWebgpu(page) {
   await page.evaluate(() => document.querySelector('diffusion-lab').setAttribute('backend', 'webgpu'));
 }
 
+/** Waits until the page's element knows the wasm's limits and has checked its attributes against them. */
+export async function waitReady(page) {
+  await page.waitForFunction(() => customElements.get('diffusion-lab') && document.querySelector('diffusion-lab')?.shadowRoot);
+  await page.evaluate(() => document.querySelector('diffusion-lab').ready.catch(() => {}));
+}
+
 export async function openLab(page, baseUrl, pagePath = 'index.html') {
   await page.goto(new URL(pagePath, baseUrl).href);
   await page.waitForFunction(() => customElements.get('diffusion-lab') && document.querySelector('diffusion-lab')?.shadowRoot);
@@ -191,6 +197,8 @@ export async function openLab(page, baseUrl, pagePath = 'index.html') {
       });
     }
   });
+  // the element checks its attributes once the wasm's limits are known (its worker answers them)
+  await waitReady(page);
 }
 
 export function labText(page, id) {
@@ -204,11 +212,11 @@ export function isHidden(page, id) {
   }, id);
 }
 
-/** Waits until the element is idle (autoload finished, or failed) and the button can be pressed. */
+/** Waits until the element is ready (the wasm's limits known) and idle (autoload finished, or failed), and the button can be pressed. */
 export async function waitIdle(page, timeout = TIMEOUTS.load) {
   await page.waitForFunction(() => {
     const el = document.querySelector('diffusion-lab');
-    return el && !el.busy && !el.shadowRoot.getElementById('generate').disabled;
+    return el && el.limits && !el.busy && !el.shadowRoot.getElementById('generate').disabled;
   }, null, { timeout, polling: 250 });
 }
 

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  TIMEOUTS, useBrowser, newPage, assertNoUnexpectedErrors, waitIdle, labText,
+  TIMEOUTS, useBrowser, newPage, assertNoUnexpectedErrors, waitIdle, waitReady, labText,
 } from './helpers.mjs';
 
 const env = useBrowser({ webgpu: true });
@@ -44,7 +44,7 @@ test('embed.html takes its settings from the query string', { timeout: TIMEOUTS.
   const { context, page, errors } = await newPage(env.browser);
   try {
     await page.goto(new URL('embed.html?lang=de&prompt=Katze&steps=3&seed=42', env.baseUrl).href);
-    await page.waitForFunction(() => customElements.get('diffusion-lab'));
+    await waitReady(page);
     const v = await page.evaluate(() => {
       const root = document.querySelector('diffusion-lab').shadowRoot;
       return ['prompt', 'steps', 'seed'].map((id) => root.getElementById(id).value);

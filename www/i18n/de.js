@@ -143,7 +143,7 @@ export default {
   fwdPromptHint: 'Leer lassen, um zu sehen, wie gut das Modell ohne Beschreibung schätzt.',
   fwdTLabel: 'Rauschstärke t',
   fwdTHint: '0 = fast kein Rauschen, 999 = nur noch Rauschen.',
-  fwdTValue: 't = {t} von 999',
+  fwdTValue: 't = {t} von {max}',
   fwdSeedLabel: 'Startwert des Rauschens',
   fwdNewNoise: 'Neues Rauschen: zufälligen Startwert wählen',
   fwdMix: 't = {t}: Das verrauschte Bild besteht zu {signal} % aus dem Bild und zu {noise} % aus Rauschen (√ᾱ = {signalFactor}, √(1−ᾱ) = {noiseFactor}).',

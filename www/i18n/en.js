@@ -142,7 +142,7 @@ export default {
   fwdPromptHint: 'Leave it empty to see how well the model estimates without a description.',
   fwdTLabel: 'Noise level t',
   fwdTHint: '0 = almost no noise, 999 = nothing but noise.',
-  fwdTValue: 't = {t} of 999',
+  fwdTValue: 't = {t} of {max}',
   fwdSeedLabel: 'Seed of the noise',
   fwdNewNoise: 'New noise: pick a random seed',
   fwdMix: 't = {t}: the noisy picture is {signal} % picture and {noise} % noise (√ᾱ = {signalFactor}, √(1−ᾱ) = {noiseFactor}).',

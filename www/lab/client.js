@@ -2,6 +2,7 @@
 // memory, per (manifest URL, backend): several <diffusion-lab> elements on a page share it.
 //
 //   const client = getClient(manifestUrl, backend);
+//   const limits = await readLimits(client);           // what the wasm checks (src/limits.rs), no model needed
 //   const info = await client.load(onProgress);        // {backend, adapter, softwareAdapter, skippedSoftwareAdapter, fallbackReason, cacheWarning, models}
 //   const job = client.start('generate', {prompt, options}, onStep);
 //   job.cancel();                                      // asks the worker to stop after this step
@@ -37,6 +38,18 @@ export class LabError extends Error {
 
 const clients = new Map();
 
+// Every worker runs the same wasm, so one answer serves every client; a failed ask is asked again.
+let sharedLimits = null;
+
+/** The limits and defaults of the wasm API (`limits()`): the worker starts the wasm, loads no model. */
+export function readLimits(client) {
+  if (!sharedLimits) {
+    sharedLimits = client.start(TO_WORKER.limits, {}).promise.then((msg) => msg.limits);
+    sharedLimits.catch(() => { sharedLimits = null; });
+  }
+  return sharedLimits;
+}
+
 export function getClient(url, backend) {
   const key = `${url}|${backend}`;
   let client = clients.get(key);
@@ -48,7 +61,7 @@ export function getClient(url, backend) {
   return client;
 }
 
-const KIND_OF_OP = { load: 'load', generate: 'generate', forward: 'forward' };
+const KIND_OF_OP = { limits: 'load', load: 'load', generate: 'generate', forward: 'forward' };
 
 export class LabClient {
   /** A download that brings no byte for this long is given up (ms). */
@@ -188,7 +201,7 @@ export class LabClient {
   }
 
   /**
-   * Sends a job ("generate" or "forward") to the worker. Returns {id, promise, cancel}.
+   * Sends a job ("limits", "generate" or "forward") to the worker. Returns {id, promise, cancel}.
    */
   start(op, payload, onStep = null) {
     const job = { id: 0, cancelled: false };
@@ -292,6 +305,7 @@ export class LabClient {
         }
         break;
       }
+      case FROM_WORKER.limits:
       case FROM_WORKER.done:
       case FROM_WORKER.forward:
       case FROM_WORKER.debug: {

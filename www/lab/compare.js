@@ -120,15 +120,18 @@ export class ComparePanel {
     if (!this.edited.seed) this.el.seed.value = seed;
   }
 
-  /** The models are known (or assumed): steps limits, defaults, and whether there is a student. */
+  /** The models are known (or the limits' defaults): steps limits, defaults, and whether there is a student. */
   updateModels() {
-    const models = this.host.models;
+    const { models, limits } = this.host;
+    if (!models || !limits) return;
     const teacher = models.teacher;
     const { steps, stepsHint, noStudent } = this.el;
+    const min = limits.stepsMin;
+    steps.min = String(min);
     steps.max = String(teacher.maxSteps);
     if (!this.edited.steps) steps.value = String(teacher.steps);
-    if (models.student) this.host.loc.text(stepsHint, 'cmpStepsHint', { steps: models.student.steps, min: 1, max: teacher.maxSteps });
-    else this.host.loc.text(stepsHint, 'cmpStepsHintTeacher', { min: 1, max: teacher.maxSteps });
+    if (models.student) this.host.loc.text(stepsHint, 'cmpStepsHint', { steps: models.student.steps, min, max: teacher.maxSteps });
+    else this.host.loc.text(stepsHint, 'cmpStepsHintTeacher', { min, max: teacher.maxSteps });
     noStudent.hidden = !this.host.modelsKnown || Boolean(models.student);
     this.updateButtons();
   }
@@ -147,7 +150,7 @@ export class ComparePanel {
     const prompt = h.checkPrompt(this.el.prompt);
     const seed = h.checkSeed(this.el.seed);
     const teacher = h.models.teacher;
-    const steps = h.checkWhole(this.el.steps, 1, teacher.maxSteps, 'errSteps');
+    const steps = h.checkWhole(this.el.steps, h.limits.stepsMin, teacher.maxSteps, 'errSteps');
     return { prompt, seed, steps };
   }
 

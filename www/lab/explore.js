@@ -57,10 +57,12 @@ export class ExplorePanel {
   /** The teacher's steps for the guidance row: its default until the learner types another. */
   updateModels() {
     const teacher = this.host.models.teacher;
+    const min = this.host.limits.stepsMin;
     const { steps, stepsHint } = this.el;
+    steps.min = String(min);
     steps.max = String(teacher.maxSteps);
     if (!this.edited.steps) steps.value = String(teacher.steps);
-    this.host.loc.text(stepsHint, 'expStepsHint', { min: 1, max: teacher.maxSteps });
+    this.host.loc.text(stepsHint, 'expStepsHint', { min, max: teacher.maxSteps });
   }
 
   readInputs() {
@@ -68,7 +70,7 @@ export class ExplorePanel {
     const prompt = h.checkPrompt(this.el.prompt);
     const seed = h.checkSeed(this.el.seed);
     if (seed > h.limits.seedMax - SEED_COUNT) throw h.invalidInput(this.el.seed, 'errSeed', { max: h.limits.seedMax - SEED_COUNT });
-    const steps = h.checkWhole(this.el.steps, 1, h.models.teacher.maxSteps, 'errSteps');
+    const steps = h.checkWhole(this.el.steps, h.limits.stepsMin, h.models.teacher.maxSteps, 'errSteps');
     return { prompt, seed, steps };
   }
 
@@ -158,7 +160,7 @@ export class ExplorePanel {
   /** The teacher at each guidance of GUIDANCE_SWEEP, one seed; the student beside them. */
   async runGuidance({ prompt, seed, steps }) {
     const h = this.host;
-    const { teacher, student } = h.models;
+    const { student } = h.models;
     const captions = GUIDANCE_SWEEP.map((g) => [['expCellGuidance', { guidance: h.number(g, 0) }], '']);
     if (student) captions.push([['expCellStudent', {}], 'student']);
     const cells = this.begin('guidance', prompt, seed, captions);

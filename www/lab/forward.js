@@ -232,7 +232,7 @@ export class ForwardPanel {
     return {
       rgba: this.picture.rgba,
       prompt: prompt.value.trim(),
-      t: Math.max(0, Math.min(999, Math.round(Number(t.value) || 0))),
+      t: Math.max(0, Math.min(Number(t.max), Math.round(Number(t.value) || 0))),
       seed: seedValue,
     };
   }
@@ -256,6 +256,8 @@ export class ForwardPanel {
     const marks = [];
     if (models?.teacher) marks.push(...models.teacher.timesteps.map((t) => ({ t, kind: 'teacher' })));
     if (models?.student) marks.push(...models.student.timesteps.map((t) => ({ t, kind: 'student' })));
+    // the slider goes as far as the model's schedule (the template's 999 until it is known)
+    if (info?.alphaBars?.length > 1) this.el.t.max = String(info.alphaBars.length - 1);
     this.plot.setSchedule(info?.alphaBars ?? null);
     this.plot.setMarks(marks);
     if (models?.student) {
@@ -338,7 +340,7 @@ export class ForwardPanel {
 
   updateTLabel() {
     const t = Math.round(Number(this.el.t.value) || 0);
-    this.host.loc.attr(this.el.t, 'aria-valuetext', 'fwdTValue', { t });
+    this.host.loc.attr(this.el.t, 'aria-valuetext', 'fwdTValue', { t, max: Number(this.el.t.max) });
     this.plot?.setT(t);
   }
 

@@ -44,7 +44,8 @@ export class Presets {
   renderExamples() {
     const { host, box } = this;
     const attr = host.getAttribute('examples');
-    const list = this.isLocked('prompt') ? []
+    // the prompt's length limit is the wasm's: no examples before it is known
+    const list = this.isLocked('prompt') || !host.limits ? []
       : parseExamples(attr ?? host.t('examplePrompts'), host.limits.promptMaxChars);
     for (const old of box.querySelectorAll('button')) old.remove();
     for (const prompt of list) {

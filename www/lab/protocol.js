@@ -2,8 +2,10 @@
 // (worker.js): the message types each side sends, and the error codes. Both import it.
 //
 // Messages in (page → worker):
+//   { type: 'limits', id }                     every limit and default the page checks its
+//                                              inputs against (src/limits.rs), without a model
 //   { type: 'load', id?, url, backend }       load the model files listed in the manifest at `url`
-//                                              (backend: 'auto' | 'webgpu' | 'cpu', lab/limits.js)
+//                                              (backend: one of limits.backends)
 //   { type: 'generate', id, prompt, options }  options = { model, steps, seed, guidance, sampler }
 //   { type: 'forward', id, rgba, prompt, options }  the forward process on a 32×32 RGBA picture;
 //                                              options = { t, seed }
@@ -14,6 +16,8 @@
 //                                              from now on (countGpu, before the load) and answers
 //                                              { type: 'debug', id, gpu, gpuBufferBytes, wasmBytes }
 // Messages out (worker → page):
+//   { type: 'limits', id, limits }             the answer to 'limits': { stepsMin, stepsMax,
+//        promptMaxChars, seedMax, guidanceMin, guidanceMax, backends, samplers, models }
 //   { type: 'progress', id?, loaded, total, file }             while the files download
 //   { type: 'ready', id?, backend, adapter, softwareAdapter, skippedSoftwareAdapter, fallbackReason, cacheWarning, models, alphaBars }
 //        the model is ready; softwareAdapter: WebGPU is emulated on the CPU (SwiftShader);
@@ -35,8 +39,12 @@
 // The pixel arrays are RGBA Uint8ClampedArrays: copied once out of the Lab's arrays, then
 // transferred (not cloned again) to the page.
 
+/** A load's `backend` (the element's `backend` attribute); the wasm's limits.backends, bound by src/limits.rs. */
+export const BACKENDS = Object.freeze(['auto', 'webgpu', 'cpu']);
+
 /** The message types the page sends. */
 export const TO_WORKER = Object.freeze({
+  limits: 'limits',
   load: 'load',
   generate: 'generate',
   forward: 'forward',
@@ -47,6 +55,7 @@ export const TO_WORKER = Object.freeze({
 
 /** The message types the worker sends. */
 export const FROM_WORKER = Object.freeze({
+  limits: 'limits',
   progress: 'progress',
   ready: 'ready',
   step: 'step',

@@ -67,7 +67,7 @@ export const HTML = `
       </div>
       <div class="field">
         <label for="steps" data-i18n="stepsLabel"></label>
-        <input id="steps" name="steps" type="number" inputmode="numeric" min="1" max="100" step="1"
+        <input id="steps" name="steps" type="number" inputmode="numeric" step="1"
                aria-describedby="steps-hint">
         <p class="hint" id="steps-hint"></p>
       </div>
@@ -82,7 +82,7 @@ export const HTML = `
       </div>
       <div class="field">
         <label for="guidance" data-i18n="guidanceLabel"></label>
-        <input id="guidance" name="guidance" type="number" inputmode="decimal" min="0" max="20" step="0.5"
+        <input id="guidance" name="guidance" type="number" inputmode="decimal" step="0.5"
                aria-describedby="guidance-hint">
         <p class="hint" id="guidance-hint"></p>
       </div>
@@ -242,7 +242,7 @@ export const HTML = `
       </div>
       <div class="field">
         <label for="cmp-steps" data-i18n="cmpStepsLabel"></label>
-        <input id="cmp-steps" name="steps" type="number" inputmode="numeric" min="1" max="100" step="1"
+        <input id="cmp-steps" name="steps" type="number" inputmode="numeric" step="1"
                aria-describedby="cmp-steps-hint">
         <p class="hint" id="cmp-steps-hint"></p>
       </div>
@@ -277,7 +277,7 @@ export const HTML = `
       </div>
       <div class="field">
         <label for="exp-steps" data-i18n="cmpStepsLabel"></label>
-        <input id="exp-steps" name="steps" type="number" inputmode="numeric" min="1" max="100" step="1" aria-describedby="exp-steps-hint">
+        <input id="exp-steps" name="steps" type="number" inputmode="numeric" step="1" aria-describedby="exp-steps-hint">
         <p class="hint" id="exp-steps-hint"></p>
       </div>
       <div class="actions">
