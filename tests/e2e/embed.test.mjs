@@ -61,7 +61,8 @@ test('a course page on another origin embeds the widget; every request stays on 
         assert.ok(Date.now() < deadline, `no frame matches ${pattern}`);
         await page.waitForTimeout(100);
       }
-      await frame.waitForFunction(() => customElements.get('diffusion-lab') && document.querySelector('diffusion-lab')?.getAttribute('lang'));
+      // the attributes are checked once the element knows the wasm's limits
+      await frame.waitForFunction(() => customElements.get('diffusion-lab') && document.querySelector('diffusion-lab')?.limits);
       return frame;
     };
     const a = await frameOf(/lang=de/);

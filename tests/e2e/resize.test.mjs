@@ -48,7 +48,8 @@ async function openCourse(query, lang) {
     assert.ok(Date.now() < deadline, 'no widget frame');
     await page.waitForTimeout(100);
   }
-  await frame.waitForFunction(() => customElements.get('diffusion-lab') && document.querySelector('diffusion-lab').shadowRoot);
+  // ready: the wasm's limits known, the attributes applied, the example prompts shown
+  await frame.waitForFunction(() => customElements.get('diffusion-lab') && document.querySelector('diffusion-lab')?.limits);
   return { context, page, errors, frame };
 }
 

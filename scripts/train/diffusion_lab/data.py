@@ -33,7 +33,7 @@ SOURCES = {
     "twitter": {"package": "emoji-datasource-twitter", "style": {"en": "Twemoji", "de": "Twemoji"},
                 "licence": "CC-BY-4.0", "attribution": "Twemoji by Twitter, Inc. and contributors (CC BY 4.0)"},
 }
-VAL_EVERY = 4  # src/bin/lab/evaluate.rs uses the same split
+VAL_EVERY = 4  # lab eval holds out the same (src/bin/lab/evaluate.rs, bound by its test)
 # emojibase groups: 0 smileys & emotion, 3 animals & nature, 4 food & drink, 5 travel & places,
 # 6 activities, 7 objects. The vertical slice trains on a subset so a CPU run converges.
 DEFAULT_GROUPS = "0,3,4"

@@ -32,7 +32,7 @@ pub enum Wording {
 #[derive(clap::Args)]
 pub struct EvalArgs {
     /// The validation split: every N-th emoji in hexcode order
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, default_value_t = VALIDATION_EVERY, value_parser = clap::value_parser!(u32).range(1..))]
     every: u32,
     /// Seeds per prompt for the diversity figure
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(2..))]
@@ -64,6 +64,8 @@ pub struct EvalArgs {
 }
 
 /// emojibase groups 0 smileys & emotion, 3 animals & nature, 4 food & drink (data.py DEFAULT_GROUPS)
+/// The training's validation split (data.py VAL_EVERY): every 4th emoji is never trained on.
+const VALIDATION_EVERY: u32 = 4;
 const GROUPS: [u64; 3] = [0, 3, 4];
 const HELD_OUT_EN: [&str; 2] = ["a portrait of {}", "I am looking for {}"];
 const HELD_OUT_DE: [&str; 2] = ["ein Porträt von {}", "ich suche {}"];
@@ -299,4 +301,20 @@ pub fn run(a: &EvalArgs) -> Result<()> {
         mean_pairwise_distance(&reference)
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    /// `lab eval` holds out the emoji the training held out, from the groups it trained on.
+    #[test]
+    fn the_validation_split_is_the_trainings() {
+        let py = include_str!("../../../scripts/train/diffusion_lab/data.py");
+        let value = |name: &str| -> &str {
+            let line = py.lines().find(|l| l.starts_with(&format!("{name} = "))).unwrap_or_else(|| panic!("data.py has no {name}"));
+            line[name.len() + 3..].split('#').next().unwrap().trim().trim_matches('"')
+        };
+        assert_eq!(value("VAL_EVERY").parse::<u32>().unwrap(), super::VALIDATION_EVERY);
+        let groups: Vec<u64> = value("DEFAULT_GROUPS").split(',').map(|g| g.parse().unwrap()).collect();
+        assert_eq!(groups, super::GROUPS);
+    }
 }
