@@ -25,8 +25,10 @@ pub struct ModelFiles {
 /// www/models/manifest.json
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Manifest {
-    /// The teacher: many steps, classifier-free guidance.
-    pub denoiser: ModelFiles,
+    /// The teacher: many steps, classifier-free guidance (`denoiser` in the file, which the
+    /// training writes and the page reads).
+    #[serde(rename = "denoiser")]
+    pub teacher: ModelFiles,
     /// The distilled student (<= 4 steps, guidance baked in); shares the teacher's config.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub student: Option<ModelFiles>,

@@ -408,7 +408,7 @@ fn compare_unet(ctx: &GpuContext, cfg: &UNetConfig, weights: &WeightMap, what: &
     let text_cpu = cpu(&text, &[batch, cfg.text_dim]);
     let expected = host(&reference.forward(&x_cpu, &t_cpu, &text_cpu).unwrap());
 
-    let plan = UNetPlan::new(ctx, cfg, weights, batch).unwrap();
+    let plan = UNetPlan::new(ctx, cfg, weights, what, batch).unwrap();
     let got = pollster::block_on(plan.forward(ctx, &x, &t, &text)).unwrap();
     check(&format!("UNet batch {batch}, {what}"), &got, &expected);
 
@@ -474,7 +474,7 @@ fn unet_plan_reports_bad_inputs_and_weights() {
     let ctx = gpu();
     let cfg = config();
     let weights = random_weights(&cfg, 8);
-    let plan = UNetPlan::new(&ctx, &cfg, &weights, 2).unwrap();
+    let plan = UNetPlan::new(&ctx, &cfg, &weights, "random weights", 2).unwrap();
     let (x, t, text) = unet_inputs(&cfg, &mut Rng::new(9));
 
     let short_x = pollster::block_on(plan.forward(&ctx, &x[1..], &t, &text));
@@ -486,13 +486,13 @@ fn unet_plan_reports_bad_inputs_and_weights() {
 
     let mut missing = weights.clone();
     missing.remove("mid.attn.qkv.weight");
-    let err = UNetPlan::new(&ctx, &cfg, &missing, 2).err().expect("a missing tensor must be an error");
-    assert!(matches!(err, Error::Weights(ref m) if m.contains("mid.attn.qkv.weight")), "{err:?}");
+    let err = UNetPlan::new(&ctx, &cfg, &missing, "student.safetensors", 2).err().expect("a missing tensor must be an error");
+    assert!(matches!(err, Error::Weights(ref m) if m.contains("mid.attn.qkv.weight") && m.starts_with("student.safetensors")), "{err:?}");
 
     let mut reshaped = weights;
     let bias = reshaped.get_mut("out_conv.bias").unwrap();
     bias.shape = vec![1, 3];
-    let err = UNetPlan::new(&ctx, &cfg, &reshaped, 2).err().expect("a wrong shape must be an error");
+    let err = UNetPlan::new(&ctx, &cfg, &reshaped, "random weights", 2).err().expect("a wrong shape must be an error");
     assert!(matches!(err, Error::Weights(ref m) if m.contains("out_conv.bias")), "{err:?}");
 
     // The plan still works after refusing bad calls.

@@ -248,7 +248,7 @@ fn bad_input_gets_a_message_and_the_next_generate_works() {
 #[test]
 fn missing_truncated_tampered_and_misshapen_files_are_refused() {
     let (manifest, files) = model_files();
-    let name = manifest.denoiser.weights.clone();
+    let name = manifest.teacher.weights.clone();
     let expect_err = |files: &HashMap<String, Vec<u8>>, manifest: &Manifest, needle: &str| {
         for gpu in [false, true] {
             let err = load(files, manifest, gpu).err().unwrap_or_else(|| panic!("accepted (gpu={gpu})"));

@@ -11,9 +11,6 @@ use crate::model::UNetConfig;
 use crate::weights::{self, WeightMap};
 use crate::{Error, Result};
 
-/// How weight-shape errors name the source of the weights.
-const WEIGHTS_FILE: &str = "denoiser.safetensors";
-
 pub struct UNetPlan {
     cfg: UNetConfig,
     batch: usize,
@@ -28,13 +25,14 @@ pub struct UNetPlan {
 }
 
 impl UNetPlan {
-    pub fn new(ctx: &GpuContext, cfg: &UNetConfig, weights: &WeightMap, batch: usize) -> Result<UNetPlan> {
+    /// `file` names the weights' file in the errors about a missing or misshapen tensor.
+    pub fn new(ctx: &GpuContext, cfg: &UNetConfig, weights: &WeightMap, file: &str, batch: usize) -> Result<UNetPlan> {
         cfg.validate()?;
         if batch == 0 {
             return Err(Error::Input("the batch size must be at least 1".into()));
         }
         ctx.check()?;
-        let mut builder = PlanBuilder { rec: Recorder::new(ctx), weights, cfg };
+        let mut builder = PlanBuilder { rec: Recorder::new(ctx), weights, file, cfg };
         builder.rec.set_conv_split(plan_conv_split(ctx.is_software())?);
 
         let size = cfg.image_size;
@@ -109,13 +107,14 @@ impl UNetPlan {
 struct PlanBuilder<'a> {
     rec: Recorder<'a>,
     weights: &'a WeightMap,
+    file: &'a str,
     cfg: &'a UNetConfig,
 }
 
 impl PlanBuilder<'_> {
     /// Uploads the tensor `key` after checking that it exists with exactly `shape`.
     fn weight(&mut self, key: &str, shape: &[usize]) -> Result<GpuTensor> {
-        let host = weights::expect(self.weights, WEIGHTS_FILE, key, shape)?;
+        let host = weights::expect(self.weights, self.file, key, shape)?;
         self.rec.upload(key, &host.data, shape)
     }
 
@@ -129,8 +128,8 @@ impl PlanBuilder<'_> {
     /// A convolution with k×k kernel, `cout` outputs and the input's channel count.
     fn conv(&mut self, prefix: &str, x: &GpuTensor, cout: usize, kernel: usize, options: Conv2dOptions<'_>) -> Result<GpuTensor> {
         let shape = [cout, x.shape[1], kernel, kernel];
-        let weight = weights::expect(self.weights, WEIGHTS_FILE, &format!("{prefix}.weight"), &shape)?;
-        let bias = weights::expect(self.weights, WEIGHTS_FILE, &format!("{prefix}.bias"), &[cout])?;
+        let weight = weights::expect(self.weights, self.file, &format!("{prefix}.weight"), &shape)?;
+        let bias = weights::expect(self.weights, self.file, &format!("{prefix}.bias"), &[cout])?;
         let packed = self.rec.conv_weights(prefix, &weight.data, &shape, &bias.data)?;
         self.rec.conv2d(prefix, x, &packed, options)
     }
@@ -244,7 +243,7 @@ mod tests {
         let attention_per_image = 2 * 2 * n * n * top;
         // One plan runs `batch` images through every layer, so each count scales with the batch.
         for batch in [1usize, 2] {
-            let plan = UNetPlan::new(&ctx, &cfg, &weights, batch).unwrap();
+            let plan = UNetPlan::new(&ctx, &cfg, &weights, "denoiser.safetensors", batch).unwrap();
             let of_kind = |kinds: &[&str]| -> u64 { plan.dispatches().iter().filter(|d| kinds.contains(&d.kind)).map(|d| d.flops).sum() };
             let b = batch as u64;
             assert_eq!(of_kind(&["conv2d", "linear"]), b * (cfg.flops_per_image() - attention_per_image));

@@ -79,7 +79,7 @@ impl Lab {
             files.remove(name).ok_or_else(|| Error::Weights(format!("{name} was not downloaded")))
         };
         let cfg_text =
-            String::from_utf8(file(&manifest.denoiser.config)?).map_err(|_| Error::Weights("denoiser.json is not UTF-8".into()))?;
+            String::from_utf8(file(&manifest.teacher.config)?).map_err(|_| Error::Weights("denoiser.json is not UTF-8".into()))?;
         let cfg = UNetConfig::from_json(&cfg_text)?;
         let prediction = Prediction::parse(&cfg.prediction).expect("validated by UNetConfig");
         let te = &manifest.text_encoder;
@@ -88,10 +88,10 @@ impl Lab {
         if text.dim != cfg.text_dim {
             return Err(Error::Weights(format!("text encoder gives {} values, the denoiser expects {}", text.dim, cfg.text_dim)));
         }
-        let teacher_bytes = file(&manifest.denoiser.weights)?;
+        let teacher_bytes = file(&manifest.teacher.weights)?;
         let student_bytes = match &manifest.student {
-            Some(s) if s.config != manifest.denoiser.config => {
-                return Err(Error::Weights(format!("the student must share the teacher's config {}", manifest.denoiser.config)))
+            Some(s) if s.config != manifest.teacher.config => {
+                return Err(Error::Weights(format!("the student must share the teacher's config {}", manifest.teacher.config)))
             }
             Some(s) => Some((s.weights.clone(), file(&s.weights)?)),
             None => None,
@@ -115,11 +115,12 @@ impl Lab {
                 Err(e) => fallback_reason = e.to_string(),
             }
         }
-        let teacher_name = manifest.denoiser.weights.as_str();
+        let teacher_name = manifest.teacher.weights.as_str();
         let denoisers = match gpu {
             Some(ctx) => {
                 // the teacher runs guided: its conditional and unconditional pass as one batch of two
-                let plan = |name: &str, bytes: &[u8], batch| UNetPlan::new(&ctx, &cfg, &weights::read_safetensors(name, bytes)?, batch);
+                let plan =
+                    |name: &str, bytes: &[u8], batch| UNetPlan::new(&ctx, &cfg, &weights::read_safetensors(name, bytes)?, name, batch);
                 let teacher = plan(teacher_name, &teacher_bytes, 2)?;
                 let student = student_bytes.map(|(name, bytes)| plan(&name, &bytes, 1)).transpose()?;
                 adapter = ctx.adapter_name.clone();

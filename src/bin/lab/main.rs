@@ -201,10 +201,10 @@ fn sample(a: &SampleArgs) -> Result<()> {
 
 fn manifest(a: &ModelsArg) -> Result<()> {
     let dir = &a.models;
-    let denoiser = ModelFiles { config: "denoiser.json".into(), weights: "denoiser.safetensors".into(), tokenizer: None };
+    let teacher = ModelFiles { config: "denoiser.json".into(), weights: "denoiser.safetensors".into(), tokenizer: None };
     // the distilled student shares the teacher's config; older model folders have none
     let student = dir.join("student.safetensors").exists().then(|| ModelFiles {
-        config: denoiser.config.clone(),
+        config: teacher.config.clone(),
         weights: "student.safetensors".into(),
         tokenizer: None,
     });
@@ -214,7 +214,7 @@ fn manifest(a: &ModelsArg) -> Result<()> {
         tokenizer: Some("tokenizer.json".into()),
     };
     // every file the two models name, in a fixed order
-    let names = [&denoiser.config, &denoiser.weights]
+    let names = [&teacher.config, &teacher.weights]
         .into_iter()
         .chain(student.as_ref().map(|s| &s.weights))
         .chain([&text_encoder.config, &text_encoder.weights])
@@ -226,7 +226,7 @@ fn manifest(a: &ModelsArg) -> Result<()> {
         let bytes = std::fs::read(dir.join(&name))?;
         files.push(FileEntry { name, bytes: bytes.len() as u64, sha256: sha256_hex(&bytes) });
     }
-    let m = Manifest { denoiser, student, text_encoder, files };
+    let m = Manifest { teacher, student, text_encoder, files };
     let text = serde_json::to_string_pretty(&m).map_err(|e| Error::Other(e.to_string()))? + "\n";
     std::fs::write(dir.join("manifest.json"), text)?;
     eprintln!("wrote {} ({:.1} MB in all)", dir.join("manifest.json").display(), m.total_bytes() as f64 / 1e6);

@@ -130,16 +130,16 @@ pub fn run(a: &ProfileArgs) -> Result<()> {
             let student = manifest.student.as_ref().ok_or_else(|| Error::Input("these model files have no student".into()))?;
             (student.weights.clone(), 1)
         }
-        ModelKind::Teacher => (manifest.denoiser.weights.clone(), 2),
+        ModelKind::Teacher => (manifest.teacher.weights.clone(), 2),
     };
     // --batch N: what the same kernels reach when a batch fills a large GPU (the page runs 1 or 2)
     let batch = a.batch.map_or(batch, |n| n as usize);
-    let cfg_bytes = model_file(dir, &manifest, &manifest.denoiser.config)?;
+    let cfg_bytes = model_file(dir, &manifest, &manifest.teacher.config)?;
     let cfg = UNetConfig::from_json(&String::from_utf8_lossy(&cfg_bytes))?;
     let weight_map = weights::read_safetensors(&weights_name, &model_file(dir, &manifest, &weights_name)?)?;
 
     let ctx = pollster::block_on(GpuContext::new())?;
-    let plan = UNetPlan::new(&ctx, &cfg, &weight_map, batch)?;
+    let plan = UNetPlan::new(&ctx, &cfg, &weight_map, &weights_name, batch)?;
     eprintln!("profiling {} dispatches, {reps} repetitions each, on {}", plan.dispatch_count(), ctx.adapter_name);
 
     // Warm-up: one real forward on image-like inputs (pipelines built, buffers resident, and the
