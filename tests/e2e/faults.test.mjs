@@ -483,3 +483,38 @@ test('a WebAssembly module that does not come: words as the page opens, nothing 
     await context.close();
   }
 });
+
+test('the element checks with the limits the wasm exports, not a copy of its own', { timeout: TIMEOUTS.test }, async () => {
+  const { context, page, errors } = await newPage(env.browser, { locale: 'en-US' });
+  try {
+    // the real module, with limits() narrowed: the form, its notices and its checks follow them
+    await page.route('**/pkg/diffusion_lab.js', async (route) => {
+      const real = await (await route.fetch()).text();
+      await route.fulfill({
+        contentType: 'text/javascript',
+        body: real.replace(/export function limits\(\)/, 'function realLimits()') + `
+          export function limits() {
+            const l = realLimits();
+            return { ...l, promptMaxChars: 5, stepsMax: 6, guidanceMax: 7, models: { ...l.models, teacher: { ...l.models.teacher, maxSteps: 6 } } };
+          }`,
+      });
+    });
+    await openLab(page, env.baseUrl, 'embed.html?lang=en&model=teacher&guidance=9');
+    const form = await inLab(page, (el) => ({
+      stepsMax: el.shadowRoot.getElementById('steps').max,
+      guidanceMax: el.shadowRoot.getElementById('guidance').max,
+      notes: el.shadowRoot.getElementById('settings').textContent,
+    }));
+    assert.equal(form.stepsMax, '6');
+    assert.equal(form.guidanceMax, '7');
+    assert.match(form.notes, /guidance="9" is ignored: .*0 to 7/);
+    const refused = await inLab(page, async (el) => {
+      el.setAttribute('prompt', 'a dog in the park');
+      return el.generate().then(() => 'done', (e) => e.message);
+    });
+    assert.equal(refused, 'The prompt is too long: 17 characters. At most 5 are allowed.');
+    assertNoUnexpectedErrors(errors);
+  } finally {
+    await context.close();
+  }
+});
