@@ -180,7 +180,7 @@ fn profile_prints_the_time_per_kernel_kind() {
 
     // Every kind row parses; conv2d is there and counts FLOPs, the rows add up to the "all" row.
     let number = |cell: &str| cell.parse::<f64>().unwrap_or_else(|_| panic!("not a number: {cell:?}\n{text}"));
-    let kinds = ["conv2d", "group_norm", "linear", "attention", "concat", "timestep_embedding"];
+    let kinds = ["conv2d", "group_norm", "condition", "attention", "concat"];
     let (mut count, mut gflop) = (0.0, 0.0);
     for kind in kinds {
         let row = table_row(&text, kind).unwrap_or_else(|| panic!("no {kind} row:\n{text}"));
@@ -189,7 +189,7 @@ fn profile_prints_the_time_per_kernel_kind() {
         assert!(number(row[2]) >= 0.0 && number(row[3]) >= 0.0);
         gflop += number(row[4]);
         // the kinds that count FLOPs have a rate and a share of the peak (which may round to 0.0)
-        if ["conv2d", "linear", "attention"].contains(&kind) {
+        if ["conv2d", "condition", "attention"].contains(&kind) {
             assert!(number(row[5]) > 0.0 && number(row[6]) >= 0.0, "{row:?}");
         }
     }

@@ -10,7 +10,7 @@ use std::time::Instant;
 use candle_core::{DType, Device, Module, Tensor, D};
 use candle_nn::{Conv2d, Conv2dConfig, GroupNorm, Linear, VarBuilder, VarMap};
 
-use diffusion_lab::gpu::ops::{self, Conv2dOptions, GroupNormOptions, LinearOptions};
+use diffusion_lab::gpu::ops::{self, Conv2dOptions, FilmSlice, GroupNormOptions};
 use diffusion_lab::gpu::{readback, GpuTensor, Recorder};
 use diffusion_lab::gpu::{GpuContext, UNetPlan};
 use diffusion_lab::model::unet::timestep_embedding;
@@ -200,13 +200,15 @@ fn group_norm_matches_candle() {
             let x = rng.uniform_vec(batch * channels * h * w, 3.0, 2.5);
             let gamma = rng.uniform_vec(channels, 1.0, 0.3);
             let beta = rng.uniform_vec(channels, 0.0, 0.3);
-            let film_values = rng.uniform_vec(batch * 2 * channels, 0.0, 0.5);
+            // The block's 2C values sit at column 5 of a wider row, as in condition's output.
+            let (offset, stride) = (5, 2 * channels + 9);
+            let film_values = rng.uniform_vec(batch * stride, 0.0, 0.5);
 
             let norm = GroupNorm::new(cpu(&gamma, &[channels]), cpu(&beta, &[channels]), channels, groups, 1e-5).unwrap();
             let mut expected = norm.forward(&cpu(&x, &[batch, channels, h, w])).unwrap();
             if film {
                 // As ResBlock::forward: h * (1 + scale) + shift.
-                let film_t = cpu(&film_values, &[batch, 2 * channels]);
+                let film_t = cpu(&film_values, &[batch, stride]).narrow(1, offset, 2 * channels).unwrap();
                 let scale = film_t.narrow(1, 0, channels).unwrap().unsqueeze(2).unwrap().unsqueeze(3).unwrap();
                 let shift = film_t.narrow(1, channels, channels).unwrap().unsqueeze(2).unwrap().unsqueeze(3).unwrap();
                 expected = expected.broadcast_mul(&(scale + 1.0).unwrap()).unwrap().broadcast_add(&shift).unwrap();
@@ -219,8 +221,9 @@ fn group_norm_matches_candle() {
             let gx = rec.upload("x", &x, &[batch, channels, h, w]).unwrap();
             let gg = rec.upload("gamma", &gamma, &[channels]).unwrap();
             let gb = rec.upload("beta", &beta, &[channels]).unwrap();
-            let gf = rec.upload("film", &film_values, &[batch, 2 * channels]).unwrap();
-            let options = GroupNormOptions { groups, film: film.then_some(&gf), silu };
+            let gf = rec.upload("film", &film_values, &[batch, stride]).unwrap();
+            let slice = FilmSlice { tensor: &gf, offset };
+            let options = GroupNormOptions { groups, film: film.then_some(slice), silu };
             let out = rec.group_norm("norm", &gx, &gg, &gb, options).unwrap();
             let got = run(&ctx, rec, &out);
             check(&format!("group_norm ({batch},{channels},{h},{w}) groups {groups} film {film} silu {silu}"), &got, &host(&expected));
@@ -234,46 +237,68 @@ fn group_norm_matches_candle() {
 fn a_shape_mismatch_is_a_shape_error() {
     let ctx = gpu();
     let mut rec = Recorder::new(&ctx);
-    let x = rec.upload("x", &[0.0; 14], &[2, 7]).unwrap();
-    let w = rec.upload("w", &[0.0; 40], &[5, 8]).unwrap();
-    let b = rec.upload("b", &[0.0; 5], &[5]).unwrap();
-    let err = rec.linear("proj", &x, &w, &b, LinearOptions { silu_input: false, accumulate_into: None }).err().unwrap();
+    let x = rec.upload("x", &[0.0; 2 * 7 * 4 * 4], &[2, 7, 4, 4]).unwrap();
+    let weights = rec.conv_weights("proj", &[0.0; 5 * 8], &[5, 8, 1, 1], &[0.0; 5]).unwrap();
+    let err = rec.conv2d("proj", &x, &weights, Conv2dOptions::default()).err().unwrap();
     assert!(matches!(err, Error::Shape(ref m) if m.contains("proj")), "{err:?}");
     assert_eq!(err.code(), "shape");
     let err = rec.upload("short", &[0.0; 3], &[2, 2]).err().unwrap();
     assert_eq!(err.code(), "shape", "{err}");
 }
 
+/// The conditioning (timestep embedding, time MLP, text projection, the stacked films) against
+/// the reference's layers one by one.
 #[test]
-fn linear_matches_candle() {
+fn condition_matches_candle() {
     let ctx = gpu();
     let mut rng = Rng::new(3);
-    for (batch, input, output) in [(1, 7, 5), (2, 64, 128), (2, 384, 128), (3, 128, 256)] {
-        for (silu_input, accumulate) in [(false, false), (true, false), (false, true), (true, true)] {
-            let x = rng.uniform_vec(batch * input, 0.0, 2.0);
-            let weight = rng.uniform_vec(output * input, 0.0, 1.0 / (input as f32).sqrt());
-            let bias = rng.uniform_vec(output, 0.0, 0.5);
-            let previous = rng.uniform_vec(batch * output, 0.0, 1.0);
+    // Integer, fractional, zero and the largest training timesteps: the angles reach ~1000 rad.
+    let timesteps = [0.0f32, 1.0, 17.5, 250.25, 500.0, 998.7, 999.0, 0.001];
+    // (batch, time_dim, cond_dim, text_dim, film_features): the bundled config's sizes (its
+    // films: 1,408 rows, six workgroups), odd ones, and the largest dimensions the kernel holds.
+    for (batch, time_dim, cond_dim, text_dim, films) in [(8, 64, 128, 384, 1408), (3, 10, 7, 5, 300), (1, 256, 256, 16, 256)] {
+        let layer = |rng: &mut Rng, out: usize, input: usize| {
+            (rng.uniform_vec(out * input, 0.0, 1.0 / (input as f32).sqrt()), rng.uniform_vec(out, 0.0, 0.5))
+        };
+        let (mlp0, mlp2, proj, film) = (
+            layer(&mut rng, cond_dim, time_dim),
+            layer(&mut rng, cond_dim, cond_dim),
+            layer(&mut rng, cond_dim, text_dim),
+            layer(&mut rng, films, cond_dim),
+        );
+        let t = &timesteps[..batch];
+        let text = rng.uniform_vec(batch * text_dim, 0.0, 0.2);
 
-            let layer = Linear::new(cpu(&weight, &[output, input]), Some(cpu(&bias, &[output])));
-            let mut xin = cpu(&x, &[batch, input]);
-            if silu_input {
-                xin = xin.silu().unwrap();
-            }
-            let mut expected = layer.forward(&xin).unwrap();
-            if accumulate {
-                expected = (cpu(&previous, &[batch, output]) + expected).unwrap();
-            }
+        let linear = |(w, b): &(Vec<f32>, Vec<f32>), out: usize, input: usize| Linear::new(cpu(w, &[out, input]), Some(cpu(b, &[out])));
+        let temb = timestep_embedding(&cpu(t, &[batch]), time_dim).unwrap();
+        let hidden = linear(&mlp0, cond_dim, time_dim).forward(&temb).unwrap().silu().unwrap();
+        let from_time = linear(&mlp2, cond_dim, cond_dim).forward(&hidden).unwrap();
+        let cond = (from_time + linear(&proj, cond_dim, text_dim).forward(&cpu(&text, &[batch, text_dim])).unwrap()).unwrap();
+        let expected = linear(&film, films, cond_dim).forward(&cond.silu().unwrap()).unwrap();
 
+        for software in [true, false] {
             let mut rec = Recorder::new(&ctx);
-            let gx = rec.upload("x", &x, &[batch, input]).unwrap();
-            let gw = rec.upload("w", &weight, &[output, input]).unwrap();
-            let gb = rec.upload("b", &bias, &[output]).unwrap();
-            let gy = rec.upload("y", &previous, &[batch, output]).unwrap();
-            let options = LinearOptions { silu_input, accumulate_into: accumulate.then_some(&gy) };
-            let out = rec.linear("linear", &gx, &gw, &gb, options).unwrap();
+            // one workgroup per sample (CPU adapters) and one per 256 films (GPUs)
+            rec.set_software_adapter(software);
+            let layers = ops::ConditionLayers {
+                time_dim,
+                cond_dim,
+                text_dim,
+                time_mlp0: (&mlp0.0, &mlp0.1),
+                time_mlp2: (&mlp2.0, &mlp2.1),
+                text_proj: (&proj.0, &proj.1),
+                films: (&film.0, &film.1),
+            };
+            let weights = rec.condition_weights("condition", &layers).unwrap();
+            let gt = rec.upload("t", t, &[batch]).unwrap();
+            let gtext = rec.upload("text", &text, &[batch, text_dim]).unwrap();
+            let out = rec.condition("condition", &gt, &gtext, &weights).unwrap();
             let got = run(&ctx, rec, &out);
-            check(&format!("linear {batch}x{input} -> {output} silu_input {silu_input} accumulate {accumulate}"), &got, &host(&expected));
+            check(
+                &format!("condition batch {batch} time {time_dim} cond {cond_dim} text {text_dim} films {films} software {software}"),
+                &got,
+                &host(&expected),
+            );
         }
     }
 }
@@ -329,21 +354,6 @@ fn concat_matches_candle() {
         let out = rec.concat("concat", &ga, &gb).unwrap();
         let got = run(&ctx, rec, &out);
         check(&format!("concat ({batch},{ca}+{cb},{h},{w})"), &got, &host(&expected));
-    }
-}
-
-#[test]
-fn timestep_embedding_matches_candle() {
-    let ctx = gpu();
-    // Integer, fractional, zero and the largest training timesteps: the angles reach ~1000 rad.
-    let t = [0.0f32, 1.0, 17.5, 250.25, 500.0, 998.7, 999.0, 0.001];
-    for dim in [64, 32, 10] {
-        let expected = timestep_embedding(&cpu(&t, &[t.len()]), dim).unwrap();
-        let mut rec = Recorder::new(&ctx);
-        let gt = rec.upload("t", &t, &[t.len()]).unwrap();
-        let out = rec.timestep_embedding("temb", &gt, dim).unwrap();
-        let got = run(&ctx, rec, &out);
-        check(&format!("timestep_embedding {} timesteps dim {dim}", t.len()), &got, &host(&expected));
     }
 }
 

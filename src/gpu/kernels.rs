@@ -52,10 +52,9 @@ pub struct Kernels {
     conv2d_module: wgpu::ShaderModule,
     conv2d_split: std::sync::OnceLock<Kernel>,
     pub(crate) group_norm: Kernel,
-    pub(crate) linear: Kernel,
     pub(crate) attention: Kernel,
     pub(crate) concat: Kernel,
-    pub(crate) timestep_embedding: Kernel,
+    pub(crate) condition: Kernel,
 }
 
 impl Kernels {
@@ -66,10 +65,9 @@ impl Kernels {
             conv2d_module,
             conv2d_split: std::sync::OnceLock::new(),
             group_norm: Kernel::new(device, "group_norm", include_str!("shaders/group_norm.wgsl")),
-            linear: Kernel::new(device, "linear", include_str!("shaders/linear.wgsl")),
             attention: Kernel::new(device, "attention", include_str!("shaders/attention.wgsl")),
             concat: Kernel::new(device, "concat", include_str!("shaders/concat.wgsl")),
-            timestep_embedding: Kernel::new(device, "timestep_embedding", include_str!("shaders/timestep_embedding.wgsl")),
+            condition: Kernel::new(device, "condition", include_str!("shaders/condition.wgsl")),
         }
     }
 

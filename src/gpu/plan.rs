@@ -3,7 +3,7 @@
 //! mirrors `model::UNet::forward` (src/model/unet.rs) line by line. A denoising step then costs
 //! three small uploads, one compute pass, one submit and one read-back.
 
-use super::ops::{plan_conv_split, Conv2dOptions, GroupNormOptions, LinearOptions};
+use super::ops::{plan_conv_split, ConditionLayers, Conv2dOptions, FilmSlice, GroupNormOptions};
 use super::readback::{staging_buffer, submit_and_read};
 use super::GpuContext;
 use super::{Dispatch, GpuTensor, Recorder};
@@ -32,7 +32,7 @@ impl UNetPlan {
             return Err(Error::Input("the batch size must be at least 1".into()));
         }
         ctx.check()?;
-        let mut builder = PlanBuilder { rec: Recorder::new(ctx), weights, file, cfg };
+        let mut builder = PlanBuilder { rec: Recorder::new(ctx), weights, file, cfg, film_offsets: Vec::new() };
         builder.rec.set_conv_split(plan_conv_split(ctx.is_software())?);
 
         let size = cfg.image_size;
@@ -109,6 +109,8 @@ struct PlanBuilder<'a> {
     weights: &'a WeightMap,
     file: &'a str,
     cfg: &'a UNetConfig,
+    /// Each ResBlock's prefix and the column of its FiLM values in `condition`'s output.
+    film_offsets: Vec<(String, usize)>,
 }
 
 impl PlanBuilder<'_> {
@@ -116,13 +118,6 @@ impl PlanBuilder<'_> {
     fn weight(&mut self, key: &str, shape: &[usize]) -> Result<GpuTensor> {
         let host = weights::expect(self.weights, self.file, key, shape)?;
         self.rec.upload(key, &host.data, shape)
-    }
-
-    fn linear(&mut self, prefix: &str, x: &GpuTensor, out: usize, options: LinearOptions<'_>) -> Result<GpuTensor> {
-        let input = x.shape[1];
-        let weight = self.weight(&format!("{prefix}.weight"), &[out, input])?;
-        let bias = self.weight(&format!("{prefix}.bias"), &[out])?;
-        self.rec.linear(prefix, x, &weight, &bias, options)
     }
 
     /// A convolution with k×k kernel, `cout` outputs and the input's channel count.
@@ -139,7 +134,7 @@ impl PlanBuilder<'_> {
         self.conv(prefix, x, cout, 3, Conv2dOptions { stride, padding: 1, ..Default::default() })
     }
 
-    fn group_norm(&mut self, prefix: &str, x: &GpuTensor, film: Option<&GpuTensor>, silu: bool) -> Result<GpuTensor> {
+    fn group_norm(&mut self, prefix: &str, x: &GpuTensor, film: Option<FilmSlice<'_>>, silu: bool) -> Result<GpuTensor> {
         let channels = x.shape[1];
         let gamma = self.weight(&format!("{prefix}.weight"), &[channels])?;
         let beta = self.weight(&format!("{prefix}.bias"), &[channels])?;
@@ -147,15 +142,17 @@ impl PlanBuilder<'_> {
         self.rec.group_norm(prefix, x, &gamma, &beta, options)
     }
 
-    /// ResBlock::forward: conv1(silu(norm1(x))), FiLM from film(silu(cond)) fused into norm2,
-    /// conv2(silu(..)) with the skip (1×1 conv or x itself) added in the same dispatch.
-    fn res_block(&mut self, prefix: &str, x: &GpuTensor, cout: usize, cond: &GpuTensor) -> Result<GpuTensor> {
+    /// ResBlock::forward: conv1(silu(norm1(x))), FiLM (this block's columns of `films`, from
+    /// `condition`) fused into norm2, conv2(silu(..)) with the skip (1×1 conv or x itself)
+    /// added in the same dispatch.
+    fn res_block(&mut self, prefix: &str, x: &GpuTensor, cout: usize, films: &GpuTensor) -> Result<GpuTensor> {
         let cin = x.shape[1];
         let h = self.group_norm(&format!("{prefix}.norm1"), x, None, true)?;
         let h = self.conv3(&format!("{prefix}.conv1"), &h, cout, 1)?;
-        let silu_cond = LinearOptions { silu_input: true, accumulate_into: None };
-        let film = self.linear(&format!("{prefix}.film"), cond, 2 * cout, silu_cond)?;
-        let h = self.group_norm(&format!("{prefix}.norm2"), &h, Some(&film), true)?;
+        let Some(&(_, offset)) = self.film_offsets.iter().find(|(p, _)| p == prefix) else {
+            return Err(Error::Shape(format!("the plan has no FiLM columns for `{prefix}`")));
+        };
+        let h = self.group_norm(&format!("{prefix}.norm2"), &h, Some(FilmSlice { tensor: films, offset }), true)?;
         let skip = if cin != cout { self.conv(&format!("{prefix}.skip"), x, cout, 1, Conv2dOptions::default())? } else { x.clone() };
         let options = Conv2dOptions { stride: 1, padding: 1, residual: Some(&skip), ..Default::default() };
         self.conv(&format!("{prefix}.conv2"), &h, cout, 3, options)
@@ -172,13 +169,48 @@ impl PlanBuilder<'_> {
         self.conv(&format!("{prefix}.proj"), &attended, channels, 1, proj)
     }
 
-    /// UNet::condition: time_mlp.2(silu(time_mlp.0(temb))) + text_proj(text).
+    /// Every ResBlock's prefix and output channels, in the order `unet` runs them.
+    fn res_blocks(&self) -> Vec<(String, usize)> {
+        let channels = &self.cfg.channels;
+        let top = channels[channels.len() - 1];
+        let down = channels.iter().enumerate().map(|(i, &c)| (format!("down.{i}.res"), c));
+        let mid = [("mid.res1".to_string(), top), ("mid.res2".to_string(), top)];
+        let up = channels.iter().enumerate().rev().map(|(i, &c)| (format!("up.{i}.res"), c));
+        down.chain(mid).chain(up).collect()
+    }
+
+    /// UNet::condition (time_mlp.2(silu(time_mlp.0(temb))) + text_proj(text)) and every
+    /// ResBlock's film(silu(cond)) in one dispatch: the blocks' film layers are stacked, and
+    /// `film_offsets` says where each block's columns are.
     fn condition(&mut self, timesteps: &GpuTensor, text: &GpuTensor) -> Result<GpuTensor> {
         let cfg = self.cfg;
-        let temb = self.rec.timestep_embedding("timestep_embedding", timesteps, cfg.time_freq_dim)?;
-        let h = self.linear("time_mlp.0", &temb, cfg.cond_dim, LinearOptions::default())?;
-        let cond = self.linear("time_mlp.2", &h, cfg.cond_dim, LinearOptions { silu_input: true, accumulate_into: None })?;
-        self.linear("text_proj", text, cfg.cond_dim, LinearOptions { silu_input: false, accumulate_into: Some(&cond) })
+        let (time, cond, text_dim) = (cfg.time_freq_dim, cfg.cond_dim, cfg.text_dim);
+        let layer = |name: &str, out: usize, input: usize| -> Result<(&[f32], &[f32])> {
+            let weight = weights::expect(self.weights, self.file, &format!("{name}.weight"), &[out, input])?;
+            let bias = weights::expect(self.weights, self.file, &format!("{name}.bias"), &[out])?;
+            Ok((&weight.data, &bias.data))
+        };
+        let (time_mlp0, time_mlp2, text_proj) =
+            (layer("time_mlp.0", cond, time)?, layer("time_mlp.2", cond, cond)?, layer("text_proj", cond, text_dim)?);
+        let (mut film_weight, mut film_bias, mut film_offsets) = (Vec::new(), Vec::new(), Vec::new());
+        for (prefix, cout) in self.res_blocks() {
+            let (w, b) = layer(&format!("{prefix}.film"), 2 * cout, cond)?;
+            film_offsets.push((prefix, film_bias.len()));
+            film_weight.extend_from_slice(w);
+            film_bias.extend_from_slice(b);
+        }
+        let layers = ConditionLayers {
+            time_dim: time,
+            cond_dim: cond,
+            text_dim,
+            time_mlp0,
+            time_mlp2,
+            text_proj,
+            films: (&film_weight, &film_bias),
+        };
+        let packed = self.rec.condition_weights("condition", &layers)?;
+        self.film_offsets = film_offsets;
+        self.rec.condition("condition", timesteps, text, &packed)
     }
 
     /// UNet::forward.
@@ -186,13 +218,13 @@ impl PlanBuilder<'_> {
         let cfg = self.cfg;
         let channels = &cfg.channels;
         let levels = channels.len();
-        let cond = self.condition(timesteps, text)?;
+        let films = self.condition(timesteps, text)?;
 
         let mut h = self.conv3("conv_in", x, channels[0], 1)?;
         // Skips are the level outputs themselves: each buffer is written once and read later.
         let mut skips = Vec::with_capacity(levels);
         for (i, &c) in channels.iter().enumerate() {
-            h = self.res_block(&format!("down.{i}.res"), &h, c, &cond)?;
+            h = self.res_block(&format!("down.{i}.res"), &h, c, &films)?;
             skips.push(h.clone());
             if i + 1 < levels {
                 h = self.conv3(&format!("down.{i}.downsample"), &h, c, 2)?;
@@ -200,13 +232,13 @@ impl PlanBuilder<'_> {
         }
 
         let top = channels[levels - 1];
-        h = self.res_block("mid.res1", &h, top, &cond)?;
+        h = self.res_block("mid.res1", &h, top, &films)?;
         h = self.self_attention("mid.attn", &h)?;
-        h = self.res_block("mid.res2", &h, top, &cond)?;
+        h = self.res_block("mid.res2", &h, top, &films)?;
 
         for i in (0..levels).rev() {
             let merged = self.rec.concat(&format!("up.{i}.concat"), &h, &skips[i])?;
-            h = self.res_block(&format!("up.{i}.res"), &merged, channels[i], &cond)?;
+            h = self.res_block(&format!("up.{i}.res"), &merged, channels[i], &films)?;
             if i > 0 {
                 // upsample(F.interpolate(h, 2)): the nearest-2x read is fused into the conv.
                 let options = Conv2dOptions { padding: 1, upsample: true, ..Default::default() };
@@ -246,13 +278,13 @@ mod tests {
             let plan = UNetPlan::new(&ctx, &cfg, &weights, "denoiser.safetensors", batch).unwrap();
             let of_kind = |kinds: &[&str]| -> u64 { plan.dispatches().iter().filter(|d| kinds.contains(&d.kind)).map(|d| d.flops).sum() };
             let b = batch as u64;
-            assert_eq!(of_kind(&["conv2d", "linear"]), b * (cfg.flops_per_image() - attention_per_image));
+            assert_eq!(of_kind(&["conv2d", "condition"]), b * (cfg.flops_per_image() - attention_per_image));
             assert_eq!(of_kind(&["attention"]), b * attention_per_image);
             let total: u64 = plan.dispatches().iter().map(|d| d.flops).sum();
             assert_eq!(total, b * cfg.flops_per_image());
             // every other dispatch is of a kind that counts no FLOPs (norms, copies)
-            assert_eq!(of_kind(&["conv2d", "linear", "attention", "group_norm", "concat", "timestep_embedding"]), total);
-            assert_eq!(of_kind(&["group_norm", "concat", "timestep_embedding"]), 0);
+            assert_eq!(of_kind(&["conv2d", "condition", "attention", "group_norm", "concat"]), total);
+            assert_eq!(of_kind(&["group_norm", "concat"]), 0);
         }
     }
 }

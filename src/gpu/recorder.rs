@@ -20,11 +20,11 @@ pub(crate) const MAX_WORKGROUPS_PER_DIMENSION: usize = 65_535;
 #[derive(Debug)]
 pub struct Dispatch {
     pub label: String,
-    /// The kernel's name ("conv2d", "group_norm", "linear", "attention", "concat",
-    /// "timestep_embedding"), for profiles grouped by kernel.
+    /// The kernel's name ("conv2d", "group_norm", "condition", "attention", "concat"), for
+    /// profiles grouped by kernel.
     pub kind: &'static str,
     /// Floating-point operations, counted as `UNetConfig::flops_per_image` counts them: 2 per
-    /// multiply-add of a convolution, linear layer or attention (scores and weighted sum), for the
+    /// multiply-add of a convolution, linear layer (in condition) or attention (scores and weighted sum), for the
     /// whole batch; bias and residual adds, norms, softmax and copies count 0. So a plan's
     /// dispatches add up to batch × `flops_per_image`.
     pub flops: u64,
@@ -70,6 +70,9 @@ pub struct Recorder<'a> {
     allocated_bytes: u64,
     /// Forces conv2d's split-K factor where the options name none (see [`Conv2dOptions::split`]).
     pub(crate) conv_split: Option<usize>,
+    /// A CPU adapter (lavapipe, SwiftShader): ops that spread small work over many workgroups
+    /// for a GPU's many cores keep it together there.
+    pub(crate) software_adapter: bool,
     /// Bound where a kernel's optional input (residual, FiLM) is switched off: WebGPU needs
     /// every declared binding bound.
     pub(crate) placeholder: wgpu::Buffer,
@@ -94,13 +97,20 @@ impl<'a> Recorder<'a> {
             mapped_at_creation: false,
         });
         let dispatches = Vec::new();
-        Recorder { device, kernels, dispatches, allocated_bytes: 16, conv_split: None, placeholder }
+        let software_adapter = ctx.is_software();
+        Recorder { device, kernels, dispatches, allocated_bytes: 16, conv_split: None, software_adapter, placeholder }
     }
 
     /// Forces the split-K factor of the convolutions recorded from now on (None: automatic);
     /// checked when a convolution is recorded.
     pub fn set_conv_split(&mut self, split: Option<usize>) {
         self.conv_split = split;
+    }
+
+    /// Records as for a CPU adapter (true) or a GPU (false) whatever the device is, so that a
+    /// test on lavapipe runs the GPU's work split too.
+    pub fn set_software_adapter(&mut self, software: bool) {
+        self.software_adapter = software;
     }
 
     /// The recorded dispatches and the bytes of every buffer created on the way.

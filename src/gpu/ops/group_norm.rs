@@ -6,7 +6,16 @@ use crate::gpu::tensor::GpuTensor;
 use crate::Result;
 use bytemuck::{Pod, Zeroable};
 
-uniform_params!(GroupNormParams { channels: u32, pixels: u32, groups: u32, film: u32, silu: u32, _pad: [u32; 3] });
+uniform_params!(GroupNormParams {
+    channels: u32,
+    pixels: u32,
+    groups: u32,
+    film: u32,
+    silu: u32,
+    film_offset: u32,
+    film_stride: u32,
+    _pad: [u32; 1]
+});
 
 // uniform blocks are laid out in 16-byte units; a size off by a field would read garbage
 const _: () = assert!(std::mem::size_of::<GroupNormParams>() == 32);
@@ -15,10 +24,18 @@ const _: () = assert!(std::mem::size_of::<GroupNormParams>() == 32);
 #[derive(Debug, Clone, Copy, Default)]
 pub struct GroupNormOptions<'a> {
     pub groups: usize,
-    /// (N, 2*C): per-sample scales then shifts, applied as `y * (1 + scale) + shift`.
-    pub film: Option<&'a GpuTensor>,
+    /// Per-sample scales then shifts, applied as `y * (1 + scale) + shift`.
+    pub film: Option<FilmSlice<'a>>,
     /// Apply SiLU at the end.
     pub silu: bool,
+}
+
+/// A ResBlock's FiLM values: in each (N, F) row of `tensor`, C scales from `offset` on, then C
+/// shifts (the output of [`Recorder::condition`] holds every block's side by side).
+#[derive(Debug, Clone, Copy)]
+pub struct FilmSlice<'a> {
+    pub tensor: &'a GpuTensor,
+    pub offset: usize,
 }
 
 impl Recorder<'_> {
@@ -43,11 +60,13 @@ impl Recorder<'_> {
         if gamma.shape != [channels] || beta.shape != [channels] {
             return Err(err(format!("gamma {:?} / beta {:?} should be [{channels}]", gamma.shape, beta.shape)));
         }
-        if let Some(film) = options.film {
-            if film.shape != [batch, 2 * channels] {
-                return Err(err(format!("FiLM {:?} should be [{batch}, {}]", film.shape, 2 * channels)));
-            }
-        }
+        let (film_offset, film_stride) = match options.film {
+            None => (0, 0),
+            Some(FilmSlice { tensor, offset }) => match tensor.shape.as_slice() {
+                &[n, stride] if n == batch && offset + 2 * channels <= stride => (offset, stride),
+                _ => return Err(err(format!("FiLM {:?} has no [{batch}, {}] slice at column {offset}", tensor.shape, 2 * channels))),
+            },
+        };
         let workgroup_count = batch * options.groups;
         if workgroup_count > MAX_WORKGROUPS_PER_DIMENSION {
             return Err(err(format!("{workgroup_count} (sample, group) pairs exceed one dispatch")));
@@ -59,9 +78,11 @@ impl Recorder<'_> {
             groups: to_u32(op, label, options.groups)?,
             film: options.film.is_some() as u32,
             silu: options.silu as u32,
-            _pad: [0; 3],
+            film_offset: to_u32(op, label, film_offset)?,
+            film_stride: to_u32(op, label, film_stride)?,
+            _pad: [0; 1],
         };
-        let film = options.film.map_or(&self.placeholder, |f| &f.buffer).clone();
+        let film = options.film.map_or(&self.placeholder, |f| &f.tensor.buffer).clone();
         self.push(
             label,
             &kernels.group_norm,

@@ -3,24 +3,22 @@
 
 pub mod attention;
 pub mod concat;
+pub mod condition;
 pub mod conv2d;
 pub mod group_norm;
-pub mod linear;
-pub mod timestep_embedding;
 
 pub use attention::ATTENTION_MAX_HEAD_DIM;
+pub use condition::{ConditionLayers, ConditionWeights, CONDITION_MAX_DIM};
 pub use conv2d::{conv_split, plan_conv_split, Conv2dOptions, ConvWeights, CONV_MAX_SPLIT, CONV_SPLIT_ENV};
-pub use group_norm::GroupNormOptions;
-pub use linear::LinearOptions;
+pub use group_norm::{FilmSlice, GroupNormOptions};
 
 #[cfg(test)]
 mod tests {
     use super::attention::AttentionParams;
     use super::concat::ConcatParams;
+    use super::condition::ConditionParams;
     use super::conv2d::Conv2dParams;
     use super::group_norm::GroupNormParams;
-    use super::linear::LinearParams;
-    use super::timestep_embedding::TimestepEmbeddingParams;
 
     /// `struct Params` of a shader as (name, type) pairs.
     fn shader_params(source: &str) -> Vec<(String, String)> {
@@ -54,10 +52,9 @@ mod tests {
         for (shader, source, fields) in [
             ("conv2d", include_str!("../shaders/conv2d.wgsl"), Conv2dParams::FIELDS),
             ("group_norm", include_str!("../shaders/group_norm.wgsl"), GroupNormParams::FIELDS),
-            ("linear", include_str!("../shaders/linear.wgsl"), LinearParams::FIELDS),
             ("attention", include_str!("../shaders/attention.wgsl"), AttentionParams::FIELDS),
             ("concat", include_str!("../shaders/concat.wgsl"), ConcatParams::FIELDS),
-            ("timestep_embedding", include_str!("../shaders/timestep_embedding.wgsl"), TimestepEmbeddingParams::FIELDS),
+            ("condition", include_str!("../shaders/condition.wgsl"), ConditionParams::FIELDS),
         ] {
             assert_eq!(rust_params(fields), shader_params(source), "{shader}.wgsl's Params and the Rust struct differ");
         }

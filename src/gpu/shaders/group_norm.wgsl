@@ -6,8 +6,9 @@
 // mean-of-squared-deviations, unlike E[x^2] - E[x]^2).
 //
 // Optional, fused after the affine (flags in the params):
-// - FiLM: y = y * (1 + scale[n, c]) + shift[n, c], read from a (N, 2*C) buffer whose first C
-//   values per sample are the scales and the next C the shifts (the ResBlock's `film` output);
+// - FiLM: y = y * (1 + scale[n, c]) + shift[n, c], read from a row of `film_stride` values per
+//   sample (the output of condition.wgsl, every ResBlock's films side by side) whose C values
+//   from `film_offset` on are the scales and the next C the shifts (this ResBlock's `film`);
 // - SiLU: y = y * sigmoid(y).
 
 const WORKGROUP_SIZE: u32 = 256u;
@@ -19,9 +20,9 @@ struct Params {
     groups: u32,
     film: u32,          // 1: apply FiLM from `film`
     silu: u32,          // 1: apply SiLU at the end
+    film_offset: u32,
+    film_stride: u32,
     _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -76,8 +77,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         let c = first_channel + i / params.pixels;
         var y = (input[base + i] - mean) * inv_std * gamma[c] + beta[c];
         if (params.film == 1u) {
-            let scale = film[n * 2u * params.channels + c];
-            let shift = film[n * 2u * params.channels + params.channels + c];
+            let scale = film[n * params.film_stride + params.film_offset + c];
+            let shift = film[n * params.film_stride + params.film_offset + params.channels + c];
             y = y * (1.0 + scale) + shift;
         }
         if (params.silu == 1u) {
