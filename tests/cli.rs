@@ -180,7 +180,7 @@ fn profile_prints_the_time_per_kernel_kind() {
 
     // Every kind row parses; conv2d is there and counts FLOPs, the rows add up to the "all" row.
     let number = |cell: &str| cell.parse::<f64>().unwrap_or_else(|_| panic!("not a number: {cell:?}\n{text}"));
-    let kinds = ["conv2d", "group_norm", "condition", "attention", "concat"];
+    let kinds = ["conv2d", "group_norm", "condition", "attention"];
     let (mut count, mut gflop) = (0.0, 0.0);
     for kind in kinds {
         let row = table_row(&text, kind).unwrap_or_else(|| panic!("no {kind} row:\n{text}"));

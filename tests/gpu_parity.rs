@@ -90,14 +90,42 @@ struct ConvCase {
     residual: bool,
     /// The split-K factor (`Conv2dOptions::split`); None: the automatic rule.
     split: Option<usize>,
+    /// Input, residual and output are channel slices of larger tensors (as the UNet's skips).
+    slices: bool,
+}
+
+/// `values` (shape) as channels [before, before + C) of a tensor with `before` channels of
+/// noise in front and `after` behind: the larger tensor's values and the slice's offset.
+fn embed_channels(values: &[f32], shape: &[usize], before: usize, after: usize) -> (Vec<f32>, usize) {
+    let (n, c, plane) = (shape[0], shape[1], shape[2] * shape[3]);
+    let mut rng = Rng::new(99);
+    let mut out = Vec::with_capacity(n * (before + c + after) * plane);
+    for sample in values.chunks(c * plane) {
+        out.extend(rng.uniform_vec(before * plane, 0.0, 1.0));
+        out.extend_from_slice(sample);
+        out.extend(rng.uniform_vec(after * plane, 0.0, 1.0));
+    }
+    (out, before)
 }
 
 #[test]
 fn conv2d_matches_candle() {
     let ctx = gpu();
     let mut rng = Rng::new(1);
-    let base =
-        ConvCase { batch: 2, cin: 5, h: 9, w: 7, cout: 8, kernel: 3, stride: 1, padding: 1, upsample: false, residual: false, split: None };
+    let base = ConvCase {
+        batch: 2,
+        cin: 5,
+        h: 9,
+        w: 7,
+        cout: 8,
+        kernel: 3,
+        stride: 1,
+        padding: 1,
+        upsample: false,
+        residual: false,
+        split: None,
+        slices: false,
+    };
     let shapes = [
         base,
         // Output channels that leave the last 16-channel tile partly empty, and several tiles.
@@ -115,6 +143,10 @@ fn conv2d_matches_candle() {
         ConvCase { cin: 37, h: 5, w: 7, cout: 20, ..base },
         ConvCase { cin: 37, h: 4, w: 6, cout: 20, upsample: true, residual: true, ..base },
         ConvCase { cin: 128, h: 4, w: 4, cout: 128, residual: true, ..base },
+        // Channel slices: a down block's conv2 writing its skip, a level's upsample writing h.
+        ConvCase { cin: 20, h: 8, w: 8, cout: 19, residual: true, slices: true, ..base },
+        ConvCase { cin: 6, h: 4, w: 4, cout: 7, upsample: true, slices: true, ..base },
+        ConvCase { cin: 9, h: 6, w: 6, cout: 10, kernel: 1, padding: 0, stride: 2, residual: true, slices: true, ..base },
     ];
     // Every shape unsplit, with the automatic split, and split 2, 8 and 64 ways (more splits
     // than input channels leave some splits without channels).
@@ -124,7 +156,7 @@ fn conv2d_matches_candle() {
     let big = ConvCase { batch: 1, cin: 2, h: 512, w: 512, cout: 16, kernel: 1, padding: 0, ..base };
     cases.extend([big, ConvCase { split: Some(64), ..big }]);
     for case in cases {
-        let ConvCase { batch, cin, h, w, cout, kernel, stride, padding, upsample, residual, split } = case;
+        let ConvCase { batch, cin, h, w, cout, kernel, stride, padding, upsample, residual, split, slices } = case;
         let x = rng.uniform_vec(batch * cin * h * w, 0.0, 1.0);
         let fan_in = (cin * kernel * kernel) as f32;
         let weight = rng.uniform_vec(cout * cin * kernel * kernel, 0.0, 1.0 / fan_in.sqrt());
@@ -147,15 +179,34 @@ fn conv2d_matches_candle() {
         }
 
         let mut rec = Recorder::new(&ctx);
-        let gx = rec.upload("x", &x, &[batch, cin, h, w]).unwrap();
         let gw = rec.conv_weights("w", &weight, &[cout, cin, kernel, kernel], &bias).unwrap();
-        let gr = rec.upload("residual", &residual_values, expected.dims()).unwrap();
-        let residual = residual.then_some(&gr);
-        let options = Conv2dOptions { stride, padding, upsample, residual, split };
-        let out = rec.conv2d("conv", &gx, &gw, options).unwrap();
-        assert_eq!(out.shape, expected.dims());
-        let got = run(&ctx, rec, &out);
-        check(&format!("conv2d {case:?}").replace("ConvCase ", ""), &got, &host(&expected));
+        let (_, _, oh, ow) = expected.dims4().unwrap();
+        let label = format!("conv2d {case:?}").replace("ConvCase ", "");
+        if !slices {
+            let gx = rec.upload("x", &x, &[batch, cin, h, w]).unwrap();
+            let gr = rec.upload("residual", &residual_values, expected.dims()).unwrap();
+            let residual = residual.then_some(&gr);
+            let options = Conv2dOptions { stride, padding, upsample, residual, split, ..Default::default() };
+            let out = rec.conv2d("conv", &gx, &gw, options).unwrap();
+            assert_eq!(out.shape, expected.dims());
+            let got = run(&ctx, rec, &out);
+            check(&label, &got, &host(&expected));
+            continue;
+        }
+        // Each tensor is channels [offset, offset + count) of a larger one; the output's other
+        // channels must keep their values.
+        let (x_whole, x_at) = embed_channels(&x, &[batch, cin, h, w], 2, 3);
+        let (r_whole, r_at) = embed_channels(&residual_values, &[batch, cout, oh, ow], 1, 4);
+        let (o_whole, o_at) = embed_channels(&vec![7.0; batch * cout * oh * ow], &[batch, cout, oh, ow], 3, 2);
+        let gx = rec.upload("x", &x_whole, &[batch, cin + 5, h, w]).unwrap().channel_slice(x_at, cin).unwrap();
+        let gr = rec.upload("residual", &r_whole, &[batch, cout + 5, oh, ow]).unwrap().channel_slice(r_at, cout).unwrap();
+        let out_whole = rec.upload("out", &o_whole, &[batch, cout + 5, oh, ow]).unwrap();
+        let into = out_whole.channel_slice(o_at, cout).unwrap();
+        let options = Conv2dOptions { stride, padding, upsample, residual: residual.then_some(&gr), output: Some(&into), split };
+        rec.conv2d("conv", &gx, &gw, options).unwrap();
+        let got = run(&ctx, rec, &out_whole);
+        let want = cpu(&o_whole, &[batch, cout + 5, oh, ow]).slice_assign(&[0..batch, o_at..o_at + cout, 0..oh, 0..ow], &expected).unwrap();
+        check(&label, &got, &host(&want));
     }
 }
 
@@ -218,7 +269,14 @@ fn group_norm_matches_candle() {
             }
 
             let mut rec = Recorder::new(&ctx);
-            let gx = rec.upload("x", &x, &[batch, channels, h, w]).unwrap();
+            // With FiLM and SiLU, the input is also read as a channel slice (the up path's [h | skip]).
+            let sliced = film && silu;
+            let gx = if sliced {
+                let (whole, at) = embed_channels(&x, &[batch, channels, h, w], 3, 2);
+                rec.upload("x", &whole, &[batch, channels + 5, h, w]).unwrap().channel_slice(at, channels).unwrap()
+            } else {
+                rec.upload("x", &x, &[batch, channels, h, w]).unwrap()
+            };
             let gg = rec.upload("gamma", &gamma, &[channels]).unwrap();
             let gb = rec.upload("beta", &beta, &[channels]).unwrap();
             let gf = rec.upload("film", &film_values, &[batch, stride]).unwrap();
@@ -226,7 +284,11 @@ fn group_norm_matches_candle() {
             let options = GroupNormOptions { groups, film: film.then_some(slice), silu };
             let out = rec.group_norm("norm", &gx, &gg, &gb, options).unwrap();
             let got = run(&ctx, rec, &out);
-            check(&format!("group_norm ({batch},{channels},{h},{w}) groups {groups} film {film} silu {silu}"), &got, &host(&expected));
+            check(
+                &format!("group_norm ({batch},{channels},{h},{w}) groups {groups} film {film} silu {silu} slice {sliced}"),
+                &got,
+                &host(&expected),
+            );
         }
     }
 }
@@ -336,24 +398,6 @@ fn attention_matches_candle() {
             let got = run(&ctx, rec, &out);
             check(&format!("attention ({batch},{channels},{h},{w}) heads {heads} spread {spread}"), &got, &host(&expected));
         }
-    }
-}
-
-#[test]
-fn concat_matches_candle() {
-    let ctx = gpu();
-    let mut rng = Rng::new(5);
-    for (batch, ca, cb, h, w) in [(2, 128, 128, 8, 8), (2, 64, 32, 16, 16), (1, 3, 5, 7, 9)] {
-        let a = rng.uniform_vec(batch * ca * h * w, 0.0, 1.0);
-        let b = rng.uniform_vec(batch * cb * h * w, 0.0, 1.0);
-        let expected = Tensor::cat(&[cpu(&a, &[batch, ca, h, w]), cpu(&b, &[batch, cb, h, w])], 1).unwrap();
-
-        let mut rec = Recorder::new(&ctx);
-        let ga = rec.upload("a", &a, &[batch, ca, h, w]).unwrap();
-        let gb = rec.upload("b", &b, &[batch, cb, h, w]).unwrap();
-        let out = rec.concat("concat", &ga, &gb).unwrap();
-        let got = run(&ctx, rec, &out);
-        check(&format!("concat ({batch},{ca}+{cb},{h},{w})"), &got, &host(&expected));
     }
 }
 

@@ -53,7 +53,6 @@ pub struct Kernels {
     conv2d_split: std::sync::OnceLock<Kernel>,
     pub(crate) group_norm: Kernel,
     pub(crate) attention: Kernel,
-    pub(crate) concat: Kernel,
     pub(crate) condition: Kernel,
 }
 
@@ -66,7 +65,6 @@ impl Kernels {
             conv2d_split: std::sync::OnceLock::new(),
             group_norm: Kernel::new(device, "group_norm", include_str!("shaders/group_norm.wgsl")),
             attention: Kernel::new(device, "attention", include_str!("shaders/attention.wgsl")),
-            concat: Kernel::new(device, "concat", include_str!("shaders/concat.wgsl")),
             condition: Kernel::new(device, "condition", include_str!("shaders/condition.wgsl")),
         }
     }

@@ -20,12 +20,12 @@ pub(crate) const MAX_WORKGROUPS_PER_DIMENSION: usize = 65_535;
 #[derive(Debug)]
 pub struct Dispatch {
     pub label: String,
-    /// The kernel's name ("conv2d", "group_norm", "condition", "attention", "concat"), for
-    /// profiles grouped by kernel.
+    /// The kernel's name ("conv2d", "group_norm", "condition", "attention"), for profiles
+    /// grouped by kernel.
     pub kind: &'static str,
     /// Floating-point operations, counted as `UNetConfig::flops_per_image` counts them: 2 per
     /// multiply-add of a convolution, linear layer (in condition) or attention (scores and weighted sum), for the
-    /// whole batch; bias and residual adds, norms, softmax and copies count 0. So a plan's
+    /// whole batch; bias and residual adds, norms and softmax count 0. So a plan's
     /// dispatches add up to batch × `flops_per_image`.
     pub flops: u64,
     pipeline: wgpu::ComputePipeline,
@@ -82,6 +82,15 @@ pub(crate) fn shape_error(op: &str, label: &str, message: String) -> Error {
     Error::Shape(format!("{op} `{label}`: {message}"))
 }
 
+/// An error unless every tensor is whole: the ops other than conv2d and group_norm read and
+/// write whole tensors only.
+pub(crate) fn expect_whole(op: &str, label: &str, tensors: &[(&str, &GpuTensor)]) -> Result<()> {
+    match tensors.iter().find(|(_, t)| !t.is_whole()) {
+        Some((name, _)) => Err(shape_error(op, label, format!("{name} is a channel slice; {op} reads whole tensors"))),
+        None => Ok(()),
+    }
+}
+
 pub(crate) fn to_u32(op: &str, label: &str, value: usize) -> Result<u32> {
     u32::try_from(value).map_err(|_| shape_error(op, label, format!("size {value} exceeds u32")))
 }
@@ -131,7 +140,7 @@ impl<'a> Recorder<'a> {
             contents: bytemuck::cast_slice(data),
             usage: TENSOR_USAGE,
         });
-        Ok(GpuTensor { buffer, shape: shape.to_vec() })
+        Ok(GpuTensor::whole(buffer, shape))
     }
 
     /// An uninitialised storage tensor (intermediate results, inputs written per call).
@@ -142,7 +151,7 @@ impl<'a> Recorder<'a> {
         self.allocated_bytes += size;
         let buffer =
             self.device.create_buffer(&wgpu::BufferDescriptor { label: Some(label), size, usage: TENSOR_USAGE, mapped_at_creation: false });
-        GpuTensor { buffer, shape: shape.to_vec() }
+        GpuTensor::whole(buffer, shape)
     }
 
     pub(crate) fn push<P: Pod>(

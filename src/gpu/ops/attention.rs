@@ -1,6 +1,6 @@
 //! Multi-head self-attention over the pixels (shaders/attention.wgsl).
 
-use crate::gpu::recorder::{grid_1d, shape_error, to_u32, uniform_params, Recorder};
+use crate::gpu::recorder::{expect_whole, grid_1d, shape_error, to_u32, uniform_params, Recorder};
 use crate::gpu::tensor::GpuTensor;
 use crate::Result;
 use bytemuck::{Pod, Zeroable};
@@ -19,6 +19,7 @@ impl Recorder<'_> {
         let op = "attention";
         let kernels = self.kernels;
         let err = |m: String| shape_error(op, label, m);
+        expect_whole(op, label, &[("qkv", qkv)])?;
         let &[batch, three_c, h, w] = qkv.shape.as_slice() else {
             return Err(err(format!("qkv shape {:?} is not NCHW", qkv.shape)));
         };

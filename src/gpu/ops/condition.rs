@@ -1,7 +1,7 @@
 //! The denoiser's conditioning (shaders/condition.wgsl): timestep embedding, time MLP, text
 //! projection and every ResBlock's FiLM layer in one dispatch.
 
-use crate::gpu::recorder::{shape_error, to_u32, uniform_params, Recorder, MAX_WORKGROUPS_PER_DIMENSION};
+use crate::gpu::recorder::{expect_whole, shape_error, to_u32, uniform_params, Recorder, MAX_WORKGROUPS_PER_DIMENSION};
 use crate::gpu::tensor::GpuTensor;
 use crate::Result;
 use bytemuck::{Pod, Zeroable};
@@ -119,6 +119,7 @@ impl Recorder<'_> {
         let op = "condition";
         let kernels = self.kernels;
         let err = |m: String| shape_error(op, label, m);
+        expect_whole(op, label, &[("timesteps", timesteps), ("text", text)])?;
         let &[batch] = timesteps.shape.as_slice() else {
             return Err(err(format!("timesteps {:?} should be one value per sample", timesteps.shape)));
         };

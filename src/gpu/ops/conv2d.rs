@@ -41,11 +41,16 @@ uniform_params!(Conv2dParams {
     residual: u32,
     threads_x: u32,
     split: u32,
-    _pad: [u32; 2],
+    in_offset: u32,
+    in_stride: u32,
+    out_offset: u32,
+    out_stride: u32,
+    res_offset: u32,
+    res_stride: u32,
 });
 
 // uniform blocks are laid out in 16-byte units; a size off by a field would read garbage
-const _: () = assert!(std::mem::size_of::<Conv2dParams>() == 64);
+const _: () = assert!(std::mem::size_of::<Conv2dParams>() == 80);
 
 /// A convolution's weights packed for conv2d.wgsl (see [`Recorder::conv_weights`]) and its bias.
 #[derive(Debug, Clone)]
@@ -66,6 +71,9 @@ pub struct Conv2dOptions<'a> {
     pub upsample: bool,
     /// Add this tensor (the output's shape) to the result.
     pub residual: Option<&'a GpuTensor>,
+    /// Write the result into this tensor of the output's shape (a channel slice of a larger
+    /// one, where a skip goes) instead of a new one.
+    pub output: Option<&'a GpuTensor>,
     /// The split-K factor S of conv2d.wgsl (a power of two, 1 to [`CONV_MAX_SPLIT`]); None:
     /// the recorder's override if set, else the automatic rule of [`conv_split`]. For tests and
     /// measurements: the result is the same up to float rounding.
@@ -74,7 +82,7 @@ pub struct Conv2dOptions<'a> {
 
 impl Default for Conv2dOptions<'_> {
     fn default() -> Self {
-        Conv2dOptions { stride: 1, padding: 0, upsample: false, residual: None, split: None }
+        Conv2dOptions { stride: 1, padding: 0, upsample: false, residual: None, output: None, split: None }
     }
 }
 
@@ -144,7 +152,8 @@ impl Recorder<'_> {
         })
     }
 
-    /// 2-D convolution of an (N, Cin, H, W) input with weights from [`Recorder::conv_weights`].
+    /// 2-D convolution of an (N, Cin, H, W) input with weights from [`Recorder::conv_weights`];
+    /// the input, the residual and the output may be channel slices.
     pub fn conv2d(&mut self, label: &str, input: &GpuTensor, weights: &ConvWeights, options: Conv2dOptions<'_>) -> Result<GpuTensor> {
         let op = "conv2d";
         // A copy of the shared reference, so that `self` stays free to be borrowed mutably.
@@ -184,7 +193,12 @@ impl Recorder<'_> {
         if !valid_split(split) {
             return Err(err(format!("split-K factor {split} is not a power of two from 1 to {CONV_MAX_SPLIT}")));
         }
-        let output = self.tensor(label, &out_shape);
+        let output = match options.output {
+            Some(out) if out.shape == out_shape => out.clone(),
+            Some(out) => return Err(err(format!("output {:?} should be {out_shape:?}", out.shape))),
+            None => self.tensor(label, &out_shape),
+        };
+        let residual = options.residual.unwrap_or(&output);
         let (workgroups, threads_x) = grid_2d(op, label, tiles * split)?;
         let params = Conv2dParams {
             batch: to_u32(op, label, batch)?,
@@ -201,7 +215,12 @@ impl Recorder<'_> {
             residual: options.residual.is_some() as u32,
             threads_x,
             split: split as u32,
-            _pad: [0; 2],
+            in_offset: to_u32(op, label, input.channel_offset)?,
+            in_stride: to_u32(op, label, input.buffer_channels)?,
+            out_offset: to_u32(op, label, output.channel_offset)?,
+            out_stride: to_u32(op, label, output.buffer_channels)?,
+            res_offset: to_u32(op, label, residual.channel_offset)?,
+            res_stride: to_u32(op, label, residual.buffer_channels)?,
         };
         let residual = options.residual.map_or(&self.placeholder, |r| &r.buffer).clone();
         // one multiply-add per output value and tap (the zero padding included, as counted)

@@ -1,7 +1,7 @@
 //! Group normalisation (shaders/group_norm.wgsl) with optional FiLM (per-sample scale and shift)
 //! and SiLU folded in.
 
-use crate::gpu::recorder::{shape_error, to_u32, uniform_params, Recorder, MAX_WORKGROUPS_PER_DIMENSION};
+use crate::gpu::recorder::{expect_whole, shape_error, to_u32, uniform_params, Recorder, MAX_WORKGROUPS_PER_DIMENSION};
 use crate::gpu::tensor::GpuTensor;
 use crate::Result;
 use bytemuck::{Pod, Zeroable};
@@ -14,11 +14,13 @@ uniform_params!(GroupNormParams {
     silu: u32,
     film_offset: u32,
     film_stride: u32,
-    _pad: [u32; 1]
+    in_offset: u32,
+    in_stride: u32,
+    _pad: [u32; 3]
 });
 
 // uniform blocks are laid out in 16-byte units; a size off by a field would read garbage
-const _: () = assert!(std::mem::size_of::<GroupNormParams>() == 32);
+const _: () = assert!(std::mem::size_of::<GroupNormParams>() == 48);
 
 /// Options of [`Recorder::group_norm`].
 #[derive(Debug, Clone, Copy, Default)]
@@ -39,7 +41,8 @@ pub struct FilmSlice<'a> {
 }
 
 impl Recorder<'_> {
-    /// Group normalisation of (N, C, H, W) with gamma, beta (C), optional FiLM and SiLU.
+    /// Group normalisation of (N, C, H, W) (a whole tensor or a channel slice) with gamma, beta
+    /// (C), optional FiLM and SiLU, into a new whole tensor.
     pub fn group_norm(
         &mut self,
         label: &str,
@@ -71,6 +74,9 @@ impl Recorder<'_> {
         if workgroup_count > MAX_WORKGROUPS_PER_DIMENSION {
             return Err(err(format!("{workgroup_count} (sample, group) pairs exceed one dispatch")));
         }
+        if let Some(film) = options.film {
+            expect_whole(op, label, &[("FiLM", film.tensor)])?;
+        }
         let output = self.tensor(label, &input.shape);
         let params = GroupNormParams {
             channels: to_u32(op, label, channels)?,
@@ -80,7 +86,9 @@ impl Recorder<'_> {
             silu: options.silu as u32,
             film_offset: to_u32(op, label, film_offset)?,
             film_stride: to_u32(op, label, film_stride)?,
-            _pad: [0; 1],
+            in_offset: to_u32(op, label, input.channel_offset)?,
+            in_stride: to_u32(op, label, input.buffer_channels)?,
+            _pad: [0; 3],
         };
         let film = options.film.map_or(&self.placeholder, |f| &f.tensor.buffer).clone();
         self.push(

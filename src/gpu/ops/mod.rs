@@ -2,7 +2,6 @@
 //! shader's by a test below), shape checks, dispatch grid and FLOP count.
 
 pub mod attention;
-pub mod concat;
 pub mod condition;
 pub mod conv2d;
 pub mod group_norm;
@@ -15,7 +14,6 @@ pub use group_norm::{FilmSlice, GroupNormOptions};
 #[cfg(test)]
 mod tests {
     use super::attention::AttentionParams;
-    use super::concat::ConcatParams;
     use super::condition::ConditionParams;
     use super::conv2d::Conv2dParams;
     use super::group_norm::GroupNormParams;
@@ -53,7 +51,6 @@ mod tests {
             ("conv2d", include_str!("../shaders/conv2d.wgsl"), Conv2dParams::FIELDS),
             ("group_norm", include_str!("../shaders/group_norm.wgsl"), GroupNormParams::FIELDS),
             ("attention", include_str!("../shaders/attention.wgsl"), AttentionParams::FIELDS),
-            ("concat", include_str!("../shaders/concat.wgsl"), ConcatParams::FIELDS),
             ("condition", include_str!("../shaders/condition.wgsl"), ConditionParams::FIELDS),
         ] {
             assert_eq!(rust_params(fields), shader_params(source), "{shader}.wgsl's Params and the Rust struct differ");

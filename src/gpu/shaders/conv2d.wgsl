@@ -28,6 +28,10 @@
 //   (logical size 2*in_h x 2*in_w, value at (y, x) = input at (y/2, x/2)), which implements
 //   `conv(F.interpolate(h, scale_factor=2))` without materialising the upsampled tensor;
 // - residual: a second buffer of the output's shape is added to the result (`conv(h) + skip`).
+//
+// The input, the output and the residual may each be a channel slice of a larger NCHW buffer
+// (GpuTensor in tensor.rs): channel c of sample n is channel `offset + c` of a buffer with
+// `stride` channels per sample. The UNet writes its skips into the up path's inputs this way.
 
 const COUT_TILE: u32 = 16u;     // = four vec4 of packed weights: w0..w3 below
 const PIXEL_TILE: u32 = 4u;     // = the lanes of x below
@@ -49,8 +53,12 @@ struct Params {
     residual: u32,      // 1: add `residual` to the output
     threads_x: u32,     // invocations per row of the dispatch grid
     split: u32,         // S (main_split only)
-    _pad0: u32,
-    _pad1: u32,
+    in_offset: u32,     // channel slices, see above
+    in_stride: u32,
+    out_offset: u32,
+    out_stride: u32,
+    res_offset: u32,
+    res_stride: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -133,7 +141,7 @@ fn accumulate(t: Tile, ci_begin: u32, ci_end: u32) -> Acc {
     // (ci, ky, kx) order, four vec4 each.
     var w = (t.tile * params.in_channels + ci_begin) * k * k * 4u;
     for (var ci = ci_begin; ci < ci_end; ci++) {
-        let in_base = (t.n * params.in_channels + ci) * params.in_h * params.in_w;
+        let in_base = (t.n * params.in_stride + params.in_offset + ci) * params.in_h * params.in_w;
         for (var ky = 0u; ky < k; ky++) {
             let iy = y0 + i32(ky);
             let row_inside = iy >= 0 && iy < logical_h;
@@ -186,19 +194,21 @@ fn store(t: Tile, j: u32, sum: vec4<f32>) {
         return;
     }
     let c = t.tile * COUT_TILE + 4u * (j % 4u);
-    let out_index = ((t.n * params.out_channels + c) * params.out_h + t.oy) * params.out_w + t.ox0 + p;
+    let pixel = t.oy * params.out_w + t.ox0 + p;
     let plane = params.out_h * params.out_w;
-    store_one(c, out_index, sum.x);
-    store_one(c + 1u, out_index + plane, sum.y);
-    store_one(c + 2u, out_index + 2u * plane, sum.z);
-    store_one(c + 3u, out_index + 3u * plane, sum.w);
+    let out_index = (t.n * params.out_stride + params.out_offset + c) * plane + pixel;
+    let res_index = (t.n * params.res_stride + params.res_offset + c) * plane + pixel;
+    store_one(c, out_index, res_index, sum.x);
+    store_one(c + 1u, out_index + plane, res_index + plane, sum.y);
+    store_one(c + 2u, out_index + 2u * plane, res_index + 2u * plane, sum.z);
+    store_one(c + 3u, out_index + 3u * plane, res_index + 3u * plane, sum.w);
 }
 
-fn store_one(c: u32, out_index: u32, sum: f32) {
+fn store_one(c: u32, out_index: u32, res_index: u32, sum: f32) {
     if (c < params.out_channels) {
         var value = sum + bias[c];
         if (params.residual == 1u) {
-            value += residual[out_index];
+            value += residual[res_index];
         }
         output[out_index] = value;
     }

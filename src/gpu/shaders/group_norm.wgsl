@@ -5,6 +5,10 @@
 // run are each reduced in workgroup memory (two passes: as accurate as the reference's
 // mean-of-squared-deviations, unlike E[x^2] - E[x]^2).
 //
+// The input may be a channel slice of a larger NCHW buffer (channel c of sample n is channel
+// `in_offset + c` of a buffer with `in_stride` channels per sample: the up path's [h | skip]);
+// the output is a whole tensor.
+//
 // Optional, fused after the affine (flags in the params):
 // - FiLM: y = y * (1 + scale[n, c]) + shift[n, c], read from a row of `film_stride` values per
 //   sample (the output of condition.wgsl, every ResBlock's films side by side) whose C values
@@ -22,7 +26,11 @@ struct Params {
     silu: u32,          // 1: apply SiLU at the end
     film_offset: u32,
     film_stride: u32,
+    in_offset: u32,
+    in_stride: u32,
     _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -58,16 +66,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let count = channels_per_group * params.pixels;
     let first_channel = group * channels_per_group;
     let base = (n * params.channels + first_channel) * params.pixels;
+    let in_base = (n * params.in_stride + params.in_offset + first_channel) * params.pixels;
 
     var sum = 0.0;
     for (var i = local; i < count; i += WORKGROUP_SIZE) {
-        sum += input[base + i];
+        sum += input[in_base + i];
     }
     let mean = workgroup_sum(local, sum) / f32(count);
 
     var squares = 0.0;
     for (var i = local; i < count; i += WORKGROUP_SIZE) {
-        let d = input[base + i] - mean;
+        let d = input[in_base + i] - mean;
         squares += d * d;
     }
     let variance = workgroup_sum(local, squares) / f32(count);
@@ -75,7 +84,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 
     for (var i = local; i < count; i += WORKGROUP_SIZE) {
         let c = first_channel + i / params.pixels;
-        var y = (input[base + i] - mean) * inv_std * gamma[c] + beta[c];
+        var y = (input[in_base + i] - mean) * inv_std * gamma[c] + beta[c];
         if (params.film == 1u) {
             let scale = film[n * params.film_stride + params.film_offset + c];
             let shift = film[n * params.film_stride + params.film_offset + params.channels + c];
