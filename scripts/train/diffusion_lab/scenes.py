@@ -12,12 +12,13 @@ and decorated with emoji props (trees, clouds, sun, moon, cacti, palms).
 Held out from training, for scene_eval.py: two caption frames per language, and object x scene
 combinations (`held_out_combo`).
 The bank also holds the captions of PREVIEW (training's sample grids), embedded, never trained.
-Usage: python -m diffusion_lab.scenes NODE_MODULES MODELS_DIR OUT.npz [--specs 50000] [--grid PNG]
+Usage: python -m diffusion_lab.scenes NODE_MODULES MODELS_DIR OUT.npz [--specs 50000] [--device cuda] [--grid PNG]
 """
 import argparse
 import hashlib
 import json
 import math
+import multiprocessing
 from pathlib import Path
 
 import numpy as np
@@ -479,9 +480,9 @@ def spec_key(spec):
     return json.dumps(spec, sort_keys=True)
 
 
-def build_bank(node_modules, models_dir, out, n_specs, size=32, seed=0):
+def build_bank(node_modules, models_dir, out, n_specs, size=32, seed=0, device="cpu"):
     """Draws `n_specs` training specs, two captions each (either language), embeds every caption
-    with the shipped text encoder, and saves specs (JSON), caption ids and embeddings."""
+    with the shipped text encoder (on `device`), and saves specs (JSON), caption ids and embeddings."""
     concepts = load_concepts(node_modules)
     everything, core = list(concepts), everyday_nouns(concepts)
     rng = np.random.default_rng(seed)
@@ -498,7 +499,7 @@ def build_bank(node_modules, models_dir, out, n_specs, size=32, seed=0):
             ids.append(index[text])
         specs.append(spec_key(spec))
         pairs.append(ids)
-    emb = embed(texts + PREVIEW, models_dir)
+    emb = embed(texts + PREVIEW, models_dir, device)
     np.savez_compressed(out, specs=np.array(specs), caption_pairs=np.array(pairs, np.int32),
                         captions=np.array(texts + PREVIEW), embeddings=emb.astype(np.float16),
                         preview=np.arange(len(texts), len(texts) + len(PREVIEW)), size=np.array(size),
@@ -514,6 +515,7 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--specs", type=int, default=50000)
     ap.add_argument("--size", type=int, default=32)
+    ap.add_argument("--device", default="cpu", help="where the text encoder embeds the captions (cpu or cuda)")
     ap.add_argument("--grid", help="also paint 64 random training specs into this PNG, captions beside it (.txt)")
     a = ap.parse_args()
     if a.grid:
@@ -529,35 +531,75 @@ def main():
                  + " | " + caption(s, concepts, "en", rng) for s in specs]
         Path(a.grid).with_suffix(".txt").write_text("\n".join(lines) + "\n")
         return
-    build_bank(a.node_modules, a.models_dir, a.out, a.specs, a.size)
+    build_bank(a.node_modules, a.models_dir, a.out, a.specs, a.size, device=a.device)
 
 
 if __name__ == "__main__":
     main()
 
 
+PAINT_CHUNK = 16  # specs per painting job: a batch's pictures do not depend on how many workers paint them
+
+# The painter and the specs of the SceneData that started a worker pool: forked workers inherit
+# them instead of receiving 3,272 emoji images each.
+_PAINTING = {}
+
+
+def paint_chunk(key, step, chunk, ids):
+    """Pictures of specs `ids` of SceneData `key`, the `chunk`-th part of `step`'s batch: the same
+    pictures in any process, for any number of workers, and again on resume."""
+    painter, specs = _PAINTING[key]
+    rng = np.random.default_rng([7, step, chunk])
+    return np.stack([painter.paint(specs[i], rng) for i in ids])
+
+
 class SceneData:
     """Training batches from a caption bank: each draw paints its spec anew (train.py's data
-    source when --data is a bank). The condition blends the spec's two captions' embeddings."""
+    source when --data is a bank). The condition blends the spec's two captions' embeddings.
+    A step's specs and pictures follow from the step alone, so `paint_workers` processes can
+    paint the next batch while the model trains on this one (a GPU outruns one painting core
+    about tenfold)."""
 
-    def __init__(self, path, node_modules, device="cpu"):
+    def __init__(self, path, node_modules, device="cpu", paint_workers=0):
         d = np.load(path)
         self.device = torch.device(device)
         self.specs = [json.loads(s) for s in d["specs"]]
         self.pairs = torch.from_numpy(d["caption_pairs"]).long()
-        self.emb = torch.from_numpy(d["embeddings"].astype(np.float32)).to(self.device)
         self.captions = d["captions"]
         self.preview = d["preview"]
         concepts = json.loads(str(d["concepts"]))
         self.painter = Painter(node_modules, concepts, int(d["size"]))
         self.train_idx = range(len(self.specs))
+        self.key = id(self)
+        _PAINTING[self.key] = (self.painter, self.specs)
+        # forked before the embeddings go to the device: the workers only paint (numpy and PIL)
+        self.pool = multiprocessing.get_context("fork").Pool(paint_workers) if paint_workers > 0 else None
+        self.pending = {}  # (n, step) -> the pool's jobs for that batch
+        self.emb = torch.from_numpy(d["embeddings"].astype(np.float32)).to(self.device)
+
+    def spec_ids(self, n, step):
+        return np.random.default_rng([7, step]).integers(0, len(self.specs), n)
+
+    def _jobs(self, n, step):
+        ids = self.spec_ids(n, step)
+        chunks = [(self.key, step, c, ids[s:s + PAINT_CHUNK]) for c, s in enumerate(range(0, n, PAINT_CHUNK))]
+        return [self.pool.apply_async(paint_chunk, job) for job in chunks]
+
+    def pictures(self, n, step):
+        """`step`'s batch: spec ids and uint8 pictures [n, size, size, 3]."""
+        if self.pool is None:
+            ids = self.spec_ids(n, step)
+            parts = [paint_chunk(self.key, step, c, ids[s:s + PAINT_CHUNK]) for c, s in enumerate(range(0, n, PAINT_CHUNK))]
+        else:
+            jobs = self.pending.pop((n, step), None) or self._jobs(n, step)
+            self.pending = {(n, step + 1): self._jobs(n, step + 1)}  # painted while this step trains
+            parts = [job.get() for job in jobs]
+        return self.spec_ids(n, step), np.concatenate(parts)
 
     def batch(self, n, gen, step, cfg_drop):
-        idx = torch.randint(0, len(self.specs), (n,), generator=gen)
-        rng = np.random.default_rng([7, step])  # the same pictures for the same step on resume
-        images = np.stack([self.painter.paint(self.specs[i], rng) for i in idx.tolist()])
+        ids, images = self.pictures(n, step)
         x0 = torch.from_numpy(images).permute(0, 3, 1, 2).float().div(127.5).sub(1.0).to(self.device)
-        pair = self.pairs[idx].to(self.device)
+        pair = self.pairs[torch.from_numpy(ids)].to(self.device)
         w = torch.rand(n, 1, generator=gen).to(self.device)
         text = F.normalize(w * self.emb[pair[:, 0]] + (1 - w) * self.emb[pair[:, 1]], dim=1)
         text[(torch.rand(n, generator=gen) < cfg_drop).to(self.device)] = 0.0

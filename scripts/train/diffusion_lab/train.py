@@ -36,6 +36,8 @@ def main():
     ap.add_argument("--init", help="start a new run from these weights (e.g. the shipped www/models/denoiser.safetensors)")
     ap.add_argument("--exclude-val", action="store_true", help="leave the validation split's images out")
     ap.add_argument("--node-modules", default="../../node_modules", help="the emoji images, for a scene bank")
+    ap.add_argument("--paint-workers", type=int, default=0,
+                    help="processes that paint a scene bank's next batch while the model trains (0: paint in this one)")
     ap.add_argument("--min-snr", type=float, help="min-SNR-gamma loss weighting (e.g. 5); plain MSE without")
     ap.add_argument("--bf16", action="store_true",
                     help="bf16 autocast for the forward pass (weights, optimizer and loss stay f32); "
@@ -43,7 +45,7 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     cfg = load_config(a.config)
-    data = load_data(a.data, a.exclude_val, a.device, a.node_modules)
+    data = load_data(a.data, a.exclude_val, a.device, a.node_modules, a.paint_workers)
     ab_np = alphas_cumprod(cfg.train_timesteps)
     ab = torch.from_numpy(ab_np).float().to(a.device)
     run = Run(cfg, a.run, a.lr, a.ema, 1234, load_torch(a.init) if a.init else None, a.init, a.device, a.warmup)

@@ -235,13 +235,14 @@ class Run:
             f.write(json.dumps({"step": self.step, "loss": float(self.loss_avg), "time": time.time()}) + "\n")
 
 
-def load_data(path, exclude_val=False, device="cpu", node_modules="../../node_modules"):
-    """The emoji data set (data.py) or, for a caption bank (scenes.py), scenes painted on the fly."""
+def load_data(path, exclude_val=False, device="cpu", node_modules="../../node_modules", paint_workers=0):
+    """The emoji data set (data.py) or, for a caption bank (scenes.py), scenes painted on the fly
+    (by `paint_workers` processes, ahead of the training step, where more than 0)."""
     with np.load(path) as d:
         is_bank = "specs" in d
     if is_bank:
         from .scenes import SceneData
-        return SceneData(path, node_modules, device)
+        return SceneData(path, node_modules, device, paint_workers)
     return Data(path, exclude_val, device)
 
 

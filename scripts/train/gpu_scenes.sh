@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The scene teacher's training on one CUDA GPU, in one command, for a lent machine with python3 +
+# PyTorch (CUDA), numpy, pillow, safetensors and tokenizers but no package registry.
+# It builds the caption bank there (the text encoder embeds 97k captions in seconds on a GPU, so
+# the bank need not travel), goes on from INIT (default: the committed resume point) at batch 256
+# for MINUTES, with painting workers on all but two cores (one core paints ~800 scenes/s, a GPU
+# trains this UNet ~10x faster), and leaves in OUT: denoiser.safetensors (the shipped int8 format:
+# the next checkpoints/scene_teacher.safetensors once scene_eval says it is better),
+# denoiser_f32.safetensors, sample grids and the log.
+#
+# What the machine needs beside the repository's tracked files (≈ 52 MB; `run`'s carry list):
+#   node_modules/emoji-datasource-google/img/google/64  node_modules/emoji-datasource-twitter/img/twitter/64
+#   node_modules/emojibase-data/de  node_modules/emojibase-data/en
+#   www/models/text_encoder.safetensors  www/models/tokenizer.json
+# Usage: scripts/train/gpu_scenes.sh OUT MINUTES [INIT.safetensors]
+#   DEVICE=cpu SPECS=200 BATCH=16 for a smoke test on a machine without a GPU.
+set -euo pipefail
+[ $# -ge 2 ] && [ $# -le 3 ] || { echo "usage: $0 OUT MINUTES [INIT.safetensors]" >&2; exit 2; }
+here=$(cd "$(dirname "$0")" && pwd)
+out=$(realpath -m "$1") minutes=$2
+init=$(realpath "${3:-$here/checkpoints/scene_teacher.safetensors}")
+device=${DEVICE:-cuda} specs=${SPECS:-50000} batch=${BATCH:-256}
+py=${PYTHON:-python3}
+workers=$(( $(nproc) > 3 ? $(nproc) - 2 : 1 ))
+root=$(realpath "$here/../..")
+mkdir -p "$out"
+cd "$here"
+for need in "$root/node_modules/emojibase-data/en/data.json" "$root/www/models/text_encoder.safetensors"; do
+  [ -e "$need" ] || { echo "[gpu_scenes] missing $need (see the carry list at the top of $0)" >&2; exit 1; }
+done
+# the same bank as on the CPU (seed 0): specs and captions are identical, embeddings equal up to float rounding
+bank=$out/bank.npz
+[ -f "$bank" ] || "$py" -u -m diffusion_lab.scenes "$root/node_modules" "$root/www/models" "$bank" --specs "$specs" --device "$device"
+bf16=()
+[ "$device" = cuda ] && bf16=(--bf16)
+"$py" -u -m diffusion_lab.train --data "$bank" --config "$root/www/models/denoiser.json" --run "$out/scene-teacher" \
+    --node-modules "$root/node_modules" --init "$init" --device "$device" "${bf16[@]}" --batch "$batch" --lr 4e-4 \
+    --min-snr 5 --warmup 500 --steps 10000000 --every 2000 --max-minutes "$minutes" --paint-workers "$workers" \
+    --export "$out/denoiser.safetensors" --export-f32 "$out/denoiser_f32.safetensors" 2>&1 | tee "$out/train.log"
+echo "[gpu_scenes] done: $out/denoiser.safetensors ($(grep -c '^step' "$out/train.log") progress lines; last: $(grep '^step' "$out/train.log" | tail -n 1))"
