@@ -6,19 +6,21 @@
 # for MINUTES, with painting workers on all but two cores (one core paints ~800 scenes/s, a GPU
 # trains this UNet ~10x faster), and leaves in OUT: denoiser.safetensors (the shipped int8 format:
 # the next checkpoints/scene_teacher.safetensors once scene_eval says it is better),
-# denoiser_f32.safetensors, sample grids and the log.
+# denoiser_f32.safetensors, sample grids and the log. With STUDENT_MIN > 0 it then distils a
+# 4-step student from that teacher (distill.py: PAIR_SPECS specs, default 50,000, two noises each,
+# so each caption keeps several pictures) for STUDENT_MIN minutes: OUT/student.safetensors.
 #
 # What the machine needs beside the repository's tracked files (≈ 52 MB; `run`'s carry list):
 #   node_modules/emoji-datasource-google/img/google/64  node_modules/emoji-datasource-twitter/img/twitter/64
 #   node_modules/emojibase-data/de  node_modules/emojibase-data/en
 #   www/models/text_encoder.safetensors  www/models/tokenizer.json
-# Usage: scripts/train/gpu_scenes.sh OUT MINUTES [INIT.safetensors]
-#   DEVICE=cpu SPECS=200 BATCH=16 for a smoke test on a machine without a GPU.
+# Usage: scripts/train/gpu_scenes.sh OUT TEACHER_MIN STUDENT_MIN [INIT.safetensors]
+#   DEVICE=cpu SPECS=200 PAIR_SPECS=8 BATCH=16 for a smoke test on a machine without a GPU.
 set -euo pipefail
-[ $# -ge 2 ] && [ $# -le 3 ] || { echo "usage: $0 OUT MINUTES [INIT.safetensors]" >&2; exit 2; }
+[ $# -ge 3 ] && [ $# -le 4 ] || { echo "usage: $0 OUT TEACHER_MIN STUDENT_MIN [INIT.safetensors]" >&2; exit 2; }
 here=$(cd "$(dirname "$0")" && pwd)
-out=$(realpath -m "$1") minutes=$2
-init=$(realpath "${3:-$here/checkpoints/scene_teacher.safetensors}")
+out=$(realpath -m "$1") teacher_min=$2 student_min=$3
+init=$(realpath "${4:-$here/checkpoints/scene_teacher.safetensors}")
 device=${DEVICE:-cuda} specs=${SPECS:-50000} batch=${BATCH:-256}
 py=${PYTHON:-python3}
 workers=$(( $(nproc) > 3 ? $(nproc) - 2 : 1 ))
@@ -35,6 +37,14 @@ bf16=()
 [ "$device" = cuda ] && bf16=(--bf16)
 "$py" -u -m diffusion_lab.train --data "$bank" --config "$root/www/models/denoiser.json" --run "$out/scene-teacher" \
     --node-modules "$root/node_modules" --init "$init" --device "$device" "${bf16[@]}" --batch "$batch" --lr 4e-4 \
-    --min-snr 5 --warmup 500 --steps 10000000 --every 2000 --max-minutes "$minutes" --paint-workers "$workers" \
+    --min-snr 5 --warmup 500 --steps 10000000 --every 2000 --max-minutes "$teacher_min" --paint-workers "$workers" \
     --export "$out/denoiser.safetensors" --export-f32 "$out/denoiser_f32.safetensors" 2>&1 | tee "$out/train.log"
-echo "[gpu_scenes] done: $out/denoiser.safetensors ($(grep -c '^step' "$out/train.log") progress lines; last: $(grep '^step' "$out/train.log" | tail -n 1))"
+echo "[gpu_scenes] teacher: $out/denoiser.safetensors (last: $(grep '^step' "$out/train.log" | tail -n 1))"
+if [ "$student_min" != 0 ]; then
+  "$py" -u -m diffusion_lab.distill --data "$bank" --config "$root/www/models/denoiser.json" \
+      --teacher "$out/denoiser.safetensors" --run "$out/scene-student" --node-modules "$root/node_modules" \
+      --device "$device" "${bf16[@]}" --seeds 2 --pair-specs "${PAIR_SPECS:-50000}" --pair-batch 512 \
+      --batch "$batch" --steps 10000000 --every 2000 --max-minutes "$student_min" \
+      --export "$out/student.safetensors" 2>&1 | tee "$out/distill.log"
+  echo "[gpu_scenes] student: $out/student.safetensors (last: $(grep '^step' "$out/distill.log" | tail -n 1))"
+fi
