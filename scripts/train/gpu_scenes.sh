@@ -27,6 +27,12 @@ workers=$(( $(nproc) > 3 ? $(nproc) - 2 : 1 ))
 root=$(realpath "$here/../..")
 mkdir -p "$out"
 cd "$here"
+"$py" - <<'PY' || exit 1
+import importlib.util, sys
+missing = [m for m in ("torch", "numpy", "PIL", "safetensors", "tokenizers") if importlib.util.find_spec(m) is None]
+if missing:
+    sys.exit(f"[gpu_scenes] this python lacks {', '.join(missing)}: carry a folder with them and set PYTHONPATH")
+PY
 for need in "$root/node_modules/emojibase-data/en/data.json" "$root/www/models/text_encoder.safetensors"; do
   [ -e "$need" ] || { echo "[gpu_scenes] missing $need (see the carry list at the top of $0)" >&2; exit 1; }
 done
