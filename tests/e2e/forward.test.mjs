@@ -124,6 +124,8 @@ test('forward process on an example: noise levels, the estimate, the error; debo
       assert.ok(start.detail.alphaBar > 0.99, 'at t=0 the picture should be almost untouched');
       assert.ok(end.detail.alphaBar < 0.01, 'at t=999 the picture should be almost gone');
       assert.equal(await page.locator('diffusion-lab #fwd-t').getAttribute('aria-valuetext'), 't = 0 of 999');
+      // the hint names the schedule's last timestep, as the slider has it
+      assert.equal(await page.locator('diffusion-lab #fwd-t-hint').textContent(), '0 = almost no noise, 999 = nothing but noise.');
 
       // A fast slide: nine values at once give fewer requests, and the last value wins.
       mark = await eventCount(page);

@@ -76,6 +76,7 @@ test('reverse tab (German): the run\'s steps on the schedule, the marker at the 
     const start = await plot(page, 'rev-schedule');
     assert.equal(start.t, '999');
     assert.match(start.label, /Bei t = 999: 0 % Bild, 100 % Rauschen/);
+    assert.match(await page.locator('diffusion-lab #rev-schedule-caption').textContent(), /von reinem Rauschen \(t = 999, rechts\)/);
     await screenshot(page, 'schedule-reverse-de');
 
     // "outlines first, then colours, then details": the two curves over the teacher's 8 steps

@@ -61,6 +61,9 @@ export class ForwardPanel {
     });
     this.plot = new SchedulePlot(host, $('fwd-schedule'));
     this.plotCaption = $('fwd-schedule-caption');
+    this.tHint = $('fwd-t-hint');
+    this.reverseCaption = $('rev-schedule-caption');
+    this.nameLastTimestep();
 
     const { source, prompt, t, seed, newNoise } = this.el;
     source.addEventListener('change', () => this.pickSource(source.value));
@@ -250,6 +253,13 @@ export class ForwardPanel {
     return { t: String(Math.round(Number(this.el.t.value) || 0)), seed: /^\d+$/.test(seed) ? seed : null };
   }
 
+  /** The texts that name the schedule's last timestep (pure noise) take it from the slider. */
+  nameLastTimestep() {
+    const max = Number(this.el.t.max);
+    this.host.loc.text(this.tHint, 'fwdTHint', { max });
+    this.host.loc.text(this.reverseCaption, 'schedCaptionReverse', { max });
+  }
+
   /** The model is loaded: its schedule, and where its samplers' default steps lie on it. */
   onModel(info) {
     const models = info?.models;
@@ -258,6 +268,7 @@ export class ForwardPanel {
     if (models?.student) marks.push(...models.student.timesteps.map((t) => ({ t, kind: 'student' })));
     // the slider goes as far as the model's schedule (the template's 999 until it is known)
     if (info?.alphaBars?.length > 1) this.el.t.max = String(info.alphaBars.length - 1);
+    this.nameLastTimestep();
     this.plot.setSchedule(info?.alphaBars ?? null);
     this.plot.setMarks(marks);
     if (models?.student) {

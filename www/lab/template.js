@@ -104,7 +104,7 @@ export const HTML = `
       <div class="strip" id="strip" aria-hidden="true"></div>
       <figure class="schedule" id="rev-schedule" hidden>
         <svg aria-hidden="false"></svg>
-        <figcaption data-i18n="schedCaptionReverse"></figcaption>
+        <figcaption id="rev-schedule-caption"></figcaption>
       </figure>
       <figure class="schedule detail" id="rev-detail" hidden>
         <svg></svg>
@@ -161,7 +161,7 @@ export const HTML = `
       <div class="field wide">
         <label for="fwd-t" data-i18n="fwdTLabel"></label>
         <input id="fwd-t" name="t" type="range" min="0" max="999" step="1" value="500" aria-describedby="fwd-t-hint">
-        <p class="hint" id="fwd-t-hint" data-i18n="fwdTHint"></p>
+        <p class="hint" id="fwd-t-hint"></p>
         <figure class="schedule" id="fwd-schedule" hidden>
           <svg></svg>
           <figcaption id="fwd-schedule-caption"></figcaption>
