@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import globals from 'globals';
 
 export default [
-  { ignores: ['.venv/**', 'www/pkg/**', 'www/vendor/**', 'node_modules/**', 'target/**', 'test-results/**', 'bench-results/**'] },
+  { ignores: ['.venv/**', '.cache/**', 'www/pkg/**', 'www/vendor/**', 'node_modules/**', 'target/**', 'test-results/**', 'bench-results/**'] },
   js.configs.recommended,
   {
     files: ['www/**/*.js'],
