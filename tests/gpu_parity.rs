@@ -90,8 +90,11 @@ struct ConvCase {
     residual: bool,
     /// The split-K factor (`Conv2dOptions::split`); None: the automatic rule.
     split: Option<usize>,
-    /// Input, residual and output are channel slices of larger tensors (as the UNet's skips).
+    /// Input, residual, second input and output are channel slices of larger tensors (as the
+    /// UNet's skips).
     slices: bool,
+    /// Channels of a second input convolved 1×1 and added (a ResBlock's skip); 0: none.
+    second: usize,
 }
 
 /// `values` (shape) as channels [before, before + C) of a tensor with `before` channels of
@@ -125,6 +128,7 @@ fn conv2d_matches_candle() {
         residual: false,
         split: None,
         slices: false,
+        second: 0,
     };
     let shapes = [
         base,
@@ -147,6 +151,16 @@ fn conv2d_matches_candle() {
         ConvCase { cin: 20, h: 8, w: 8, cout: 19, residual: true, slices: true, ..base },
         ConvCase { cin: 6, h: 4, w: 4, cout: 7, upsample: true, slices: true, ..base },
         ConvCase { cin: 9, h: 6, w: 6, cout: 10, kernel: 1, padding: 0, stride: 2, residual: true, slices: true, ..base },
+        // A second 1×1 input: the ResBlocks' conv2 + skip (down.1, up.0, up.2), odd channel
+        // counts, with a strided or upsampled first input, with a residual as well, and slices.
+        ConvCase { cin: 64, h: 16, w: 16, cout: 64, second: 32, ..base },
+        ConvCase { cin: 32, h: 32, w: 32, cout: 32, second: 64, ..base },
+        ConvCase { cin: 128, h: 8, w: 8, cout: 128, second: 256, ..base },
+        ConvCase { cin: 7, h: 6, w: 10, cout: 13, second: 5, ..base },
+        ConvCase { cin: 5, h: 9, w: 11, cout: 19, second: 3, stride: 2, ..base },
+        ConvCase { cin: 6, h: 4, w: 5, cout: 7, second: 9, upsample: true, residual: true, ..base },
+        ConvCase { cin: 20, h: 8, w: 8, cout: 19, second: 11, slices: true, ..base },
+        ConvCase { cin: 9, h: 6, w: 6, cout: 10, kernel: 1, padding: 0, second: 4, residual: true, slices: true, ..base },
     ];
     // Every shape unsplit, with the automatic split, and split 2, 8 and 64 ways (more splits
     // than input channels leave some splits without channels).
@@ -156,7 +170,7 @@ fn conv2d_matches_candle() {
     let big = ConvCase { batch: 1, cin: 2, h: 512, w: 512, cout: 16, kernel: 1, padding: 0, ..base };
     cases.extend([big, ConvCase { split: Some(64), ..big }]);
     for case in cases {
-        let ConvCase { batch, cin, h, w, cout, kernel, stride, padding, upsample, residual, split, slices } = case;
+        let ConvCase { batch, cin, h, w, cout, kernel, stride, padding, upsample, residual, split, slices, second } = case;
         let x = rng.uniform_vec(batch * cin * h * w, 0.0, 1.0);
         let fan_in = (cin * kernel * kernel) as f32;
         let weight = rng.uniform_vec(cout * cin * kernel * kernel, 0.0, 1.0 / fan_in.sqrt());
@@ -177,16 +191,32 @@ fn conv2d_matches_candle() {
             let residual_tensor = cpu(&residual_values, expected.dims());
             expected = (expected + residual_tensor).unwrap();
         }
+        let (_, _, oh, ow) = expected.dims4().unwrap();
+        let second_shape = [batch, second, oh, ow];
+        let x2 = rng.uniform_vec(second_shape.iter().product(), 0.0, 1.0);
+        let weight2 = rng.uniform_vec(cout * second, 0.0, 1.0 / (second.max(1) as f32).sqrt());
+        let bias2 = rng.uniform_vec(cout, 0.0, 0.5);
+        if second > 0 {
+            let skip = Conv2d::new(cpu(&weight2, &[cout, second, 1, 1]), Some(cpu(&bias2, &[cout])), Conv2dConfig::default());
+            expected = (expected + skip.forward(&cpu(&x2, &second_shape)).unwrap()).unwrap();
+        }
 
         let mut rec = Recorder::new(&ctx);
-        let gw = rec.conv_weights("w", &weight, &[cout, cin, kernel, kernel], &bias).unwrap();
-        let (_, _, oh, ow) = expected.dims4().unwrap();
+        let layer = ops::ConvLayer { weight: &weight, shape: &[cout, cin, kernel, kernel], bias: &bias };
+        let gw = if second > 0 {
+            let layer2 = ops::ConvLayer { weight: &weight2, shape: &[cout, second, 1, 1], bias: &bias2 };
+            rec.conv_weights_with_second("w", layer, layer2).unwrap()
+        } else {
+            rec.conv_weights("w", layer.weight, layer.shape, layer.bias).unwrap()
+        };
         let label = format!("conv2d {case:?}").replace("ConvCase ", "");
         if !slices {
             let gx = rec.upload("x", &x, &[batch, cin, h, w]).unwrap();
             let gr = rec.upload("residual", &residual_values, expected.dims()).unwrap();
+            let g2 = rec.upload("second", &x2, &second_shape).unwrap();
             let residual = residual.then_some(&gr);
-            let options = Conv2dOptions { stride, padding, upsample, residual, split, ..Default::default() };
+            let second = (second > 0).then_some(&g2);
+            let options = Conv2dOptions { stride, padding, upsample, residual, second, split, ..Default::default() };
             let out = rec.conv2d("conv", &gx, &gw, options).unwrap();
             assert_eq!(out.shape, expected.dims());
             let got = run(&ctx, rec, &out);
@@ -200,9 +230,14 @@ fn conv2d_matches_candle() {
         let (o_whole, o_at) = embed_channels(&vec![7.0; batch * cout * oh * ow], &[batch, cout, oh, ow], 3, 2);
         let gx = rec.upload("x", &x_whole, &[batch, cin + 5, h, w]).unwrap().channel_slice(x_at, cin).unwrap();
         let gr = rec.upload("residual", &r_whole, &[batch, cout + 5, oh, ow]).unwrap().channel_slice(r_at, cout).unwrap();
+        let g2 = (second > 0).then(|| {
+            let (s_whole, s_at) = embed_channels(&x2, &second_shape, 4, 1);
+            rec.upload("second", &s_whole, &[batch, second + 5, oh, ow]).unwrap().channel_slice(s_at, second).unwrap()
+        });
         let out_whole = rec.upload("out", &o_whole, &[batch, cout + 5, oh, ow]).unwrap();
         let into = out_whole.channel_slice(o_at, cout).unwrap();
-        let options = Conv2dOptions { stride, padding, upsample, residual: residual.then_some(&gr), output: Some(&into), split };
+        let (residual, second) = (residual.then_some(&gr), g2.as_ref());
+        let options = Conv2dOptions { stride, padding, upsample, residual, output: Some(&into), second, split };
         rec.conv2d("conv", &gx, &gw, options).unwrap();
         let got = run(&ctx, rec, &out_whole);
         let want = cpu(&o_whole, &[batch, cout + 5, oh, ow]).slice_assign(&[0..batch, o_at..o_at + cout, 0..oh, 0..ow], &expected).unwrap();
@@ -235,6 +270,40 @@ fn conv2d_split_rule() {
         let options = Conv2dOptions { split: Some(split), ..Default::default() };
         let e = rec.conv2d("conv", &x, &w, options).unwrap_err().to_string();
         assert!(e.contains("split-K factor"), "{e}");
+    }
+}
+
+/// A second input that does not fit the weights' second layer, or one where the weights have
+/// none, and a second layer that is not 1×1 with the first's outputs: shape errors.
+#[test]
+fn conv2d_second_input_shape_errors() {
+    let ctx = gpu();
+    let mut rec = Recorder::new(&ctx);
+    let x = rec.upload("x", &[0.0; 2 * 4 * 6 * 6], &[2, 4, 6, 6]).unwrap();
+    let x2 = rec.upload("x2", &[0.0; 2 * 3 * 6 * 6], &[2, 3, 6, 6]).unwrap();
+    let layer = ops::ConvLayer { weight: &[0.0; 8 * 4 * 9], shape: &[8, 4, 3, 3], bias: &[0.0; 8] };
+    let skip = ops::ConvLayer { weight: &[0.0; 8 * 3], shape: &[8, 3, 1, 1], bias: &[0.0; 8] };
+    let paired = rec.conv_weights_with_second("conv2", layer, skip).unwrap();
+    let plain = rec.conv_weights("conv1", layer.weight, layer.shape, layer.bias).unwrap();
+    let padded = Conv2dOptions { padding: 1, ..Default::default() };
+    let expect_shape_error = |result: diffusion_lab::Result<GpuTensor>, words: &str| {
+        let err = result.expect_err("a shape error");
+        assert!(matches!(err, Error::Shape(ref m) if m.contains(words)), "{err:?}");
+    };
+    expect_shape_error(rec.conv2d("conv2", &x, &paired, padded), "needs a second input of shape [2, 3, 6, 6]");
+    // The right channels, but with stride 2 not at the output's size.
+    let strided = Conv2dOptions { stride: 2, second: Some(&x2), ..padded };
+    expect_shape_error(rec.conv2d("conv2", &x, &paired, strided), "second input [2, 3, 6, 6] should be [2, 3, 3, 3]");
+    expect_shape_error(rec.conv2d("conv2", &x, &paired, Conv2dOptions { second: Some(&x), ..padded }), "should be [2, 3, 6, 6]");
+    expect_shape_error(rec.conv2d("conv1", &x, &plain, Conv2dOptions { second: Some(&x2), ..padded }), "no second layer");
+    // A channel slice of the right shape fits.
+    let slice = x.channel_slice(1, 3).unwrap();
+    rec.conv2d("conv2", &x, &paired, Conv2dOptions { second: Some(&slice), ..padded }).unwrap();
+    let three = ops::ConvLayer { weight: &[0.0; 8 * 3 * 9], shape: &[8, 3, 3, 3], bias: &[0.0; 8] };
+    let fewer = ops::ConvLayer { weight: &[0.0; 5 * 3], shape: &[5, 3, 1, 1], bias: &[0.0; 5] };
+    for bad in [three, fewer] {
+        let err = rec.conv_weights_with_second("conv2", layer, bad).expect_err("a shape error");
+        assert!(matches!(err, Error::Shape(ref m) if m.contains("should be (8, cin, 1, 1)")), "{err:?}");
     }
 }
 
@@ -465,6 +534,11 @@ fn compare_unet(ctx: &GpuContext, cfg: &UNetConfig, weights: &WeightMap, what: &
     let plan = UNetPlan::new(ctx, cfg, weights, what, batch).unwrap();
     let got = pollster::block_on(plan.forward(ctx, &x, &t, &text)).unwrap();
     check(&format!("UNet batch {batch}, {what}"), &got, &expected);
+    // condition, conv_in, 4 per ResBlock (norm1, conv1, norm2, conv2 with the skip: 2 per level
+    // and 2 in the middle), a down- and an upsampling per level but one, the attention's 4
+    // (norm, qkv, attention, proj), out_norm and out_conv: 44 for the bundled config.
+    let levels = cfg.channels.len();
+    assert_eq!(plan.dispatch_count(), 2 + 4 * (2 * levels + 2) + 2 * (levels - 1) + 4 + 2, "dispatches per pass");
 
     // Timings: one warm-up each above, then the mean of a few runs.
     let runs = 5;

@@ -3,7 +3,7 @@
 //! mirrors `model::UNet::forward` (src/model/unet.rs) line by line. A denoising step then costs
 //! three small uploads, one compute pass, one submit and one read-back.
 
-use super::ops::{plan_conv_split, ConditionLayers, Conv2dOptions, FilmSlice, GroupNormOptions};
+use super::ops::{plan_conv_split, ConditionLayers, Conv2dOptions, ConvLayer, FilmSlice, GroupNormOptions};
 use super::readback::{staging_buffer, submit_and_read};
 use super::GpuContext;
 use super::{Dispatch, GpuTensor, Recorder};
@@ -113,7 +113,7 @@ struct PlanBuilder<'a> {
     film_offsets: Vec<(String, usize)>,
 }
 
-impl PlanBuilder<'_> {
+impl<'a> PlanBuilder<'a> {
     /// Uploads the tensor `key` after checking that it exists with exactly `shape`.
     fn weight(&mut self, key: &str, shape: &[usize]) -> Result<GpuTensor> {
         let host = weights::expect(self.weights, self.file, key, shape)?;
@@ -123,10 +123,19 @@ impl PlanBuilder<'_> {
     /// A convolution with k×k kernel, `cout` outputs and the input's channel count.
     fn conv(&mut self, prefix: &str, x: &GpuTensor, cout: usize, kernel: usize, options: Conv2dOptions<'_>) -> Result<GpuTensor> {
         let shape = [cout, x.shape[1], kernel, kernel];
-        let weight = weights::expect(self.weights, self.file, &format!("{prefix}.weight"), &shape)?;
-        let bias = weights::expect(self.weights, self.file, &format!("{prefix}.bias"), &[cout])?;
-        let packed = self.rec.conv_weights(prefix, &weight.data, &shape, &bias.data)?;
+        let layer = self.conv_layer(prefix, &shape)?;
+        let packed = self.rec.conv_weights(prefix, layer.weight, layer.shape, layer.bias)?;
         self.rec.conv2d(prefix, x, &packed, options)
+    }
+
+    /// The weight and bias of the convolution `prefix`, checked against `shape`.
+    fn conv_layer<'s>(&self, prefix: &str, shape: &'s [usize]) -> Result<ConvLayer<'s>>
+    where
+        'a: 's,
+    {
+        let weight = weights::expect(self.weights, self.file, &format!("{prefix}.weight"), shape)?;
+        let bias = weights::expect(self.weights, self.file, &format!("{prefix}.bias"), &shape[..1])?;
+        Ok(ConvLayer { weight: &weight.data, shape, bias: &bias.data })
     }
 
     /// `conv3` of unet.rs: 3×3, padding 1.
@@ -143,8 +152,8 @@ impl PlanBuilder<'_> {
     }
 
     /// ResBlock::forward: conv1(silu(norm1(x))), FiLM (this block's columns of `films`, from
-    /// `condition`) fused into norm2, conv2(silu(..)) with the skip (1×1 conv or x itself)
-    /// added in the same dispatch.
+    /// `condition`) fused into norm2, conv2(silu(..)) with the skip added in the same dispatch:
+    /// x itself as a residual, or the 1×1 `skip` conv of x as conv2's second input.
     /// `into`: where the result goes (a slice of an up-path input) instead of a new tensor.
     fn res_block(&mut self, prefix: &str, x: &GpuTensor, cout: usize, films: &GpuTensor, into: Option<&GpuTensor>) -> Result<GpuTensor> {
         let cin = x.shape[1];
@@ -154,9 +163,15 @@ impl PlanBuilder<'_> {
             return Err(Error::Shape(format!("the plan has no FiLM columns for `{prefix}`")));
         };
         let h = self.group_norm(&format!("{prefix}.norm2"), &h, Some(FilmSlice { tensor: films, offset }), true)?;
-        let skip = if cin != cout { self.conv(&format!("{prefix}.skip"), x, cout, 1, Conv2dOptions::default())? } else { x.clone() };
-        let options = Conv2dOptions { stride: 1, padding: 1, residual: Some(&skip), output: into, ..Default::default() };
-        self.conv(&format!("{prefix}.conv2"), &h, cout, 3, options)
+        let conv2 = format!("{prefix}.conv2");
+        let options = Conv2dOptions { stride: 1, padding: 1, output: into, ..Default::default() };
+        if cin == cout {
+            return self.conv(&conv2, &h, cout, 3, Conv2dOptions { residual: Some(x), ..options });
+        }
+        let (shape, skip_shape) = ([cout, cout, 3, 3], [cout, cin, 1, 1]);
+        let (layer, skip) = (self.conv_layer(&conv2, &shape)?, self.conv_layer(&format!("{prefix}.skip"), &skip_shape)?);
+        let packed = self.rec.conv_weights_with_second(&conv2, layer, skip)?;
+        self.rec.conv2d(&conv2, &h, &packed, Conv2dOptions { second: Some(x), ..options })
     }
 
     /// SelfAttention::forward: x + proj(attention(qkv(norm(x)))), the residual fused into proj.

@@ -1,6 +1,6 @@
 //! 2-D convolution (shaders/conv2d.wgsl): weights packed in tiles of 16 output channels, an
-//! optional nearest 2x upsampling of the input and residual add, and a split-K factor for
-//! small batches on large GPUs.
+//! optional nearest 2x upsampling of the input, residual add and second 1×1-convolved input,
+//! and a split-K factor for small batches on large GPUs.
 
 use crate::gpu::recorder::{grid_2d, shape_error, to_u32, uniform_params, Recorder};
 use crate::gpu::tensor::GpuTensor;
@@ -47,10 +47,14 @@ uniform_params!(Conv2dParams {
     out_stride: u32,
     res_offset: u32,
     res_stride: u32,
+    second_channels: u32,
+    second_offset: u32,
+    second_stride: u32,
+    _pad: [u32; 1],
 });
 
 // uniform blocks are laid out in 16-byte units; a size off by a field would read garbage
-const _: () = assert!(std::mem::size_of::<Conv2dParams>() == 80);
+const _: () = assert!(std::mem::size_of::<Conv2dParams>() == 96);
 
 /// A convolution's weights packed for conv2d.wgsl (see [`Recorder::conv_weights`]) and its bias.
 #[derive(Debug, Clone)]
@@ -60,6 +64,17 @@ pub struct ConvWeights {
     pub out_channels: usize,
     pub in_channels: usize,
     pub kernel: usize,
+    /// Input channels of the 1×1 convolution of a second input packed behind the first
+    /// ([`Recorder::conv_weights_with_second`]); 0: none.
+    pub second_in_channels: usize,
+}
+
+/// One convolution layer as PyTorch stores it: weight (cout, cin, k, k) and bias (cout).
+#[derive(Debug, Clone, Copy)]
+pub struct ConvLayer<'a> {
+    pub weight: &'a [f32],
+    pub shape: &'a [usize],
+    pub bias: &'a [f32],
 }
 
 /// Options of [`Recorder::conv2d`]; the default is stride 1, no padding, nothing fused.
@@ -74,6 +89,9 @@ pub struct Conv2dOptions<'a> {
     /// Write the result into this tensor of the output's shape (a channel slice of a larger
     /// one, where a skip goes) instead of a new one.
     pub output: Option<&'a GpuTensor>,
+    /// The second input of weights from [`Recorder::conv_weights_with_second`] (and only of
+    /// those): (N, second_in_channels, out_h, out_w), convolved 1×1 and added.
+    pub second: Option<&'a GpuTensor>,
     /// The split-K factor S of conv2d.wgsl (a power of two, 1 to [`CONV_MAX_SPLIT`]); None:
     /// the recorder's override if set, else the automatic rule of [`conv_split`]. For tests and
     /// measurements: the result is the same up to float rounding.
@@ -82,7 +100,7 @@ pub struct Conv2dOptions<'a> {
 
 impl Default for Conv2dOptions<'_> {
     fn default() -> Self {
-        Conv2dOptions { stride: 1, padding: 0, upsample: false, residual: None, output: None, split: None }
+        Conv2dOptions { stride: 1, padding: 0, upsample: false, residual: None, output: None, second: None, split: None }
     }
 }
 
@@ -124,36 +142,71 @@ impl Recorder<'_> {
     /// Packs a convolution's PyTorch-layout weight (cout, cin, k, k) and bias (cout) for
     /// conv2d.wgsl: tiles of 16 output channels, (ceil(cout/16), cin, k, k, 16), zero-padded.
     pub fn conv_weights(&mut self, label: &str, weight: &[f32], shape: &[usize], bias: &[f32]) -> Result<ConvWeights> {
+        self.pack_conv(label, ConvLayer { weight, shape, bias }, None)
+    }
+
+    /// [`Recorder::conv_weights`] of `layer` followed by the 1×1 `second` layer (cout, cin2,
+    /// 1, 1) in the same layout, and the two biases summed: conv2d then computes
+    /// `layer(input) + second(options.second)` in one dispatch (a ResBlock's conv2 and skip).
+    pub fn conv_weights_with_second(&mut self, label: &str, layer: ConvLayer<'_>, second: ConvLayer<'_>) -> Result<ConvWeights> {
+        self.pack_conv(label, layer, Some(second))
+    }
+
+    fn pack_conv(&mut self, label: &str, layer: ConvLayer<'_>, second: Option<ConvLayer<'_>>) -> Result<ConvWeights> {
         let err = |m: String| shape_error("conv_weights", label, m);
-        let &[out_channels, in_channels, kernel, kernel_w] = shape else {
-            return Err(err(format!("weight shape {shape:?} is not (cout, cin, k, k)")));
+        let check = |l: &ConvLayer<'_>| -> Result<[usize; 3]> {
+            let (shape, weight, bias) = (l.shape, l.weight, l.bias);
+            let &[out_channels, in_channels, kernel, kernel_w] = shape else {
+                return Err(err(format!("weight shape {shape:?} is not (cout, cin, k, k)")));
+            };
+            if kernel != kernel_w || kernel == 0 {
+                return Err(err(format!("weight shape {shape:?}: only square kernels are supported")));
+            }
+            if weight.len() != shape.iter().product::<usize>() || bias.len() != out_channels {
+                return Err(err(format!("{} weights / {} biases do not fit shape {shape:?}", weight.len(), bias.len())));
+            }
+            Ok([out_channels, in_channels, kernel])
         };
-        if kernel != kernel_w || kernel == 0 {
-            return Err(err(format!("weight shape {shape:?}: only square kernels are supported")));
-        }
-        if weight.len() != shape.iter().product::<usize>() || bias.len() != out_channels {
-            return Err(err(format!("{} weights / {} biases do not fit shape {shape:?}", weight.len(), bias.len())));
-        }
-        let taps = in_channels * kernel * kernel; // weights per output channel
+        let [out_channels, in_channels, kernel] = check(&layer)?;
+        let second_in_channels = match &second {
+            None => 0,
+            Some(s) => match check(s)? {
+                [cout, cin, 1] if cout == out_channels => cin,
+                _ => return Err(err(format!("the second layer {:?} should be ({out_channels}, cin, 1, 1)", s.shape))),
+            },
+        };
         let tiles = out_channels.div_ceil(CONV_COUT_TILE);
-        let mut packed = vec![0.0f32; tiles * taps * CONV_COUT_TILE];
-        for co in 0..out_channels {
-            let (tile, lane) = (co / CONV_COUT_TILE, co % CONV_COUT_TILE);
-            for tap in 0..taps {
-                packed[(tile * taps + tap) * CONV_COUT_TILE + lane] = weight[co * taps + tap];
+        let mut packed = Vec::new();
+        let mut bias = layer.bias.to_vec();
+        for l in std::iter::once(&layer).chain(&second) {
+            let taps: usize = l.shape[1..].iter().product(); // weights per output channel
+            let start = packed.len();
+            packed.resize(start + tiles * taps * CONV_COUT_TILE, 0.0);
+            for co in 0..out_channels {
+                let (tile, lane) = (co / CONV_COUT_TILE, co % CONV_COUT_TILE);
+                for tap in 0..taps {
+                    packed[start + (tile * taps + tap) * CONV_COUT_TILE + lane] = l.weight[co * taps + tap];
+                }
             }
         }
+        if let Some(s) = &second {
+            bias.iter_mut().zip(s.bias).for_each(|(b, s)| *b += s);
+        }
+        // (tiles, cin, k, k, 16) then (tiles, cin2, 16): one row of 16 per tile and tap
+        let rows = tiles * (in_channels * kernel * kernel + second_in_channels);
         Ok(ConvWeights {
-            packed: self.upload(label, &packed, &[tiles, in_channels, kernel, kernel, CONV_COUT_TILE])?,
-            bias: self.upload(&format!("{label}.bias"), bias, &[out_channels])?,
+            packed: self.upload(label, &packed, &[rows, CONV_COUT_TILE])?,
+            bias: self.upload(&format!("{label}.bias"), &bias, &[out_channels])?,
             out_channels,
             in_channels,
             kernel,
+            second_in_channels,
         })
     }
 
-    /// 2-D convolution of an (N, Cin, H, W) input with weights from [`Recorder::conv_weights`];
-    /// the input, the residual and the output may be channel slices.
+    /// 2-D convolution of an (N, Cin, H, W) input with weights from [`Recorder::conv_weights`]
+    /// (or [`Recorder::conv_weights_with_second`] and a second input); the inputs, the residual
+    /// and the output may be channel slices.
     pub fn conv2d(&mut self, label: &str, input: &GpuTensor, weights: &ConvWeights, options: Conv2dOptions<'_>) -> Result<GpuTensor> {
         let op = "conv2d";
         // A copy of the shared reference, so that `self` stays free to be borrowed mutably.
@@ -162,7 +215,7 @@ impl Recorder<'_> {
         let &[batch, in_channels, in_h, in_w] = input.shape.as_slice() else {
             return Err(err(format!("input shape {:?} is not NCHW", input.shape)));
         };
-        let ConvWeights { out_channels, kernel, .. } = *weights;
+        let ConvWeights { out_channels, kernel, second_in_channels, .. } = *weights;
         if weights.in_channels != in_channels {
             return Err(err(format!(
                 "the weights expect {} input channels, the input {:?} has {in_channels}",
@@ -186,10 +239,24 @@ impl Recorder<'_> {
                 return Err(err(format!("residual {:?} should be {out_shape:?}", residual.shape)));
             }
         }
-        // `split` invocations per (sample, channel tile, pixel tile), see conv2d.wgsl.
+        let second_shape = [batch, second_in_channels, out_h, out_w];
+        match options.second {
+            Some(second) if second_in_channels == 0 => {
+                return Err(err(format!("a second input {:?} was given, but the weights have no second layer", second.shape)));
+            }
+            Some(second) if second.shape != second_shape => {
+                return Err(err(format!("second input {:?} should be {second_shape:?} (1×1 at the output's size)", second.shape)));
+            }
+            None if second_in_channels > 0 => {
+                return Err(err(format!("the weights' second layer needs a second input of shape {second_shape:?}")));
+            }
+            _ => {}
+        }
+        // `split` invocations per (sample, channel tile, pixel tile), see conv2d.wgsl; each takes
+        // its share of both inputs' channels, so the larger count bounds the split.
         let pixel_tiles = out_h * out_w.div_ceil(CONV_PIXEL_TILE);
         let tiles = batch * out_channels.div_ceil(CONV_COUT_TILE) * pixel_tiles;
-        let split = options.split.or(self.conv_split).unwrap_or_else(|| conv_split(tiles, in_channels));
+        let split = options.split.or(self.conv_split).unwrap_or_else(|| conv_split(tiles, in_channels.max(second_in_channels)));
         if !valid_split(split) {
             return Err(err(format!("split-K factor {split} is not a power of two from 1 to {CONV_MAX_SPLIT}")));
         }
@@ -199,6 +266,7 @@ impl Recorder<'_> {
             None => self.tensor(label, &out_shape),
         };
         let residual = options.residual.unwrap_or(&output);
+        let second = options.second.unwrap_or(input);
         let (workgroups, threads_x) = grid_2d(op, label, tiles * split)?;
         let params = Conv2dParams {
             batch: to_u32(op, label, batch)?,
@@ -221,15 +289,20 @@ impl Recorder<'_> {
             out_stride: to_u32(op, label, output.buffer_channels)?,
             res_offset: to_u32(op, label, residual.channel_offset)?,
             res_stride: to_u32(op, label, residual.buffer_channels)?,
+            second_channels: to_u32(op, label, second_in_channels)?,
+            second_offset: to_u32(op, label, second.channel_offset)?,
+            second_stride: to_u32(op, label, second.buffer_channels)?,
+            _pad: [0],
         };
         let residual = options.residual.map_or(&self.placeholder, |r| &r.buffer).clone();
+        let second = options.second.map_or(&self.placeholder, |s| &s.buffer).clone();
         // one multiply-add per output value and tap (the zero padding included, as counted)
-        let flops = 2 * (output.len() * in_channels * kernel * kernel) as u64;
+        let flops = 2 * (output.len() * (in_channels * kernel * kernel + second_in_channels)) as u64;
         self.push(
             label,
             if split == 1 { &kernels.conv2d } else { kernels.conv2d_split(self.device) },
             &params,
-            &[&input.buffer, &weights.packed.buffer, &weights.bias.buffer, &residual, &output.buffer],
+            &[&input.buffer, &weights.packed.buffer, &weights.bias.buffer, &residual, &second, &output.buffer],
             workgroups,
             flops,
         );

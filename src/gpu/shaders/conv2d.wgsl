@@ -1,7 +1,8 @@
 // 2-D convolution, NCHW, plus bias. The weights come packed by the host (see
 // `Recorder::conv_weights` in kernels.rs): PyTorch's (cout, cin, k, k) regrouped into tiles of
 // 16 output channels, (ceil(cout/16), cin, k, k, 16), zero-padded, so that the 16 weights one
-// tap needs are four aligned vec4 loads.
+// tap needs are four aligned vec4 loads. With a second input (see below) its 1x1 weights follow
+// in the same layout, (ceil(cout/16), second_channels, 16), and `bias` holds both biases summed.
 //
 // Each invocation computes 16 output channels x 4 horizontally adjacent output pixels. Loads,
 // not arithmetic, bound this kernel (above all on CPU adapters such as lavapipe and SwiftShader,
@@ -16,10 +17,11 @@
 // - `main`: one invocation per tile, over all input channels (split factor S = 1).
 // - `main_split`, split-K: the reduction over input channels is shared by S invocations (S a
 //   power of two, 2..64, from the params). A workgroup is T = 64 / S tiles x S splits; split s
-//   of a tile accumulates only the input channels [s*ceil(cin/S), (s+1)*ceil(cin/S)), the
-//   partial sums meet in workgroup memory, and the S invocations of the tile add them up and
-//   share the stores. A batch of one or two leaves the small layers a handful of workgroups,
-//   which would idle a large GPU; the split multiplies the invocations without adding work.
+//   of a tile accumulates only the input channels [s*ceil(cin/S), (s+1)*ceil(cin/S)) (and as
+//   much of the second input's, below), the partial sums meet in workgroup memory, and the S
+//   invocations of the tile add them up and share the stores. A batch of one or two leaves the
+//   small layers a handful of workgroups, which would idle a large GPU; the split multiplies
+//   the invocations without adding work.
 // `main` stays separate because on lavapipe the barrier-free kernel with its early return for
 // out-of-range invocations ran ~7 % faster than `main_split` with S = 1.
 //
@@ -27,11 +29,15 @@
 // - upsample: the input is read as if it had been nearest-neighbour upsampled 2x first
 //   (logical size 2*in_h x 2*in_w, value at (y, x) = input at (y/2, x/2)), which implements
 //   `conv(F.interpolate(h, scale_factor=2))` without materialising the upsampled tensor;
-// - residual: a second buffer of the output's shape is added to the result (`conv(h) + skip`).
+// - residual: a second buffer of the output's shape is added to the result (`conv(h) + skip`);
+// - second input: a 1x1 convolution (stride 1, no padding) of another tensor at the output's
+//   size is added, `conv(h) + conv1x1(x)`: a ResBlock's conv2 and its skip projection in one
+//   dispatch. main_split gives each split the same share of both inputs' channels, so that
+//   the 1x1 taps do not pile up on a few splits.
 //
-// The input, the output and the residual may each be a channel slice of a larger NCHW buffer
-// (GpuTensor in tensor.rs): channel c of sample n is channel `offset + c` of a buffer with
-// `stride` channels per sample. The UNet writes its skips into the up path's inputs this way.
+// The input, the second input, the output and the residual may each be a channel slice of a
+// larger NCHW buffer (GpuTensor in tensor.rs): channel c of sample n is channel `offset + c` of
+// a buffer with `stride` channels per sample. The UNet writes its skips into the up path's inputs this way.
 
 const COUT_TILE: u32 = 16u;     // = four vec4 of packed weights: w0..w3 below
 const PIXEL_TILE: u32 = 4u;     // = the lanes of x below
@@ -59,6 +65,10 @@ struct Params {
     out_stride: u32,
     res_offset: u32,
     res_stride: u32,
+    second_channels: u32,   // 0: no second input
+    second_offset: u32,
+    second_stride: u32,
+    _pad0: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -66,7 +76,8 @@ struct Params {
 @group(0) @binding(2) var<storage, read> weight: array<vec4<f32>>;   // packed, see above
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read> residual: array<f32>;
-@group(0) @binding(5) var<storage, read_write> output: array<f32>;
+@group(0) @binding(5) var<storage, read> second: array<f32>;
+@group(0) @binding(6) var<storage, read_write> output: array<f32>;
 
 // main_split: every invocation's accumulators, slot j of invocation l at j * WORKGROUP_SIZE + l
 // (neighbouring invocations touch neighbouring vec4s). 16 KiB, WebGPU's default limit.
@@ -109,8 +120,9 @@ struct Acc {
     a3_0: vec4<f32>, a3_1: vec4<f32>, a3_2: vec4<f32>, a3_3: vec4<f32>,
 }
 
-// The tile's sums over input channels ci_begin .. ci_end - 1 and every tap.
-fn accumulate(t: Tile, ci_begin: u32, ci_end: u32) -> Acc {
+// The tile's sums over input channels ci_begin .. ci_end - 1 and every tap, plus the second
+// input's channels si_begin .. si_end - 1 (one tap each).
+fn accumulate(t: Tile, ci_begin: u32, ci_end: u32, si_begin: u32, si_end: u32) -> Acc {
     let k = params.kernel;
     let up = params.upsample;
     let logical_h = i32(params.in_h << up);
@@ -179,6 +191,36 @@ fn accumulate(t: Tile, ci_begin: u32, ci_end: u32) -> Acc {
             }
         }
     }
+    // The second input's channels: one tap each, at the output pixels themselves. Its weights
+    // follow all of the input's, tiles * in_channels * k * k taps of four vec4.
+    let tiles = (params.out_channels + COUT_TILE - 1u) / COUT_TILE;
+    w = (tiles * params.in_channels * k * k + t.tile * params.second_channels + si_begin) * 4u;
+    let pixels = t.oy * params.out_w + ox;
+    for (var si = si_begin; si < si_end; si++) {
+        let base = (t.n * params.second_stride + params.second_offset + si) * params.out_h * params.out_w;
+        let x = vec4<f32>(second[base + pixels.x], second[base + pixels.y], second[base + pixels.z], second[base + pixels.w]);
+        let w0 = weight[w];
+        let w1 = weight[w + 1u];
+        let w2 = weight[w + 2u];
+        let w3 = weight[w + 3u];
+        w += 4u;
+        acc0_0 += x.x * w0;
+        acc0_1 += x.x * w1;
+        acc0_2 += x.x * w2;
+        acc0_3 += x.x * w3;
+        acc1_0 += x.y * w0;
+        acc1_1 += x.y * w1;
+        acc1_2 += x.y * w2;
+        acc1_3 += x.y * w3;
+        acc2_0 += x.z * w0;
+        acc2_1 += x.z * w1;
+        acc2_2 += x.z * w2;
+        acc2_3 += x.z * w3;
+        acc3_0 += x.w * w0;
+        acc3_1 += x.w * w1;
+        acc3_2 += x.w * w2;
+        acc3_3 += x.w * w3;
+    }
     return Acc(
         acc0_0, acc0_1, acc0_2, acc0_3, acc1_0, acc1_1, acc1_2, acc1_3,
         acc2_0, acc2_1, acc2_2, acc2_3, acc3_0, acc3_1, acc3_2, acc3_3,
@@ -222,7 +264,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         return;
     }
     let t = tile_at(index);
-    let acc = accumulate(t, 0u, params.in_channels);
+    let acc = accumulate(t, 0u, params.in_channels, 0u, params.second_channels);
     // A loop over a small array is fine here, it runs once.
     var slots = array<vec4<f32>, ACC_SLOTS>(
         acc.a0_0, acc.a0_1, acc.a0_2, acc.a0_3, acc.a1_0, acc.a1_1, acc.a1_2, acc.a1_3,
@@ -253,7 +295,10 @@ fn main_split(
     let chunk = (params.in_channels + split - 1u) / split;
     let ci_begin = min(s * chunk, params.in_channels);
     let ci_end = select(ci_begin, min(ci_begin + chunk, params.in_channels), valid);
-    let acc = accumulate(t, ci_begin, ci_end);
+    let second_chunk = (params.second_channels + split - 1u) / split;
+    let si_begin = min(s * second_chunk, params.second_channels);
+    let si_end = select(si_begin, min(si_begin + second_chunk, params.second_channels), valid);
+    let acc = accumulate(t, ci_begin, ci_end, si_begin, si_end);
     partial[0u * WORKGROUP_SIZE + local] = acc.a0_0;
     partial[1u * WORKGROUP_SIZE + local] = acc.a0_1;
     partial[2u * WORKGROUP_SIZE + local] = acc.a0_2;
