@@ -3,7 +3,9 @@
 //! tested against this, and this against a fixture saved by PyTorch.
 
 use candle_core::{DType, Module, Tensor, D};
-use candle_nn::{conv2d, group_norm, linear, Conv2d, Conv2dConfig, GroupNorm, Linear, VarBuilder};
+use candle_nn::{group_norm, linear, GroupNorm, Linear, VarBuilder};
+
+use super::conv::Conv;
 
 use super::UNetConfig;
 use crate::Result;
@@ -19,23 +21,26 @@ pub fn timestep_embedding(t: &Tensor, dim: usize) -> Result<Tensor> {
     Ok(Tensor::cat(&[args.cos()?, args.sin()?], 1)?)
 }
 
-fn conv3(cin: usize, cout: usize, stride: usize, vb: VarBuilder) -> Result<Conv2d> {
-    let cfg = Conv2dConfig { padding: 1, stride, ..Default::default() };
-    Ok(conv2d(cin, cout, 3, cfg, vb)?)
+fn conv3(cin: usize, cout: usize, stride: usize, vb: VarBuilder) -> Result<Conv> {
+    Conv::load(cin, cout, 3, stride, 1, vb)
+}
+
+fn conv1(cin: usize, cout: usize, vb: VarBuilder) -> Result<Conv> {
+    Conv::load(cin, cout, 1, 1, 0, vb)
 }
 
 pub struct ResBlock {
     norm1: GroupNorm,
-    conv1: Conv2d,
+    conv1: Conv,
     film: Linear,
     norm2: GroupNorm,
-    conv2: Conv2d,
-    skip: Option<Conv2d>,
+    conv2: Conv,
+    skip: Option<Conv>,
 }
 
 impl ResBlock {
     pub fn load(cin: usize, cout: usize, cfg: &UNetConfig, vb: VarBuilder) -> Result<Self> {
-        let skip = if cin != cout { Some(conv2d(cin, cout, 1, Default::default(), vb.pp("skip"))?) } else { None };
+        let skip = if cin != cout { Some(conv1(cin, cout, vb.pp("skip"))?) } else { None };
         Ok(Self {
             norm1: group_norm(cfg.groups, cin, GN_EPS, vb.pp("norm1"))?,
             conv1: conv3(cin, cout, 1, vb.pp("conv1"))?,
@@ -66,8 +71,8 @@ impl ResBlock {
 pub struct SelfAttention {
     heads: usize,
     norm: GroupNorm,
-    qkv: Conv2d,
-    proj: Conv2d,
+    qkv: Conv,
+    proj: Conv,
 }
 
 impl SelfAttention {
@@ -75,8 +80,8 @@ impl SelfAttention {
         Ok(Self {
             heads: cfg.attn_heads,
             norm: group_norm(cfg.groups, channels, GN_EPS, vb.pp("norm"))?,
-            qkv: conv2d(channels, 3 * channels, 1, Default::default(), vb.pp("qkv"))?,
-            proj: conv2d(channels, channels, 1, Default::default(), vb.pp("proj"))?,
+            qkv: conv1(channels, 3 * channels, vb.pp("qkv"))?,
+            proj: conv1(channels, channels, vb.pp("proj"))?,
         })
     }
 
@@ -98,12 +103,12 @@ impl SelfAttention {
 
 struct DownLevel {
     res: ResBlock,
-    downsample: Option<Conv2d>,
+    downsample: Option<Conv>,
 }
 
 struct UpLevel {
     res: ResBlock,
-    upsample: Option<Conv2d>,
+    upsample: Option<Conv>,
 }
 
 pub struct UNet {
@@ -111,14 +116,14 @@ pub struct UNet {
     time_mlp0: Linear,
     time_mlp2: Linear,
     text_proj: Linear,
-    conv_in: Conv2d,
+    conv_in: Conv,
     down: Vec<DownLevel>,
     mid_res1: ResBlock,
     mid_attn: SelfAttention,
     mid_res2: ResBlock,
     up: Vec<UpLevel>,
     out_norm: GroupNorm,
-    out_conv: Conv2d,
+    out_conv: Conv,
 }
 
 impl UNet {
@@ -195,6 +200,6 @@ impl UNet {
                 h = us.forward(&h.upsample_nearest2d(h.dim(2)? * 2, h.dim(3)? * 2)?)?;
             }
         }
-        Ok(self.out_conv.forward(&self.out_norm.forward(&h)?.silu()?)?)
+        self.out_conv.forward(&self.out_norm.forward(&h)?.silu()?)
     }
 }
