@@ -15,6 +15,8 @@
 #   node_modules/emojibase-data/de  node_modules/emojibase-data/en
 #   www/models/text_encoder.safetensors  www/models/tokenizer.json
 # Usage: scripts/train/gpu_scenes.sh OUT TEACHER_MIN STUDENT_MIN [INIT.safetensors]
+#   WORK=DIR keeps the bank (69 MB) and the run directories (checkpoints) there instead of in OUT,
+#   so that OUT holds only what comes back: the weights, the grids and the logs.
 #   DEVICE=cpu SPECS=200 PAIR_SPECS=8 BATCH=16 for a smoke test on a machine without a GPU.
 set -euo pipefail
 [ $# -ge 3 ] && [ $# -le 4 ] || { echo "usage: $0 OUT TEACHER_MIN STUDENT_MIN [INIT.safetensors]" >&2; exit 2; }
@@ -25,7 +27,8 @@ device=${DEVICE:-cuda} specs=${SPECS:-50000} batch=${BATCH:-256}
 py=${PYTHON:-python3}
 workers=$(( $(nproc) > 3 ? $(nproc) - 2 : 1 ))
 root=$(realpath "$here/../..")
-mkdir -p "$out"
+work=$(realpath -m "${WORK:-$out}")
+mkdir -p "$out" "$work"
 cd "$here"
 "$py" - <<'PY' || exit 1
 import importlib.util, sys
@@ -37,20 +40,22 @@ for need in "$root/node_modules/emojibase-data/en/data.json" "$root/www/models/t
   [ -e "$need" ] || { echo "[gpu_scenes] missing $need (see the carry list at the top of $0)" >&2; exit 1; }
 done
 # the same bank as on the CPU (seed 0): specs and captions are identical, embeddings equal up to float rounding
-bank=$out/bank.npz
+bank=$work/bank.npz
 [ -f "$bank" ] || "$py" -u -m diffusion_lab.scenes "$root/node_modules" "$root/www/models" "$bank" --specs "$specs" --device "$device"
 bf16=()
 [ "$device" = cuda ] && bf16=(--bf16)
-"$py" -u -m diffusion_lab.train --data "$bank" --config "$root/www/models/denoiser.json" --run "$out/scene-teacher" \
+"$py" -u -m diffusion_lab.train --data "$bank" --config "$root/www/models/denoiser.json" --run "$work/scene-teacher" \
     --node-modules "$root/node_modules" --init "$init" --device "$device" "${bf16[@]}" --batch "$batch" --lr 4e-4 \
     --min-snr 5 --warmup 500 --steps 10000000 --every 2000 --max-minutes "$teacher_min" --paint-workers "$workers" \
     --export "$out/denoiser.safetensors" --export-f32 "$out/denoiser_f32.safetensors" 2>&1 | tee "$out/train.log"
+for f in "$work"/scene-teacher/samples_*.png; do [ -e "$f" ] && cp "$f" "$out/teacher_$(basename "$f")"; done
 echo "[gpu_scenes] teacher: $out/denoiser.safetensors (last: $(grep '^step' "$out/train.log" | tail -n 1))"
 if [ "$student_min" != 0 ]; then
   "$py" -u -m diffusion_lab.distill --data "$bank" --config "$root/www/models/denoiser.json" \
-      --teacher "$out/denoiser.safetensors" --run "$out/scene-student" --node-modules "$root/node_modules" \
+      --teacher "$out/denoiser.safetensors" --run "$work/scene-student" --node-modules "$root/node_modules" \
       --device "$device" "${bf16[@]}" --seeds 2 --pair-specs "${PAIR_SPECS:-50000}" --pair-batch 512 \
       --batch "$batch" --steps 10000000 --every 2000 --max-minutes "$student_min" \
       --export "$out/student.safetensors" 2>&1 | tee "$out/distill.log"
+  for f in "$work"/scene-student/samples_*.png; do [ -e "$f" ] && cp "$f" "$out/student_$(basename "$f")"; done
   echo "[gpu_scenes] student: $out/student.safetensors (last: $(grep '^step' "$out/distill.log" | tail -n 1))"
 fi
