@@ -19,6 +19,7 @@
 #   so that OUT holds only what comes back: the weights, the grids and the logs.
 #   DEVICE=cpu SPECS=200 PAIR_SPECS=8 BATCH=16 for a smoke test on a machine without a GPU.
 set -euo pipefail
+shopt -s nullglob  # no sample grid yet: the copy loops below run zero times
 [ $# -ge 3 ] && [ $# -le 4 ] || { echo "usage: $0 OUT TEACHER_MIN STUDENT_MIN [INIT.safetensors]" >&2; exit 2; }
 here=$(cd "$(dirname "$0")" && pwd)
 out=$(realpath -m "$1") teacher_min=$2 student_min=$3
@@ -48,7 +49,7 @@ bf16=()
     --node-modules "$root/node_modules" --init "$init" --device "$device" "${bf16[@]}" --batch "$batch" --lr 4e-4 \
     --min-snr 5 --warmup 500 --steps 10000000 --every 2000 --max-minutes "$teacher_min" --paint-workers "$workers" \
     --export "$out/denoiser.safetensors" --export-f32 "$out/denoiser_f32.safetensors" 2>&1 | tee "$out/train.log"
-for f in "$work"/scene-teacher/samples_*.png; do [ -e "$f" ] && cp "$f" "$out/teacher_$(basename "$f")"; done
+for f in "$work"/scene-teacher/samples_*.png; do cp "$f" "$out/teacher_$(basename "$f")"; done
 echo "[gpu_scenes] teacher: $out/denoiser.safetensors (last: $(grep '^step' "$out/train.log" | tail -n 1))"
 if [ "$student_min" != 0 ]; then
   "$py" -u -m diffusion_lab.distill --data "$bank" --config "$root/www/models/denoiser.json" \
@@ -56,6 +57,6 @@ if [ "$student_min" != 0 ]; then
       --device "$device" "${bf16[@]}" --seeds 2 --pair-specs "${PAIR_SPECS:-50000}" --pair-batch 512 \
       --batch "$batch" --steps 10000000 --every 2000 --max-minutes "$student_min" \
       --export "$out/student.safetensors" 2>&1 | tee "$out/distill.log"
-  for f in "$work"/scene-student/samples_*.png; do [ -e "$f" ] && cp "$f" "$out/student_$(basename "$f")"; done
+  for f in "$work"/scene-student/samples_*.png; do cp "$f" "$out/student_$(basename "$f")"; done
   echo "[gpu_scenes] student: $out/student.safetensors (last: $(grep '^step' "$out/distill.log" | tail -n 1))"
 fi
