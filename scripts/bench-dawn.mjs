@@ -288,7 +288,8 @@ async function jobOurs(backend, base, cacheDir, dawnOptions, quick) {
     fallbackReason: lab.fallbackReason, gpuBufferBytes: lab.gpuBufferBytes };
   if (lab.backend !== backend) {
     lab.free();
-    return { ...res, noAdapter: `our Lab fell back to ${lab.backend}: ${lab.fallbackReason}` };
+    // Dawn gave an adapter and our Lab asked for it: falling back is a failure, not a missing GPU
+    return { ...res, error: `our Lab fell back to ${lab.backend} on an adapter Dawn offers: ${lab.fallbackReason}` };
   }
   const encode = (p) => { const s = performance.now(); lab.encodeText(p); return performance.now() - s; };
   const te = [PROMPT, 'cat face', 'Hund', 'roter Apfel', 'a slice of pizza'].map(encode);
@@ -482,6 +483,7 @@ function markdown(r) {
   for (const g of r.webgpu) {
     lines.push(`### WebGPU adapter: ${describeAdapter(g)}`, '');
     if (g.noAdapter) lines.push('No WebGPU adapter: the WebGPU columns are empty; the CPU columns still ran.', '');
+    if (g.error) lines.push(`**Our WebGPU run failed**: ${g.error}`, '');
     lines.push('One denoiser pass on the same input (mean after a warm-up; ratios time ÷ time, below 1 = ours faster; candle CPU = our wasm CPU path):', '');
     lines.push('| batch (model) | ours WebGPU | ours CPU (candle) | ORT WebGPU | ORT wasm | ours WebGPU ÷ ORT WebGPU | ours WebGPU ÷ ORT wasm | ours WebGPU ÷ candle CPU | ours CPU ÷ ORT wasm | dispatches per pass: ours / ORT |');
     lines.push('|---|---|---|---|---|---|---|---|---|---|');
@@ -618,14 +620,15 @@ async function parent() {
         const dawnJson = ['--dawn-json', JSON.stringify(a.options)];
         log(`WebGPU rows (${JSON.stringify(a.options)}): ours…`);
         const g = await runChild('webgpu', [...common, '--cache', path.join(tmp, 'cache-gpu'), ...dawnJson], tmp, timing);
-        if (g.error) g.noAdapter = g.error;
+        // a crash or a fallback where Dawn has an adapter is a failure; without one it is the reason
+        if (g.error && !probe.adapterInfo) g.noAdapter = g.error;
         keepEmbedding(g);
-        if (!g.noAdapter && existsSync(embFile)) {
+        if (!g.noAdapter && !g.error && existsSync(embFile)) {
           log(`WebGPU rows (${JSON.stringify(a.options)}): onnxruntime-web…`);
           mergeRuns(g, await runChild('ort-webgpu', [...common, ...dawnJson, '--embedding', embFile], tmp, timing));
         }
         results.webgpu.push(g);
-        log(g.noAdapter ? `no WebGPU adapter: ${g.noAdapter}` : `done on ${describeAdapter(g)}`);
+        log(g.noAdapter ? `no WebGPU adapter: ${g.noAdapter}` : g.error ? `our WebGPU run FAILED: ${g.error}` : `done on ${describeAdapter(g)}`);
       }
     } else results.webgpu.push({ noAdapter: 'not measured (--suites without webgpu)' });
 
@@ -651,13 +654,14 @@ async function parent() {
   // parity: each runtime's output against our candle CPU path (else ours on the first WebGPU
   // adapter); then drop the outputs
   results.parity = {};
-  const sources = [results.cpu, ...results.webgpu].filter(Boolean);
+  const sources = [results.cpu && { src: results.cpu, tag: '' },
+    ...results.webgpu.map((src, i) => ({ src, tag: i > 0 ? ` #${i + 1}` : '' }))].filter(Boolean);
   for (const b of ['2', '1']) {
     const outputs = [];
-    sources.forEach((src, i) => {
-      for (const [rt, o] of Object.entries(src.passes?.[b]?.outputs ?? {})) outputs.push({ name: i > 1 ? `${rt} #${i}` : rt, o });
+    for (const { src, tag } of sources) {
+      for (const [rt, o] of Object.entries(src.passes?.[b]?.outputs ?? {})) outputs.push({ name: `${rt}${tag}`, o });
       if (src.passes?.[b]) delete src.passes[b].outputs;
-    });
+    }
     const [ref, ...rest] = outputs.sort((x, y) => (x.name === 'oursCpu' ? -1 : y.name === 'oursCpu' ? 1 : 0));
     results.parity[b] = ref ? { reference: ref.name, ...Object.fromEntries(rest.map((r) => [r.name, maxAbsDiff(ref.o, r.o)])) } : {};
   }
@@ -671,8 +675,13 @@ async function parent() {
     + `${results.machine.cpus} × ${results.machine.cpuModel}, load average ${results.machine.loadAverageAtStart.toFixed(1)}${quick ? '; --quick' : ''})\n`);
   console.log(results.markdown);
   console.log(`\n[bench-dawn] ${results.wallSeconds} s; results in ${out}`);
+  const failed = results.webgpu.filter((g) => g.error).map((g) => g.error);
+  if (failed.length) {
+    console.error(`[bench-dawn] our WebGPU run failed: ${failed.join('; ')}`);
+    process.exitCode = 4;
+  }
   if (!results.parityOk) {
-    console.error('[bench-dawn] a runtime disagrees with our candle path by more than 1e-3 (or gave no output): see "parity"');
+    console.error('[bench-dawn] a runtime disagrees with our candle path by more than 1e-3: see "parity"');
     process.exitCode = 3;
   }
 }

@@ -14,7 +14,15 @@
 # (www/vendor/ort) and node_modules/webgpu with its linux-x64 Dawn only.
 # SKIP_BUILD=1 packs www/pkg as it is.
 set -euo pipefail
+# FILE is named from where the command runs; resolve it before moving to the repository root
+case "${1:-}/${2:-}" in
+  run/*.tar.gz)
+    [ -f "$2" ] || { echo "[bench-dawn] no such tarball: $2" >&2; exit 1; }
+    set -- "$1" "$(realpath "$2")" "${@:3}" ;;
+  pack/?*) [[ "$2" == -* ]] || set -- "$1" "$(realpath -m "$2")" "${@:3}" ;;
+esac
 cd "$(dirname "$0")/.."
+root=$PWD
 
 cmd=${1:-}
 shift || true
@@ -55,6 +63,8 @@ case "$cmd" in
       cd "$dir"
     fi
     [ $# -gt 0 ] || set -- --all-adapters
+    # the results stay outside .cache/bench-dawn, which the next run empties
+    [[ " $* " == *" --out "* ]] || set -- "$@" --out "$root/bench-dawn-results.json"
     exec node scripts/bench-dawn.mjs "$@"
     ;;
   *)

@@ -145,7 +145,8 @@ for step in (3, 4, 5, 9):  # 4 and 5 come from the pool's prefetch, 9 after a sk
     assert np.array_equal(ids_a, ids_p) and np.array_equal(a, p), f"step {step}: the workers painted other pictures"
 assert not np.array_equal(alone.pictures(40, 3)[1], alone.pictures(40, 4)[1])
 assert a.shape == (40, 32, 32, 3) and a.dtype == np.uint8
-pooled.pool.terminate()
+pooled.close()
+assert pooled.pool is None
 print("painting workers: the same pictures as one process, step by step")
 PY
 $py - "$work/bank.npz" "$work/scene-teacher" <<'PY'

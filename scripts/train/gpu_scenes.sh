@@ -7,7 +7,7 @@
 # trains this UNet ~10x faster), and leaves in OUT: denoiser.safetensors (the shipped int8 format:
 # the next checkpoints/scene_teacher.safetensors once scene_eval says it is better),
 # denoiser_f32.safetensors, sample grids and the log. With STUDENT_MIN > 0 it then distils a
-# 4-step student from that teacher (distill.py: PAIR_SPECS specs, default 50,000, two noises each,
+# 4-step student from that teacher (distill.py: PAIR_SPECS specs, default 20,000, two noises each,
 # so each caption keeps several pictures) for STUDENT_MIN minutes: OUT/student.safetensors.
 #
 # What the machine needs beside the repository's tracked files (≈ 52 MB; `run`'s carry list):
@@ -41,7 +41,7 @@ for need in "$root/node_modules/emojibase-data/en/data.json" "$root/www/models/t
   [ -e "$need" ] || { echo "[gpu_scenes] missing $need (see the carry list at the top of $0)" >&2; exit 1; }
 done
 # the same bank as on the CPU (seed 0): specs and captions are identical, embeddings equal up to float rounding
-bank=$work/bank.npz
+bank=$work/bank$specs.npz
 [ -f "$bank" ] || "$py" -u -m diffusion_lab.scenes "$root/node_modules" "$root/www/models" "$bank" --specs "$specs" --device "$device"
 bf16=()
 [ "$device" = cuda ] && bf16=(--bf16)
@@ -52,9 +52,10 @@ bf16=()
 for f in "$work"/scene-teacher/samples_*.png; do cp "$f" "$out/teacher_$(basename "$f")"; done
 echo "[gpu_scenes] teacher: $out/denoiser.safetensors (last: $(grep '^step' "$out/train.log" | tail -n 1))"
 if [ "$student_min" != 0 ]; then
+  rm -rf "$work/scene-student"  # its pairs and checkpoint belong to an earlier teacher
   "$py" -u -m diffusion_lab.distill --data "$bank" --config "$root/www/models/denoiser.json" \
       --teacher "$out/denoiser.safetensors" --run "$work/scene-student" --node-modules "$root/node_modules" \
-      --device "$device" "${bf16[@]}" --seeds 2 --pair-specs "${PAIR_SPECS:-50000}" --pair-batch 512 \
+      --device "$device" "${bf16[@]}" --seeds 2 --pair-specs "${PAIR_SPECS:-20000}" --pair-batch 512 \
       --batch "$batch" --steps 10000000 --every 2000 --max-minutes "$student_min" \
       --export "$out/student.safetensors" 2>&1 | tee "$out/distill.log"
   for f in "$work"/scene-student/samples_*.png; do cp "$f" "$out/student_$(basename "$f")"; done

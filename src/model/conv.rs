@@ -5,7 +5,7 @@
 //! call, fills its column tiles one strided element at a time and scatters the result back to
 //! NCHW: in wasm that bookkeeping took more time than the matrix products. Here the weights are
 //! flattened once at load, with the bias as one more column; the column matrix of an image is
-//! written row by row with contiguous copies (a row is one input plane shifted by one tap), with a
+//! written row by row (a row is one input plane shifted by one tap: contiguous copies at stride 1), with a
 //! last row of ones for the bias; and the product (cout, K+1) × (K+1, pixels) is already NCHW.
 //! `tests` compares it with candle's conv2d.
 
@@ -61,7 +61,7 @@ impl Conv {
         let x = x.contiguous()?;
         let (storage, layout) = x.storage_and_layout();
         let Storage::Cpu(CpuStorage::F32(data)) = &*storage else {
-            return Err(Error::Shape(format!("conv: expected an f32 tensor on the CPU, got {:?}", x.dtype())));
+            return Err(Error::Shape(format!("conv: expected an f32 tensor on the CPU, got {:?} on {:?}", x.dtype(), x.device())));
         };
         let input = &data[layout.start_offset()..][..batch * channels * h * w];
         let geometry = Geometry { channels, h, w, k, s, p, out_h, out_w };

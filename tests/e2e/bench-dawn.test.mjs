@@ -43,7 +43,9 @@ test('bench-dawn --quick: CPU rows with numbers, WebGPU rows or a clear "no adap
   // WebGPU: numbers, or a row that says why there are none
   assert.ok(res.webgpu.length >= 1);
   for (const g of res.webgpu) {
+    assert.ok(!g.error, `our WebGPU run failed on an adapter Dawn offers: ${g.error}\n${g.log?.join('\n')}`);
     if (g.noAdapter) {
+      assert.equal(res.probe.adapterInfo ?? null, null, 'a "no adapter" row although Dawn offered one');
       assert.match(res.markdown, /no WebGPU adapter/);
       continue;
     }

@@ -534,11 +534,9 @@ def main():
     build_bank(a.node_modules, a.models_dir, a.out, a.specs, a.size, device=a.device)
 
 
-if __name__ == "__main__":
-    main()
-
 
 PAINT_CHUNK = 16  # specs per painting job: a batch's pictures do not depend on how many workers paint them
+PAINT_TIMEOUT = 600  # seconds a batch may take to paint before a dead worker is assumed
 
 # The painter and the specs of the SceneData that started a worker pool: forked workers inherit
 # them instead of receiving 3,272 emoji images each.
@@ -593,8 +591,16 @@ class SceneData:
         else:
             jobs = self.pending.pop((n, step), None) or self._jobs(n, step)
             self.pending = {(n, step + 1): self._jobs(n, step + 1)}  # painted while this step trains
-            parts = [job.get() for job in jobs]
+            parts = [job.get(timeout=PAINT_TIMEOUT) for job in jobs]
         return self.spec_ids(n, step), np.concatenate(parts)
+
+    def close(self):
+        """Stops the painting workers (a prefetched batch is dropped) and lets the painter go."""
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+            self.pool, self.pending = None, {}
+        _PAINTING.pop(self.key, None)
 
     def batch(self, n, gen, step, cfg_drop):
         ids, images = self.pictures(n, step)
@@ -619,3 +625,7 @@ class SceneData:
 
     def preview_texts(self):
         return [str(self.captions[i]) for i in self.preview], self.emb[torch.from_numpy(self.preview)]
+
+
+if __name__ == "__main__":
+    main()

@@ -69,6 +69,8 @@ def main():
             a.steps = run.step
         if run.step % a.every == 0 or run.step == a.steps:
             run.checkpoint(lambda ema: sample_ddim(ema, preview, 20, ab_np), names, a.export, a.export_f32)
+    if hasattr(data, "close"):
+        data.close()
 
 if __name__ == "__main__":
     main()

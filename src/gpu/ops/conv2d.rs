@@ -253,10 +253,11 @@ impl Recorder<'_> {
             _ => {}
         }
         // `split` invocations per (sample, channel tile, pixel tile), see conv2d.wgsl; each takes
-        // its share of both inputs' channels, so the larger count bounds the split.
+        // its share of both inputs' channels. The main input's k×k taps are most of the work, so
+        // its channel count bounds the split (at least 4 per split, as documented at conv_split).
         let pixel_tiles = out_h * out_w.div_ceil(CONV_PIXEL_TILE);
         let tiles = batch * out_channels.div_ceil(CONV_COUT_TILE) * pixel_tiles;
-        let split = options.split.or(self.conv_split).unwrap_or_else(|| conv_split(tiles, in_channels.max(second_in_channels)));
+        let split = options.split.or(self.conv_split).unwrap_or_else(|| conv_split(tiles, in_channels));
         if !valid_split(split) {
             return Err(err(format!("split-K factor {split} is not a power of two from 1 to {CONV_MAX_SPLIT}")));
         }

@@ -1,5 +1,5 @@
 // 2-D convolution, NCHW, plus bias. The weights come packed by the host (see
-// `Recorder::conv_weights` in kernels.rs): PyTorch's (cout, cin, k, k) regrouped into tiles of
+// `Recorder::conv_weights` in ops/conv2d.rs): PyTorch's (cout, cin, k, k) regrouped into tiles of
 // 16 output channels, (ceil(cout/16), cin, k, k, 16), zero-padded, so that the 16 weights one
 // tap needs are four aligned vec4 loads. With a second input (see below) its 1x1 weights follow
 // in the same layout, (ceil(cout/16), second_channels, 16), and `bias` holds both biases summed.
