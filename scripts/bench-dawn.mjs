@@ -30,6 +30,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { errMsg, generateOnce, maxAbsDiff, mean, median, randn } from '../www/bench-common.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const WWW = path.join(REPO, 'www');
@@ -136,28 +137,6 @@ function installDispatchCounter() {
   return { snapshot: () => ({ ...n }) };
 }
 
-const mean = (xs) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
-const median = (xs) => {
-  if (!xs.length) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const errMsg = (e) => (e && e.message) || String(e);
-
-/** Deterministic normal samples (mulberry32 + Box-Muller), the same as www/bench.js. */
-function randn(n, seed) {
-  let a = seed >>> 0;
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = Math.sqrt(-2 * Math.log(uniform() + 1e-12)) * Math.cos(2 * Math.PI * uniform());
-  return out;
-}
 
 function cat(...xs) {
   const o = new Float32Array(xs.reduce((s, x) => s + x.length, 0));
@@ -185,13 +164,6 @@ async function loadOrt(cfg) {
   return ort;
 }
 
-async function generateOnce(lab, model, steps, seed) {
-  const stepMs = [];
-  const s = performance.now();
-  const res = await lab.generate(PROMPT, { model, steps, seed }, (st) => { stepMs.push(st.ms); });
-  return { ms: performance.now() - s, stepMs, passes: res.passes };
-}
-
 /** Whole images with our Lab: per image cold (the model's first) and warm, per step. */
 async function images(lab, quick) {
   const runs = quick ? 1 : 5;
@@ -201,9 +173,9 @@ async function images(lab, quick) {
   if (lab.models.student) plan.push({ model: 'student', steps: 4 });
   plan.push({ model: 'teacher', steps: 4 });
   for (const p of plan) {
-    const cold = await generateOnce(lab, p.model, p.steps, seed++);
+    const cold = await generateOnce(lab, PROMPT, p.model, p.steps, seed++);
     const warm = [];
-    for (let i = 0; i < runs; i++) warm.push(await generateOnce(lab, p.model, p.steps, seed++));
+    for (let i = 0; i < runs; i++) warm.push(await generateOnce(lab, PROMPT, p.model, p.steps, seed++));
     out.push({
       model: p.model, steps: p.steps, passes: cold.passes,
       perImageCold: cold.ms,
@@ -456,13 +428,6 @@ function mergeRuns(into, from) {
   }
   into.ortWallMs = from.wallMs;
   into.log = [...(into.log ?? []), ...(from.log ?? [])];
-}
-
-function maxAbsDiff(a, b) {
-  if (!a || !b || a.length !== b.length) return null;
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
 }
 
 const fmtMs = (ms) => (ms == null ? '—' : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : ms >= 10 ? `${ms.toFixed(1)} ms` : `${ms.toFixed(2)} ms`);

@@ -9,7 +9,7 @@
 #                                       scripts/bench-dawn.mjs from it with ARGS (default:
 #                                       --all-adapters); without FILE it runs in this checkout
 #
-# The tarball holds the harness (scripts/bench-dawn.mjs, scripts/serve.mjs, this script),
+# The tarball holds the harness (scripts/bench-dawn.mjs, www/bench-common.js, scripts/serve.mjs, this script),
 # www/pkg, www/models, the ONNX files (www/bench-build), onnxruntime-web's WebGPU build
 # (www/vendor/ort) and node_modules/webgpu with its linux-x64 Dawn only.
 # SKIP_BUILD=1 packs www/pkg as it is.
@@ -42,7 +42,7 @@ case "$cmd" in
       const m = require("./www/models/manifest.json");
       for (const f of ["manifest.json", "denoiser.json", ...m.files.map((f) => f.name)]) console.log("www/models/" + f);')
     mkdir -p "$(dirname "$out")"
-    tar -czf "$out" package.json scripts/bench-dawn.sh scripts/bench-dawn.mjs scripts/serve.mjs \
+    tar -czf "$out" package.json scripts/bench-dawn.sh scripts/bench-dawn.mjs scripts/serve.mjs www/bench-common.js \
       www/pkg/diffusion_lab.js www/pkg/diffusion_lab_bg.wasm "${models[@]}" \
       www/bench-build/bench.json www/bench-build/teacher-b2.onnx www/bench-build/student-b1.onnx \
       www/vendor/ort \

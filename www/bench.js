@@ -23,6 +23,7 @@
 import init, { Lab } from './pkg/diffusion_lab.js';
 import { markdown } from './bench-report.js';
 import { installGpuCounters } from './gpu-counters.js';
+import { errMsg, generateOnce, maxAbsDiff, mean, median, randn } from './bench-common.js';
 
 const params = new URLSearchParams(location.search);
 const flag = (k) => params.has(k) && !['0', 'false'].includes(params.get(k));
@@ -44,13 +45,6 @@ function log(msg) {
   $('log').textContent += msg + '\n';
 }
 
-const mean = (xs) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
-const median = (xs) => {
-  if (!xs.length) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const errMsg = (e) => (e && e.message) || String(e);
 
 async function benchConfig() {
   try {
@@ -112,13 +106,6 @@ async function suiteTtfi(manifestUrl) {
   return out;
 }
 
-async function generateOnce(lab, model, steps, seed) {
-  const stepMs = [];
-  const s = performance.now();
-  const res = await lab.generate(PROMPT, { model, steps, seed }, (st) => { stepMs.push(st.ms); });
-  return { ms: performance.now() - s, stepMs, passes: res.passes };
-}
-
 /** Per step and per image on one backend, plus text encoder, load time and GPU buffer bytes. */
 async function suiteMain(manifestUrl, backend, standIn) {
   const t0 = performance.now();
@@ -154,9 +141,9 @@ async function suiteMain(manifestUrl, backend, standIn) {
   if (lab.models.student) plan.push({ model: 'student', steps: lab.models.student.steps, cold: true, warm: RUNS });
   let seed = 1;
   for (const p of plan) {
-    const cold = p.cold ? await generateOnce(lab, p.model, p.steps, seed++) : null;
+    const cold = p.cold ? await generateOnce(lab, PROMPT, p.model, p.steps, seed++) : null;
     const warm = [];
-    for (let i = 0; i < p.warm; i++) warm.push(await generateOnce(lab, p.model, p.steps, seed++));
+    for (let i = 0; i < p.warm; i++) warm.push(await generateOnce(lab, PROMPT, p.model, p.steps, seed++));
     const run = {
       model: p.model,
       standIn: p.model === 'student' && standIn,
@@ -212,14 +199,14 @@ async function suiteStability(manifestUrl, counters, wasm, runs) {
     log(`stability: ${model}, ${stepsPerImage} steps, on ${lab.backend}${lab.adapter ? ` (${lab.adapter})` : ''}: `
       + `1 warm-up + ${runs} generations`);
 
-    out.warmUpStepMs = (await generateOnce(lab, model, stepsPerImage, 0)).stepMs;
+    out.warmUpStepMs = (await generateOnce(lab, PROMPT, model, stepsPerImage, 0)).stepMs;
     out.warm = snap();
     const stepMs = [];
     const imageMs = [];
     out.checkpoints = [];
     const every = Math.max(1, Math.round(runs / 10));
     for (let g = 1; g <= runs; g++) {
-      const res = await generateOnce(lab, model, stepsPerImage, g);
+      const res = await generateOnce(lab, PROMPT, model, stepsPerImage, g);
       stepMs.push(...res.stepMs);
       imageMs.push(res.ms);
       if (g % every === 0 || g === runs) {
@@ -260,28 +247,6 @@ async function suiteStability(manifestUrl, counters, wasm, runs) {
     // free() destroys the device (src/gpu/context.rs): no buffer should stay live
     if (out) out.afterFree = counters.snapshot();
   }
-}
-
-/** Deterministic normal samples (mulberry32 + Box-Muller). */
-function randn(n, seed) {
-  let a = seed >>> 0;
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = Math.sqrt(-2 * Math.log(uniform() + 1e-12)) * Math.cos(2 * Math.PI * uniform());
-  return out;
-}
-
-function maxAbsDiff(a, b) {
-  if (!a || !b || a.length !== b.length) return null;
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
 }
 
 /**
