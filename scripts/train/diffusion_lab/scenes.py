@@ -534,7 +534,6 @@ def main():
     build_bank(a.node_modules, a.models_dir, a.out, a.specs, a.size, device=a.device)
 
 
-
 PAINT_CHUNK = 16  # specs per painting job: a batch's pictures do not depend on how many workers paint them
 PAINT_TIMEOUT = 600  # seconds a batch may take to paint before a dead worker is assumed
 
