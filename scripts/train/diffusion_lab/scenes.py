@@ -584,14 +584,14 @@ class SceneData:
 
     def pictures(self, n, step):
         """`step`'s batch: spec ids and uint8 pictures [n, size, size, 3]."""
+        ids = self.spec_ids(n, step)
         if self.pool is None:
-            ids = self.spec_ids(n, step)
             parts = [paint_chunk(self.key, step, c, ids[s:s + PAINT_CHUNK]) for c, s in enumerate(range(0, n, PAINT_CHUNK))]
         else:
             jobs = self.pending.pop((n, step), None) or self._jobs(n, step)
             self.pending = {(n, step + 1): self._jobs(n, step + 1)}  # painted while this step trains
             parts = [job.get(timeout=PAINT_TIMEOUT) for job in jobs]
-        return self.spec_ids(n, step), np.concatenate(parts)
+        return ids, np.concatenate(parts)
 
     def close(self):
         """Stops the painting workers (a prefetched batch is dropped) and lets the painter go."""
