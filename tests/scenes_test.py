@@ -95,4 +95,15 @@ for place, near, far in (("left", np.s_[:, :16], np.s_[:, 16:]), ("top", np.s_[:
     s = {"objects": [(dog, 1, None)], "scene": None, "size": None, "place": place}
     ink = 255 - np.mean([painter.paint(s, np.random.default_rng(k)).astype(float).mean(2) for k in range(16)], 0)
     assert ink[near].mean() > 2 * ink[far].mean(), (place, ink[near].mean(), ink[far].mean())
+# the object mask covers the objects: on white, where the mask is, the picture has ink, and not around it
+s = {"objects": [(dog, 2, None)], "scene": "park", "size": None, "place": None}
+picture, mask = painter.paint_with_mask(s, np.random.default_rng(5))
+assert np.array_equal(picture, painter.paint(s, np.random.default_rng(5))), "paint and paint_with_mask draw alike"
+assert mask.shape == (32, 32) and 0.05 < mask.mean() < 0.6, mask.mean()
+s = {"objects": [(dog, 1, None)], "scene": None, "size": None, "place": None}
+picture, mask = painter.paint_with_mask(s, np.random.default_rng(6))
+ink = 255 - picture.astype(float).mean(2)
+assert ink[mask > 0.9].mean() > 40 and ink[mask == 0].max() < 1, (ink[mask > 0.9].mean(), ink[mask == 0].max())
+_, mask = painter.paint_with_mask({"plain": dog}, np.random.default_rng(7))
+assert mask.mean() > 0.3
 print(f"scenes: {len(concepts)} objects ({len(nouns)} everyday nouns), {len(SCENES)} scenes; grammar, specs, painter ok")

@@ -141,10 +141,13 @@ sys.path.insert(0, "scripts/train")
 from diffusion_lab.scenes import SceneData
 alone, pooled = SceneData(sys.argv[1], "node_modules"), SceneData(sys.argv[1], "node_modules", paint_workers=2)
 for step in (3, 4, 5, 9):  # 4 and 5 come from the pool's prefetch, 9 after a skip
-    (ids_a, a), (ids_p, p) = alone.pictures(40, step), pooled.pictures(40, step)
-    assert np.array_equal(ids_a, ids_p) and np.array_equal(a, p), f"step {step}: the workers painted other pictures"
+    (ids_a, a, ma), (ids_p, p, mp) = alone.pictures(40, step), pooled.pictures(40, step)
+    assert np.array_equal(ids_a, ids_p) and np.array_equal(a, p) and np.array_equal(ma, mp), \
+        f"step {step}: the workers painted other pictures"
 assert not np.array_equal(alone.pictures(40, 3)[1], alone.pictures(40, 4)[1])
 assert a.shape == (40, 32, 32, 3) and a.dtype == np.uint8
+assert ma.shape == (40, 32, 32) and ma.min() >= 0 and ma.max() <= 1
+assert all(0 < m.mean() < 1 for m in ma), "every picture has an object, none is all object"
 pooled.close()
 assert pooled.pool is None
 print("painting workers: the same pictures as one process, step by step")
@@ -165,6 +168,26 @@ grid = Image.open(Path(sys.argv[2]) / "samples_000010.png")
 assert len(np.unique(np.asarray(grid.convert("RGB")).reshape(-1, 3), axis=0)) > 16, "the sample grid is empty"
 print(f"bank: {len(specs)} specs, {len(d['captions'])} captions; teacher resumed, grid drawn")
 PY
+# the object-weighted loss trains, and the region loss scores the result
+train train "${scene_args[@]}" --steps 12 --object-weight 4 | tee "$work/scene-object-weight.log"
+grep -q "resumed at step 10" "$work/scene-object-weight.log"
+$py - <<'PY'
+import sys
+import torch
+sys.path.insert(0, "scripts/train")
+from diffusion_lab.training import pixel_weights
+masks = torch.zeros(2, 1, 4, 4)
+masks[0, :, :2, :2] = 1.0  # a quarter of the first picture is object
+masks[1, :, 0, 0] = 0.5  # half a pixel of the second
+w = pixel_weights(masks, 4.0)
+assert torch.allclose(w.mean(dim=(1, 2, 3)), torch.ones(2)), "each picture keeps its weight"
+assert torch.isclose(w[0, 0, 0, 0] / w[0, 0, 3, 3], torch.tensor(4.0)) and torch.isclose(w[1, 0, 0, 0] / w[1, 0, 3, 3], torch.tensor(2.5))
+assert pixel_weights(masks, None) is None and pixel_weights(None, 4.0) is None
+print("object weights: objects count 4x, each picture's mean weight stays 1")
+PY
+train region_loss "$work/bank.npz" ../../www/models/denoiser.json "$work/scene-teacher.safetensors" --n 64 \
+  | tee "$work/region-loss.log"
+grep -Eq "^\| .*scene-teacher.safetensors \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|$" "$work/region-loss.log"
 train detector ../../node_modules "$work/detector.safetensors" --steps 20 --batch 32 | tee "$work/detector.log"
 grep -q "fresh pictures: object top-1" "$work/detector.log"
 train scene_eval "$work/scene-teacher.safetensors" "$work/detector.safetensors" --seeds 2 --held-out 2 \

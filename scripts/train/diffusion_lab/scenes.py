@@ -397,12 +397,20 @@ class Painter:
 
     def paint(self, spec, rng):
         """A new picture of `spec`: uint8 [size, size, 3]."""
+        return self.paint_with_mask(spec, rng)[0]
+
+    def paint_with_mask(self, spec, rng):
+        """A new picture of `spec` and where its objects are: uint8 [size, size, 3] and the objects'
+        coverage, float32 [size, size] in 0..1 (props and background 0), for a loss that weights
+        the objects (train.py --object-weight). Draws the same picture as `paint` for the same rng."""
         S = RENDER
+        mask = Image.new("L", (S, S), 0)
         if "plain" in spec:  # the emoji filling the image, as in the single-emoji data set
             img = Image.new("RGB", (S, S), (255, 255, 255))
             src = self.images[(spec["plain"], self.sources[rng.integers(len(self.sources))])]
             img.paste(src, (0, 0), src)
-            return np.asarray(img.resize((self.size, self.size), Image.BOX))
+            mask.paste(src.getchannel("A"), (0, 0))
+            return self._model_size(img, mask)
         img, horizon = self.scene(spec["scene"], rng)
         objects = [(h, c) for h, n, c in spec["objects"] for _ in range(n)]
         k = len(objects)
@@ -419,7 +427,13 @@ class Painter:
             x, y = self._place(s, spec["place"], horizon if spec["scene"] else None, boxes, rng)
             boxes.append((x, y, s))
             img.paste(src, (x, y), src)
-        return np.asarray(img.resize((self.size, self.size), Image.BOX))
+            mask.paste(255, (x, y), src.getchannel("A"))
+        return self._model_size(img, mask)
+
+    def _model_size(self, img, mask):
+        size = (self.size, self.size)
+        return (np.asarray(img.resize(size, Image.BOX)),
+                np.asarray(mask.resize(size, Image.BOX), dtype=np.float32) / 255.0)
 
     @staticmethod
     def _place(s, place, horizon, boxes, rng):
@@ -543,11 +557,12 @@ _PAINTING = {}
 
 
 def paint_chunk(key, step, chunk, ids):
-    """Pictures of specs `ids` of SceneData `key`, the `chunk`-th part of `step`'s batch: the same
-    pictures in any process, for any number of workers, and again on resume."""
+    """Pictures of specs `ids` of SceneData `key`, the `chunk`-th part of `step`'s batch, and their
+    object masks: the same in any process, for any number of workers, and again on resume."""
     painter, specs = _PAINTING[key]
     rng = np.random.default_rng([7, step, chunk])
-    return np.stack([painter.paint(specs[i], rng) for i in ids])
+    pictures, masks = zip(*(painter.paint_with_mask(specs[i], rng) for i in ids))
+    return np.stack(pictures), np.stack(masks)
 
 
 class SceneData:
@@ -583,7 +598,7 @@ class SceneData:
         return [self.pool.apply_async(paint_chunk, job) for job in chunks]
 
     def pictures(self, n, step):
-        """`step`'s batch: spec ids and uint8 pictures [n, size, size, 3]."""
+        """`step`'s batch: spec ids, uint8 pictures [n, size, size, 3] and object masks [n, size, size]."""
         ids = self.spec_ids(n, step)
         if self.pool is None:
             parts = [paint_chunk(self.key, step, c, ids[s:s + PAINT_CHUNK]) for c, s in enumerate(range(0, n, PAINT_CHUNK))]
@@ -591,7 +606,7 @@ class SceneData:
             jobs = self.pending.pop((n, step), None) or self._jobs(n, step)
             self.pending = {(n, step + 1): self._jobs(n, step + 1)}  # painted while this step trains
             parts = [job.get(timeout=PAINT_TIMEOUT) for job in jobs]
-        return ids, np.concatenate(parts)
+        return ids, np.concatenate([p for p, _ in parts]), np.concatenate([m for _, m in parts])
 
     def close(self):
         """Stops the painting workers (a prefetched batch is dropped) and lets the painter go."""
@@ -602,13 +617,14 @@ class SceneData:
         _PAINTING.pop(self.key, None)
 
     def batch(self, n, gen, step, cfg_drop):
-        ids, images = self.pictures(n, step)
+        """Pictures in -1..1, their conditions, and the objects' masks [n, 1, size, size]."""
+        ids, images, masks = self.pictures(n, step)
         x0 = torch.from_numpy(images).permute(0, 3, 1, 2).float().div(127.5).sub(1.0).to(self.device)
         pair = self.pairs[torch.from_numpy(ids)].to(self.device)
         w = torch.rand(n, 1, generator=gen).to(self.device)
         text = F.normalize(w * self.emb[pair[:, 0]] + (1 - w) * self.emb[pair[:, 1]], dim=1)
         text[(torch.rand(n, generator=gen) < cfg_drop).to(self.device)] = 0.0
-        return x0, text
+        return x0, text, torch.from_numpy(masks)[:, None].to(self.device)
 
     def text_for(self, ids, gen):
         """The condition for specs `ids`: a random blend of each spec's two captions, renormalised."""

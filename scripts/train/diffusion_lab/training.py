@@ -99,7 +99,7 @@ class Data:
         text = self.text_for(idx, gen)
         drop = (torch.rand(n, generator=gen) < cfg_drop).to(self.device)
         text[drop] = 0.0
-        return self.images[torch.from_numpy(idx).to(self.device)], text
+        return self.images[torch.from_numpy(idx).to(self.device)], text, None  # no object masks
 
     def preview_texts(self):
         """The captions of PREVIEW that the data set has, and their embeddings."""
@@ -254,6 +254,16 @@ def loss_weights(abt, min_snr):
         return torch.ones_like(abt)
     snr = abt / (1 - abt)
     return torch.clamp(snr, max=min_snr) / (snr + 1)
+
+
+def pixel_weights(masks, object_weight):
+    """Per-pixel loss weights that make the objects count `object_weight` times more than the
+    scene around them, renormalised to a mean of 1 per picture (so that pictures keep their
+    min-SNR weight): the scenes are learnt long before the objects are. None (uniform) without."""
+    if masks is None or not object_weight:
+        return None
+    w = 1.0 + (object_weight - 1.0) * masks
+    return w / w.mean(dim=(1, 2, 3), keepdim=True)
 
 
 def stop_after(minutes):
