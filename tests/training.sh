@@ -185,6 +185,24 @@ assert torch.isclose(w[0, 0, 0, 0] / w[0, 0, 3, 3], torch.tensor(4.0)) and torch
 assert pixel_weights(masks, None) is None and pixel_weights(None, 4.0) is None
 print("object weights: objects count 4x, each picture's mean weight stays 1")
 PY
+# two data-parallel processes take the same steps as one process with the whole batch
+for procs in 1 2; do
+  train train --data "$work/bank.npz" --config ../../www/models/denoiser.json --run "$work/dp-$procs" --steps 3 \
+    --batch 32 --every 100 --min-snr 5 --object-weight 4 --init ../../www/models/denoiser.safetensors --warmup 2 \
+    --procs "$procs" --threads 1 > "$work/dp-$procs.log"
+done
+$py - "$work/dp-1/checkpoint.pt" "$work/dp-2/checkpoint.pt" <<'PY'
+import sys
+import torch
+sys.path.insert(0, "scripts/train")
+from diffusion_lab.quantize import load_torch
+one, two = (torch.load(p, weights_only=False) for p in sys.argv[1:3])
+start = load_torch("www/models/denoiser.safetensors")
+apart = max(float((one["model"][k] - two["model"][k]).abs().max()) for k in start)
+moved = max(float((one["model"][k] - start[k]).abs().max()) for k in start)
+assert one["step"] == two["step"] == 3 and apart < 1e-5 < 1e-4 < moved, (apart, moved)
+print(f"--procs 2: the same model as one process (max difference {apart:.1e}, moved {moved:.1e})")
+PY
 train region_loss "$work/bank.npz" ../../www/models/denoiser.json "$work/scene-teacher.safetensors" --n 64 \
   | tee "$work/region-loss.log"
 grep -Eq "^\| .*scene-teacher.safetensors \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|$" "$work/region-loss.log"
