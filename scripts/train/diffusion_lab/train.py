@@ -8,8 +8,11 @@ On a GPU: --device cuda --batch 256 --max-minutes M (stops, checkpoints and expo
 scripts/train/gpu.sh is the run that trained the bundled model that way.
 """
 import argparse
+import ctypes
 import os
+import signal
 import socket
+import sys
 
 import torch
 import torch.distributed as dist
@@ -67,6 +70,7 @@ def main():
 def train(rank, a, port=None):
     """The training loop of one process: the whole batch, or with --procs the `rank`-th part."""
     if a.procs > 1:
+        die_with_parent()
         os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
         dist.init_process_group("gloo", rank=rank, world_size=a.procs)
     torch.set_num_threads(a.threads)
@@ -102,6 +106,13 @@ def train(rank, a, port=None):
         data.close()
     if dist.is_initialized():
         dist.destroy_process_group()
+
+
+def die_with_parent():
+    """Linux: this process gets SIGTERM when the one that spawned it dies, so that stopping the
+    command stops the training (the processes would otherwise go on between themselves)."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def stop_anywhere(stop):
