@@ -47,7 +47,8 @@ bf16=()
 [ "$device" = cuda ] && bf16=(--bf16)
 "$py" -u -m diffusion_lab.train --data "$bank" --config "$root/www/models/denoiser.json" --run "$work/scene-teacher" \
     --node-modules "$root/node_modules" --init "$init" --device "$device" "${bf16[@]}" --batch "$batch" --lr 4e-4 \
-    --min-snr 5 --warmup 500 --steps 10000000 --every 2000 --max-minutes "$teacher_min" --paint-workers "$workers" \
+    --min-snr 5 --object-weight 4 --warmup 500 --steps 10000000 --every 2000 --max-minutes "$teacher_min" \
+    --paint-workers "$workers" \
     --export "$out/denoiser.safetensors" --export-f32 "$out/denoiser_f32.safetensors" 2>&1 | tee "$out/train.log"
 for f in "$work"/scene-teacher/samples_*.png; do cp "$f" "$out/teacher_$(basename "$f")"; done
 echo "[gpu_scenes] teacher: $out/denoiser.safetensors (last: $(grep '^step' "$out/train.log" | tail -n 1))"
