@@ -98,7 +98,6 @@ for place, near, far in (("left", np.s_[:, :16], np.s_[:, 16:]), ("top", np.s_[:
 # the object mask covers the objects: on white, where the mask is, the picture has ink, and not around it
 s = {"objects": [(dog, 2, None)], "scene": "park", "size": None, "place": None}
 picture, mask = painter.paint_with_mask(s, np.random.default_rng(5))
-assert np.array_equal(picture, painter.paint(s, np.random.default_rng(5))), "paint and paint_with_mask draw alike"
 assert mask.shape == (32, 32) and 0.05 < mask.mean() < 0.6, mask.mean()
 s = {"objects": [(dog, 1, None)], "scene": None, "size": None, "place": None}
 picture, mask = painter.paint_with_mask(s, np.random.default_rng(6))

@@ -198,11 +198,19 @@ sys.path.insert(0, "scripts/train")
 from diffusion_lab.quantize import load_torch
 one, two = (torch.load(p, weights_only=False) for p in sys.argv[1:3])
 start = load_torch("www/models/denoiser.safetensors")
-apart = max(float((one["model"][k] - two["model"][k]).abs().max()) for k in start)
-moved = max(float((one["model"][k] - start[k]).abs().max()) for k in start)
-assert one["step"] == two["step"] == 3 and apart < 1e-5 < 1e-4 < moved, (apart, moved)
-print(f"--procs 2: the same model as one process (max difference {apart:.1e}, moved {moved:.1e})")
+def apart(a, b):
+    return max(float((a[k] - b[k]).abs().max()) for k in start)
+moved, model_apart, ema_apart = apart(one["model"], start), apart(one["model"], two["model"]), apart(one["ema"], two["ema"])
+assert one["step"] == two["step"] == 3 and moved > 1e-4 and model_apart < 1e-5 and ema_apart < 1e-5, \
+    (moved, model_apart, ema_apart)
+assert torch.equal(one["gen"], two["gen"]), "the processes drew other batches"
+print(f"--procs 2: the same model as one process (max difference {model_apart:.1e}, moved {moved:.1e})")
 PY
+# ... and resume, and stop together at --max-minutes (after one step), only the first process writing
+train train --data "$work/bank.npz" --config ../../www/models/denoiser.json --run "$work/dp-2" --steps 100 \
+  --batch 32 --every 100 --min-snr 5 --object-weight 4 --procs 2 --threads 1 --max-minutes 0 > "$work/dp-2b.log"
+[ "$(grep -c "resumed at step 3" "$work/dp-2b.log")" = 1 ] && grep -q "max-minutes reached at step 4" "$work/dp-2b.log"
+[ "$(wc -l < "$work/dp-2/log.jsonl")" = 2 ]
 train region_loss "$work/bank.npz" ../../www/models/denoiser.json "$work/scene-teacher.safetensors" --n 64 \
   | tee "$work/region-loss.log"
 grep -Eq "^\| .*scene-teacher.safetensors \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|$" "$work/region-loss.log"

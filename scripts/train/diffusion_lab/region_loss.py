@@ -9,29 +9,27 @@ pixels and on the whole picture (lower is better).
 """
 import argparse
 
-import numpy as np
 import torch
 
 from .quantize import load_torch
 from .scenes import SceneData
 from .schedule import alphas_cumprod
-from .training import forward_precision, loss_weights, v_target
+from .training import loss_weights, v_errors
 from .unet import UNet, load_config
 
+MIN_SNR = 5.0  # as the scene runs train (--min-snr 5)
 
-def region_losses(model, x0, text, masks, t, eps, ab, min_snr=5.0, batch=128, bf16=False):
-    """(object, scene, whole) mean weighted squared v-error, pixels weighted by mask and 1 - mask."""
+
+def region_losses(model, x0, text, masks, t, eps, ab, batch=128):
+    """(object, scene, whole): the mean weighted squared v-error over the pixels weighted by
+    `masks`, by 1 - masks, and by one."""
     sums = torch.zeros(3, dtype=torch.float64)
     area = torch.zeros(3, dtype=torch.float64)
     with torch.no_grad():
         for s in range(0, len(x0), batch):
             sl = slice(s, s + batch)
-            abt = ab[t[sl]][:, None, None, None]
-            xt = abt.sqrt() * x0[sl] + (1 - abt).sqrt() * eps[sl]
-            with forward_precision(bf16):
-                v = model(xt, t[sl].float(), text[sl])
-            err = (v.float() - v_target(x0[sl], eps[sl], abt)).pow(2).mean(dim=1, keepdim=True)
-            err = err * loss_weights(abt.flatten(), min_snr)[:, None, None, None]
+            err, abt = v_errors(model, x0[sl], text[sl], t[sl], eps[sl], ab)
+            err = err.mean(dim=1, keepdim=True) * loss_weights(abt, MIN_SNR)[:, None, None, None]
             m = masks[sl]
             for k, w in enumerate((m, 1 - m, torch.ones_like(m))):
                 sums[k] += float((err * w).sum())
@@ -52,15 +50,13 @@ def main():
     torch.set_num_threads(a.threads)
     cfg = load_config(a.config)
     data = SceneData(a.bank, a.node_modules)
-    # pictures from a step far beyond any run, so that no run has trained on these very pictures
-    ids, images, masks = data.pictures(a.n, 10**9 + a.seed)
-    x0 = torch.from_numpy(images).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
     gen = torch.Generator().manual_seed(a.seed)
-    text = data.text_for(ids, gen)
+    # pictures of a step far beyond any run, so that no run has trained on these very pictures;
+    # every condition kept (no guidance dropout)
+    x0, text, m = data.batch(a.n, gen, 10**9 + a.seed, cfg_drop=0.0)
     t = torch.randint(0, cfg.train_timesteps, (a.n,), generator=gen)
     eps = torch.randn(x0.shape, generator=gen)
     ab = torch.from_numpy(alphas_cumprod(cfg.train_timesteps)).float()
-    m = torch.from_numpy(masks)[:, None]
     print(f"{a.n} pictures, objects cover {100 * float(m.mean()):.1f} % of the pixels")
     print("| model | object loss | scene loss | whole |")
     print("|---|---|---|---|")

@@ -410,7 +410,7 @@ class Painter:
             src = self.images[(spec["plain"], self.sources[rng.integers(len(self.sources))])]
             img.paste(src, (0, 0), src)
             mask.paste(src.getchannel("A"), (0, 0))
-            return self._model_size(img, mask)
+            return self._downsample(img, mask)
         img, horizon = self.scene(spec["scene"], rng)
         objects = [(h, c) for h, n, c in spec["objects"] for _ in range(n)]
         k = len(objects)
@@ -428,9 +428,10 @@ class Painter:
             boxes.append((x, y, s))
             img.paste(src, (x, y), src)
             mask.paste(255, (x, y), src.getchannel("A"))
-        return self._model_size(img, mask)
+        return self._downsample(img, mask)
 
-    def _model_size(self, img, mask):
+    def _downsample(self, img, mask):
+        """The picture and the mask, box-averaged from RENDER to the model's size."""
         size = (self.size, self.size)
         return (np.asarray(img.resize(size, Image.BOX)),
                 np.asarray(mask.resize(size, Image.BOX), dtype=np.float32) / 255.0)
@@ -586,7 +587,7 @@ class SceneData:
         _PAINTING[self.key] = (self.painter, self.specs)
         # forked before the embeddings go to the device: the workers only paint (numpy and PIL)
         self.pool = multiprocessing.get_context("fork").Pool(paint_workers) if paint_workers > 0 else None
-        self.pending = {}  # (n, step) -> the pool's jobs for that batch
+        self.pending = {}  # (n, step, part's bounds) -> the pool's jobs for that batch or part
         self.emb = torch.from_numpy(d["embeddings"].astype(np.float32)).to(self.device)
 
     def spec_ids(self, n, step):
@@ -595,7 +596,6 @@ class SceneData:
     @staticmethod
     def _chunks(n, part):
         """The 16-spec chunks (index, start) of an n-spec batch that `part` (a slice) covers."""
-        part = part or slice(0, n)
         if part.start % PAINT_CHUNK or (part.stop != n and part.stop % PAINT_CHUNK):
             raise ValueError(f"a batch part must start and end on a {PAINT_CHUNK}-spec chunk: {part}")
         return [(c, s) for c, s in enumerate(range(0, n, PAINT_CHUNK)) if part.start <= s < part.stop]
@@ -608,16 +608,16 @@ class SceneData:
     def pictures(self, n, step, part=None):
         """`step`'s batch, or the `part` of it (a slice on chunk bounds) that one of several
         training processes paints: spec ids, uint8 pictures [k, size, size, 3], object masks [k, size, size]."""
+        part = part or slice(0, n)
         ids = self.spec_ids(n, step)
         if self.pool is None:
-            parts = [paint_chunk(self.key, step, c, ids[s:s + PAINT_CHUNK]) for c, s in self._chunks(n, part)]
+            chunks = [paint_chunk(self.key, step, c, ids[s:s + PAINT_CHUNK]) for c, s in self._chunks(n, part)]
         else:
-            key = (n, step, None if part is None else (part.start, part.stop))
-            jobs = self.pending.pop(key, None) or self._jobs(n, step, part)
-            self.pending = {(n, step + 1, key[2]): self._jobs(n, step + 1, part)}  # painted while this step trains
-            parts = [job.get(timeout=PAINT_TIMEOUT) for job in jobs]
-        ids = ids if part is None else ids[part]
-        return ids, np.concatenate([p for p, _ in parts]), np.concatenate([m for _, m in parts])
+            bounds = (part.start, part.stop)
+            jobs = self.pending.pop((n, step, bounds), None) or self._jobs(n, step, part)
+            self.pending = {(n, step + 1, bounds): self._jobs(n, step + 1, part)}  # painted while this step trains
+            chunks = [job.get(timeout=PAINT_TIMEOUT) for job in jobs]
+        return ids[part], np.concatenate([p for p, _ in chunks]), np.concatenate([m for _, m in chunks])
 
     def close(self):
         """Stops the painting workers (a prefetched batch is dropped) and lets the painter go."""

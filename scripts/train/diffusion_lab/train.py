@@ -5,22 +5,23 @@ Usage: python -m diffusion_lab.train --data data/emoji32.npz --config www/models
 Re-running the same command resumes from RUN/checkpoint.pt; --init starts a new run from exported
 weights (the checkpoint with optimizer state stays out of the repo, the f16 weights are in it).
 On a GPU: --device cuda --batch 256 --max-minutes M (stops, checkpoints and exports after M minutes);
-scripts/train/gpu.sh is the run that trained the bundled model that way.
+scripts/train/gpu.sh is the run that trained the bundled model that way. On a CPU of two cores,
+--procs 2 --threads 1 trains two processes data-parallel (a little faster than two threads).
 """
 import argparse
 import ctypes
 import os
 import signal
-import socket
 import sys
+import tempfile
 
 import torch
 import torch.distributed as dist
 
 from .quantize import load_torch
 from .schedule import alphas_cumprod
-from .training import (CFG_DROP, Run, forward_precision, load_data, loss_weights, pixel_weights, sample_ddim,
-                       stop_after, v_target)
+from .scenes import PAINT_CHUNK
+from .training import CFG_DROP, Run, load_data, loss_weights, pixel_weights, sample_ddim, stop_after, v_errors
 from .unet import load_config
 
 
@@ -56,23 +57,22 @@ def main():
                     help="bf16 autocast for the forward pass (weights, optimizer and loss stay f32); "
                          "1.45x the samples/s on a CPU with AVX512-BF16")
     a = ap.parse_args()
+    if a.object_weight is not None and a.object_weight <= 0:
+        ap.error("--object-weight must be above 0")
     if a.procs > 1:
-        if a.device != "cpu" or a.paint_workers or a.batch % (16 * a.procs):
-            ap.error("--procs is for the CPU, paints in each process, and needs a batch of 16 x procs x k")
-        with socket.socket() as s:  # a free port for the processes' rendezvous
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        torch.multiprocessing.spawn(train, (a, port), nprocs=a.procs)
+        if a.device != "cpu" or a.paint_workers or a.batch % (PAINT_CHUNK * a.procs):
+            ap.error(f"--procs is for the CPU, paints in each process, and needs a batch of {PAINT_CHUNK} x procs x k")
+        with tempfile.TemporaryDirectory() as rendezvous:
+            torch.multiprocessing.spawn(train, (a, f"file://{rendezvous}/store", os.getpid()), nprocs=a.procs)
     else:
         train(0, a)
 
 
-def train(rank, a, port=None):
+def train(rank, a, rendezvous=None, parent=None):
     """The training loop of one process: the whole batch, or with --procs the `rank`-th part."""
     if a.procs > 1:
-        die_with_parent()
-        os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-        dist.init_process_group("gloo", rank=rank, world_size=a.procs)
+        die_with(parent)
+        dist.init_process_group("gloo", init_method=rendezvous, rank=rank, world_size=a.procs)
     torch.set_num_threads(a.threads)
     cfg = load_config(a.config)
     data = load_data(a.data, a.exclude_val, a.device, a.node_modules, a.paint_workers)
@@ -89,14 +89,10 @@ def train(rank, a, port=None):
         x0, text, masks = data.batch(a.batch, gen, run.step, CFG_DROP, part)
         t = torch.randint(0, cfg.train_timesteps, (a.batch,), generator=gen)[part].to(a.device)
         eps = torch.randn((a.batch, *x0.shape[1:]), generator=gen)[part].to(a.device)
-        abt = ab[t][:, None, None, None]
-        xt = abt.sqrt() * x0 + (1 - abt).sqrt() * eps
-        with forward_precision(a.bf16, a.device):
-            v = model(xt, t.float(), text)
-        err = (v.float() - v_target(x0, eps, abt)).pow(2)
+        err, abt = v_errors(model, x0, text, t, eps, ab, a.bf16)
         weights = pixel_weights(masks, a.object_weight)
         err = (err if weights is None else err * weights).mean(dim=(1, 2, 3))
-        run.update((loss_weights(abt.flatten(), a.min_snr) * err).mean(), a.batch, a.steps)
+        run.update((loss_weights(abt, a.min_snr) * err).mean(), a.batch, a.steps)
         if stop_anywhere(out_of_time()):
             run.say(f"--max-minutes reached at step {run.step}")
             a.steps = run.step
@@ -108,11 +104,13 @@ def train(rank, a, port=None):
         dist.destroy_process_group()
 
 
-def die_with_parent():
-    """Linux: this process gets SIGTERM when the one that spawned it dies, so that stopping the
-    command stops the training (the processes would otherwise go on between themselves)."""
+def die_with(parent):
+    """Linux: this process gets SIGTERM when `parent`, the one that spawned it, dies, so that
+    stopping the command stops the training (the processes would otherwise go on between themselves)."""
     if sys.platform.startswith("linux"):
-        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # it died before prctl
+            sys.exit(1)
 
 
 def stop_anywhere(stop):

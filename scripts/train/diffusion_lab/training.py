@@ -121,6 +121,16 @@ def v_target(x0, eps, ab):
     return ab.sqrt() * eps - (1 - ab).sqrt() * x0
 
 
+def v_errors(model, x0, text, t, eps, ab, bf16=False):
+    """The squared v-prediction error per pixel and channel [n, 3, h, w] of pictures `x0` noised
+    with `eps` to timesteps `t`, and each picture's alpha-bar [n] (for loss_weights)."""
+    abt = ab[t][:, None, None, None]
+    xt = abt.sqrt() * x0 + (1 - abt).sqrt() * eps
+    with forward_precision(bf16, x0.device):
+        v = model(xt, t.float(), text)
+    return (v.float() - v_target(x0, eps, abt)).pow(2), abt.flatten()
+
+
 @torch.no_grad()
 def sample_ddim(model, text, steps, ab, guidance=3.0, seed=0):
     """A quick DDIM preview (the Rust sampler is the product's; this only draws training grids)."""
@@ -190,7 +200,7 @@ class Run:
         self.step, self.seen, self.loss_avg, self.t0 = 0, 0, None, time.time()
         # in data-parallel training (train.py --procs) every process keeps the same model, and
         # only the first one writes and prints
-        self.main = not dist.is_initialized() or dist.get_rank() == 0
+        self.is_main = not dist.is_initialized() or dist.get_rank() == 0
         ckpt = self.dir / "checkpoint.pt"
         if ckpt.exists():
             s = torch.load(ckpt, weights_only=False, map_location="cpu")
@@ -204,7 +214,7 @@ class Run:
             self.say(f"initialised from {init_name}")
 
     def say(self, line):
-        if self.main:
+        if self.is_main:
             print(line, flush=True)
 
     def update(self, loss, batch, total, what="loss"):
@@ -226,7 +236,7 @@ class Run:
         # kept as a tensor: reading it back every step would make a GPU wait for each step
         loss = loss.detach()
         self.loss_avg = loss if self.loss_avg is None else 0.98 * self.loss_avg + 0.02 * loss
-        if self.step % 50 == 0 and self.main:
+        if self.step % 50 == 0 and self.is_main:
             rate = self.seen / (time.time() - self.t0)
             eta = time.strftime("%H:%M:%S", time.gmtime(max(total - self.step, 0) * batch / rate))
             print(f"step {self.step}/{total} ({100 * self.step / total:.1f} %, {eta} left) "
@@ -234,7 +244,7 @@ class Run:
 
     def checkpoint(self, samples, names, export_path=None, export_f32_path=None):
         """Saves the state, a grid of `samples(ema)` (labelled by `names`) and the EMA weights."""
-        if not self.main:
+        if not self.is_main:
             return
         torch.save({"model": self.model.state_dict(), "ema": self.ema.state_dict(), "opt": self.opt.state_dict(),
                     "gen": self.gen.get_state(), "step": self.step}, self.dir / "checkpoint.tmp")
@@ -253,6 +263,9 @@ class Run:
 def average_gradients(model, loss):
     """The data-parallel processes' mean gradient (and mean loss), in one all-reduce: each
     process then takes the same optimizer step, so the models stay equal."""
+    for p in model.parameters():
+        if p.grad is None:
+            p.grad = torch.zeros_like(p)
     grads = [p.grad for p in model.parameters()]
     flat = torch.cat([g.flatten() for g in grads] + [loss.detach().reshape(1)])
     dist.all_reduce(flat)
@@ -261,7 +274,7 @@ def average_gradients(model, loss):
     for g in grads:
         g.copy_(flat[offset:offset + g.numel()].view_as(g))
         offset += g.numel()
-    return flat[-1]
+    return flat[-1].clone()
 
 
 def load_data(path, exclude_val=False, device="cpu", node_modules="../../node_modules", paint_workers=0):
@@ -289,8 +302,10 @@ def pixel_weights(masks, object_weight):
     """Per-pixel loss weights that make the objects count `object_weight` times more than the
     scene around them, renormalised to a mean of 1 per picture (so that pictures keep their
     min-SNR weight): the scenes are learnt long before the objects are. None (uniform) without."""
-    if masks is None or not object_weight:
+    if object_weight is None:
         return None
+    if masks is None:
+        raise ValueError("--object-weight needs a scene bank (the emoji data set has no object masks)")
     w = 1.0 + (object_weight - 1.0) * masks
     return w / w.mean(dim=(1, 2, 3), keepdim=True)
 
