@@ -587,37 +587,27 @@ class SceneData:
         _PAINTING[self.key] = (self.painter, self.specs)
         # forked before the embeddings go to the device: the workers only paint (numpy and PIL)
         self.pool = multiprocessing.get_context("fork").Pool(paint_workers) if paint_workers > 0 else None
-        self.pending = {}  # (n, step, part's bounds) -> the pool's jobs for that batch or part
+        self.pending = {}  # (n, step) -> the pool's jobs for that batch
         self.emb = torch.from_numpy(d["embeddings"].astype(np.float32)).to(self.device)
 
     def spec_ids(self, n, step):
         return np.random.default_rng([7, step]).integers(0, len(self.specs), n)
 
-    @staticmethod
-    def _chunks(n, part):
-        """The 16-spec chunks (index, start) of an n-spec batch that `part` (a slice) covers."""
-        if part.start % PAINT_CHUNK or (part.stop != n and part.stop % PAINT_CHUNK):
-            raise ValueError(f"a batch part must start and end on a {PAINT_CHUNK}-spec chunk: {part}")
-        return [(c, s) for c, s in enumerate(range(0, n, PAINT_CHUNK)) if part.start <= s < part.stop]
-
-    def _jobs(self, n, step, part):
+    def _jobs(self, n, step):
         ids = self.spec_ids(n, step)
-        return [self.pool.apply_async(paint_chunk, (self.key, step, c, ids[s:s + PAINT_CHUNK]))
-                for c, s in self._chunks(n, part)]
+        chunks = [(self.key, step, c, ids[s:s + PAINT_CHUNK]) for c, s in enumerate(range(0, n, PAINT_CHUNK))]
+        return [self.pool.apply_async(paint_chunk, job) for job in chunks]
 
-    def pictures(self, n, step, part=None):
-        """`step`'s batch, or the `part` of it (a slice on chunk bounds) that one of several
-        training processes paints: spec ids, uint8 pictures [k, size, size, 3], object masks [k, size, size]."""
-        part = part or slice(0, n)
+    def pictures(self, n, step):
+        """`step`'s batch: spec ids, uint8 pictures [n, size, size, 3] and object masks [n, size, size]."""
         ids = self.spec_ids(n, step)
         if self.pool is None:
-            chunks = [paint_chunk(self.key, step, c, ids[s:s + PAINT_CHUNK]) for c, s in self._chunks(n, part)]
+            chunks = [paint_chunk(self.key, step, c, ids[s:s + PAINT_CHUNK]) for c, s in enumerate(range(0, n, PAINT_CHUNK))]
         else:
-            bounds = (part.start, part.stop)
-            jobs = self.pending.pop((n, step, bounds), None) or self._jobs(n, step, part)
-            self.pending = {(n, step + 1, bounds): self._jobs(n, step + 1, part)}  # painted while this step trains
+            jobs = self.pending.pop((n, step), None) or self._jobs(n, step)
+            self.pending = {(n, step + 1): self._jobs(n, step + 1)}  # painted while this step trains
             chunks = [job.get(timeout=PAINT_TIMEOUT) for job in jobs]
-        return ids[part], np.concatenate([p for p, _ in chunks]), np.concatenate([m for _, m in chunks])
+        return ids, np.concatenate([p for p, _ in chunks]), np.concatenate([m for _, m in chunks])
 
     def close(self):
         """Stops the painting workers (a prefetched batch is dropped) and lets the painter go."""
@@ -627,16 +617,14 @@ class SceneData:
             self.pool, self.pending = None, {}
         _PAINTING.pop(self.key, None)
 
-    def batch(self, n, gen, step, cfg_drop, part=None):
-        """Pictures in -1..1, their conditions, and the objects' masks [n, 1, size, size]; with
-        `part`, only that slice of the batch (`gen` draws for all n, so processes stay in step)."""
-        part = part or slice(0, n)
-        ids, images, masks = self.pictures(n, step, part)
+    def batch(self, n, gen, step, cfg_drop):
+        """Pictures in -1..1, their conditions, and the objects' masks [n, 1, size, size]."""
+        ids, images, masks = self.pictures(n, step)
         x0 = torch.from_numpy(images).permute(0, 3, 1, 2).float().div(127.5).sub(1.0).to(self.device)
         pair = self.pairs[torch.from_numpy(ids)].to(self.device)
-        w = torch.rand(n, 1, generator=gen)[part].to(self.device)
+        w = torch.rand(n, 1, generator=gen).to(self.device)
         text = F.normalize(w * self.emb[pair[:, 0]] + (1 - w) * self.emb[pair[:, 1]], dim=1)
-        text[(torch.rand(n, generator=gen)[part] < cfg_drop).to(self.device)] = 0.0
+        text[(torch.rand(n, generator=gen) < cfg_drop).to(self.device)] = 0.0
         return x0, text, torch.from_numpy(masks)[:, None].to(self.device)
 
     def text_for(self, ids, gen):

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.distributed as dist
 import torch.nn.functional as F
 from PIL import Image
 from safetensors.numpy import save_file
@@ -95,15 +94,13 @@ class Data:
             text = F.normalize(text + self.emb[self.random_style_captions(ids, gen).to(self.device)], dim=1)
         return text
 
-    def batch(self, n, gen, step=0, cfg_drop=CFG_DROP, part=None):
-        """n images and their conditions, or the `part` (a slice) of them one of several training
-        processes takes (`gen` draws for all n, so processes stay in step); no object masks."""
-        part = part or slice(0, n)
+    def batch(self, n, gen, step=0, cfg_drop=CFG_DROP):
+        """n images, their conditions, and no object masks (the emoji fill the image)."""
         idx = self.train_idx[torch.randint(0, len(self.train_idx), (n,), generator=gen)].numpy()
         text = self.text_for(idx, gen)
         drop = (torch.rand(n, generator=gen) < cfg_drop).to(self.device)
         text[drop] = 0.0
-        return self.images[torch.from_numpy(idx[part]).to(self.device)], text[part], None
+        return self.images[torch.from_numpy(idx).to(self.device)], text, None
 
     def preview_texts(self):
         """The captions of PREVIEW that the data set has, and their embeddings."""
@@ -198,9 +195,6 @@ class Run:
         self.opt = torch.optim.AdamW(self.model.parameters(), lr=lr, weight_decay=0.0)
         self.gen = torch.Generator().manual_seed(seed)
         self.step, self.seen, self.loss_avg, self.t0 = 0, 0, None, time.time()
-        # in data-parallel training (train.py --procs) every process keeps the same model, and
-        # only the first one writes and prints
-        self.is_main = not dist.is_initialized() or dist.get_rank() == 0
         ckpt = self.dir / "checkpoint.pt"
         if ckpt.exists():
             s = torch.load(ckpt, weights_only=False, map_location="cpu")
@@ -209,13 +203,9 @@ class Run:
             self.opt.load_state_dict(s["opt"])
             self.gen.set_state(s["gen"])
             self.step = s["step"]
-            self.say(f"resumed at step {self.step}")
+            print(f"resumed at step {self.step}")
         elif init is not None:
-            self.say(f"initialised from {init_name}")
-
-    def say(self, line):
-        if self.is_main:
-            print(line, flush=True)
+            print(f"initialised from {init_name}")
 
     def update(self, loss, batch, total, what="loss"):
         """One optimizer step (gradient clipped to 1), the EMA, and a progress line every 50 steps
@@ -225,8 +215,6 @@ class Run:
                 group["lr"] = self.lr * (self.step + 1) / self.warmup
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
-        if dist.is_initialized():
-            loss = average_gradients(self.model, loss)
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
         self.opt.step()
         with torch.no_grad():
@@ -236,7 +224,7 @@ class Run:
         # kept as a tensor: reading it back every step would make a GPU wait for each step
         loss = loss.detach()
         self.loss_avg = loss if self.loss_avg is None else 0.98 * self.loss_avg + 0.02 * loss
-        if self.step % 50 == 0 and self.is_main:
+        if self.step % 50 == 0:
             rate = self.seen / (time.time() - self.t0)
             eta = time.strftime("%H:%M:%S", time.gmtime(max(total - self.step, 0) * batch / rate))
             print(f"step {self.step}/{total} ({100 * self.step / total:.1f} %, {eta} left) "
@@ -244,8 +232,6 @@ class Run:
 
     def checkpoint(self, samples, names, export_path=None, export_f32_path=None):
         """Saves the state, a grid of `samples(ema)` (labelled by `names`) and the EMA weights."""
-        if not self.is_main:
-            return
         torch.save({"model": self.model.state_dict(), "ema": self.ema.state_dict(), "opt": self.opt.state_dict(),
                     "gen": self.gen.get_state(), "step": self.step}, self.dir / "checkpoint.tmp")
         (self.dir / "checkpoint.tmp").replace(self.dir / "checkpoint.pt")
@@ -258,23 +244,6 @@ class Run:
             export_f32(self.ema, export_f32_path)
         with open(self.dir / "log.jsonl", "a") as f:
             f.write(json.dumps({"step": self.step, "loss": float(self.loss_avg), "time": time.time()}) + "\n")
-
-
-def average_gradients(model, loss):
-    """The data-parallel processes' mean gradient (and mean loss), in one all-reduce: each
-    process then takes the same optimizer step, so the models stay equal."""
-    for p in model.parameters():
-        if p.grad is None:
-            p.grad = torch.zeros_like(p)
-    grads = [p.grad for p in model.parameters()]
-    flat = torch.cat([g.flatten() for g in grads] + [loss.detach().reshape(1)])
-    dist.all_reduce(flat)
-    flat /= dist.get_world_size()
-    offset = 0
-    for g in grads:
-        g.copy_(flat[offset:offset + g.numel()].view_as(g))
-        offset += g.numel()
-    return flat[-1].clone()
 
 
 def load_data(path, exclude_val=False, device="cpu", node_modules="../../node_modules", paint_workers=0):
