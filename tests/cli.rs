@@ -179,8 +179,11 @@ fn profile_prints_the_time_per_kernel_kind() {
     assert!(text.contains("| kind | count | total ms | % of forward | GFLOP | GFLOP/s | % of peak |"), "{text}");
 
     // Every kind row parses; conv2d is there and counts FLOPs, the rows add up to the "all" row.
+    // The group norms are inside the convolutions unless LAB_FUSE_NORMS=0.
     let number = |cell: &str| cell.parse::<f64>().unwrap_or_else(|_| panic!("not a number: {cell:?}\n{text}"));
-    let kinds = ["conv2d", "group_norm", "condition", "attention"];
+    assert!(text.contains("group norms: inside the convolutions that read them"), "{text}");
+    assert!(table_row(&text, "group_norm").is_none(), "{text}");
+    let kinds = ["conv2d", "condition", "attention"];
     let (mut count, mut gflop) = (0.0, 0.0);
     for kind in kinds {
         let row = table_row(&text, kind).unwrap_or_else(|| panic!("no {kind} row:\n{text}"));

@@ -10,7 +10,7 @@ use std::time::Instant;
 use candle_core::{DType, Device, Module, Tensor, D};
 use candle_nn::{Conv2d, Conv2dConfig, GroupNorm, Linear, VarBuilder, VarMap};
 
-use diffusion_lab::gpu::ops::{self, Conv2dOptions, FilmSlice, GroupNormOptions};
+use diffusion_lab::gpu::ops::{self, Conv2dOptions, FilmSlice, GroupNormOptions, InputNorm};
 use diffusion_lab::gpu::{readback, GpuTensor, Recorder};
 use diffusion_lab::gpu::{GpuContext, UNetPlan};
 use diffusion_lab::model::unet::timestep_embedding;
@@ -95,6 +95,31 @@ struct ConvCase {
     slices: bool,
     /// Channels of a second input convolved 1×1 and added (a ResBlock's skip); 0: none.
     second: usize,
+    /// Groups of a group norm of the input (`Conv2dOptions::norm`); 0: none.
+    norm_groups: usize,
+    /// With the norm: FiLM and SiLU after it (a ResBlock's norm2).
+    film: bool,
+    silu: bool,
+}
+
+/// The reference of conv2d's input norm: group norm of `x`, FiLM (scales and shifts at column
+/// `offset` of each row of `film_values`) and SiLU, as ResBlock::forward.
+fn reference_norm(x: &Tensor, groups: usize, affine: &[f32], film: Option<(&[f32], usize, usize)>, silu: bool) -> Tensor {
+    let channels = x.dims()[1];
+    let norm =
+        GroupNorm::new(cpu(&affine[..channels], &[channels]), cpu(&affine[channels..], &[channels]), channels, groups, 1e-5).unwrap();
+    let mut y = norm.forward(x).unwrap();
+    if let Some((values, offset, stride)) = film {
+        let batch = x.dims()[0];
+        let film_t = cpu(values, &[batch, stride]).narrow(1, offset, 2 * channels).unwrap();
+        let scale = film_t.narrow(1, 0, channels).unwrap().unsqueeze(2).unwrap().unsqueeze(3).unwrap();
+        let shift = film_t.narrow(1, channels, channels).unwrap().unsqueeze(2).unwrap().unsqueeze(3).unwrap();
+        y = y.broadcast_mul(&(scale + 1.0).unwrap()).unwrap().broadcast_add(&shift).unwrap();
+    }
+    if silu {
+        y = y.silu().unwrap();
+    }
+    y
 }
 
 /// `values` (shape) as channels [before, before + C) of a tensor with `before` channels of
@@ -129,6 +154,9 @@ fn conv2d_matches_candle() {
         split: None,
         slices: false,
         second: 0,
+        norm_groups: 0,
+        film: false,
+        silu: false,
     };
     let shapes = [
         base,
@@ -161,6 +189,18 @@ fn conv2d_matches_candle() {
         ConvCase { cin: 6, h: 4, w: 5, cout: 7, second: 9, upsample: true, residual: true, ..base },
         ConvCase { cin: 20, h: 8, w: 8, cout: 19, second: 11, slices: true, ..base },
         ConvCase { cin: 9, h: 6, w: 6, cout: 10, kernel: 1, padding: 0, second: 4, residual: true, slices: true, ..base },
+        // The input group-normalised in the dispatch: the UNet's conv1 (SiLU), conv2 (FiLM and
+        // SiLU, the skip as second input), an up block's conv1 on a slice, qkv (1×1, no SiLU),
+        // out_conv; then shapes where a workgroup would hold two samples or the groups do not
+        // divide 64, which take a group_norm dispatch first.
+        ConvCase { cin: 32, h: 32, w: 32, cout: 32, norm_groups: 8, silu: true, ..base },
+        ConvCase { cin: 32, h: 32, w: 32, cout: 64, second: 32, norm_groups: 8, film: true, silu: true, ..base },
+        ConvCase { cin: 128, h: 8, w: 8, cout: 64, slices: true, norm_groups: 8, film: true, silu: true, ..base },
+        ConvCase { cin: 128, h: 8, w: 8, cout: 384, kernel: 1, padding: 0, norm_groups: 8, ..base },
+        ConvCase { cin: 32, h: 32, w: 32, cout: 3, norm_groups: 8, silu: true, ..base },
+        ConvCase { cin: 64, h: 16, w: 16, cout: 64, residual: true, norm_groups: 4, film: true, silu: true, ..base },
+        ConvCase { cin: 8, h: 5, w: 7, cout: 6, norm_groups: 4, film: true, silu: true, ..base },
+        ConvCase { cin: 12, h: 16, w: 16, cout: 16, norm_groups: 3, silu: true, ..base },
     ];
     // Every shape unsplit, with the automatic split, and split 2, 8 and 64 ways (more splits
     // than input channels leave some splits without channels).
@@ -170,8 +210,30 @@ fn conv2d_matches_candle() {
     let big = ConvCase { batch: 1, cin: 2, h: 512, w: 512, cout: 16, kernel: 1, padding: 0, ..base };
     cases.extend([big, ConvCase { split: Some(64), ..big }]);
     for case in cases {
-        let ConvCase { batch, cin, h, w, cout, kernel, stride, padding, upsample, residual, split, slices, second } = case;
-        let x = rng.uniform_vec(batch * cin * h * w, 0.0, 1.0);
+        let ConvCase {
+            batch,
+            cin,
+            h,
+            w,
+            cout,
+            kernel,
+            stride,
+            padding,
+            upsample,
+            residual,
+            split,
+            slices,
+            second,
+            norm_groups,
+            film,
+            silu,
+        } = case;
+        // With a norm, an offset and a spread far from N(0, 1) test its mean and variance.
+        let x =
+            if norm_groups > 0 { rng.uniform_vec(batch * cin * h * w, 3.0, 2.5) } else { rng.uniform_vec(batch * cin * h * w, 0.0, 1.0) };
+        let affine = [rng.uniform_vec(cin, 1.0, 0.3), rng.uniform_vec(cin, 0.0, 0.3)].concat();
+        let (film_offset, film_stride) = (5, 2 * cin + 9);
+        let film_values = rng.uniform_vec(batch * film_stride, 0.0, 0.5);
         let fan_in = (cin * kernel * kernel) as f32;
         let weight = rng.uniform_vec(cout * cin * kernel * kernel, 0.0, 1.0 / fan_in.sqrt());
         let bias = rng.uniform_vec(cout, 0.0, 0.5);
@@ -182,6 +244,9 @@ fn conv2d_matches_candle() {
             Conv2dConfig { padding, stride, ..Default::default() },
         );
         let mut input = cpu(&x, &[batch, cin, h, w]);
+        if norm_groups > 0 {
+            input = reference_norm(&input, norm_groups, &affine, film.then_some((&film_values[..], film_offset, film_stride)), silu);
+        }
         if upsample {
             input = input.upsample_nearest2d(2 * h, 2 * w).unwrap();
         }
@@ -210,13 +275,18 @@ fn conv2d_matches_candle() {
             rec.conv_weights("w", layer.weight, layer.shape, layer.bias).unwrap()
         };
         let label = format!("conv2d {case:?}").replace("ConvCase ", "");
+        let g_affine = rec.upload("affine", &affine, &[2 * cin]).unwrap();
+        let g_film = rec.upload("film", &film_values, &[batch, film_stride]).unwrap();
+        let film_slice = film.then_some(FilmSlice { tensor: &g_film, offset: film_offset });
+        let norm = (norm_groups > 0)
+            .then_some(InputNorm { affine: &g_affine, options: GroupNormOptions { groups: norm_groups, film: film_slice, silu } });
         if !slices {
             let gx = rec.upload("x", &x, &[batch, cin, h, w]).unwrap();
             let gr = rec.upload("residual", &residual_values, expected.dims()).unwrap();
             let g2 = rec.upload("second", &x2, &second_shape).unwrap();
             let residual = residual.then_some(&gr);
             let second = (second > 0).then_some(&g2);
-            let options = Conv2dOptions { stride, padding, upsample, residual, second, split, ..Default::default() };
+            let options = Conv2dOptions { stride, padding, upsample, residual, second, norm, split, ..Default::default() };
             let out = rec.conv2d("conv", &gx, &gw, options).unwrap();
             assert_eq!(out.shape, expected.dims());
             let got = run(&ctx, rec, &out);
@@ -237,12 +307,48 @@ fn conv2d_matches_candle() {
         let out_whole = rec.upload("out", &o_whole, &[batch, cout + 5, oh, ow]).unwrap();
         let into = out_whole.channel_slice(o_at, cout).unwrap();
         let (residual, second) = (residual.then_some(&gr), g2.as_ref());
-        let options = Conv2dOptions { stride, padding, upsample, residual, output: Some(&into), second, split };
+        let options = Conv2dOptions { stride, padding, upsample, residual, output: Some(&into), second, norm, split };
         rec.conv2d("conv", &gx, &gw, options).unwrap();
         let got = run(&ctx, rec, &out_whole);
         let want = cpu(&o_whole, &[batch, cout + 5, oh, ow]).slice_assign(&[0..batch, o_at..o_at + cout, 0..oh, 0..ow], &expected).unwrap();
         check(&label, &got, &host(&want));
     }
+}
+
+/// conv2d normalises its input in its own dispatch where each workgroup's tiles belong to one
+/// sample and the groups divide 64, else it records a group_norm first; both give the same
+/// values, and so does a recorder told not to fuse. A wrong gamma/beta length is a shape error.
+#[test]
+fn conv2d_input_norm_fuses_where_it_fits() {
+    let ctx = gpu();
+    let record = |(batch, cin, h, w, cout, groups): (usize, usize, usize, usize, usize, usize), fuse: bool| -> (usize, Vec<f32>) {
+        let mut rng = Rng::new(3);
+        let mut rec = Recorder::new(&ctx);
+        rec.set_fuse_input_norms(fuse);
+        let x = rec.upload("x", &rng.uniform_vec(batch * cin * h * w, 1.0, 2.0), &[batch, cin, h, w]).unwrap();
+        let affine = rec.upload("affine", &rng.uniform_vec(2 * cin, 1.0, 0.3), &[2 * cin]).unwrap();
+        let weight = rng.uniform_vec(cout * cin * 9, 0.0, 0.1);
+        let weights = rec.conv_weights("w", &weight, &[cout, cin, 3, 3], &rng.uniform_vec(cout, 0.0, 0.1)).unwrap();
+        let norm = Some(InputNorm { affine: &affine, options: GroupNormOptions { groups, film: None, silu: true } });
+        let out = rec.conv2d("conv", &x, &weights, Conv2dOptions { padding: 1, norm, split: Some(1), ..Default::default() }).unwrap();
+        let (dispatches, _) = rec.finish();
+        (dispatches.len(), pollster::block_on(readback::run(&ctx, &dispatches, &out)).unwrap())
+    };
+    // (batch, cin, h, w, cout, groups) and the dispatches it takes fused
+    for (shape, fused_dispatches) in [((2, 32, 32, 32, 32, 8), 1), ((2, 8, 5, 7, 6, 4), 2), ((1, 12, 16, 16, 16, 3), 2)] {
+        let (fused_count, fused) = record(shape, true);
+        let (apart_count, apart) = record(shape, false);
+        assert_eq!((fused_count, apart_count), (fused_dispatches, 2), "{shape:?}");
+        check(&format!("conv2d input norm {shape:?}: fused vs group_norm first"), &fused, &apart);
+    }
+
+    let mut rec = Recorder::new(&ctx);
+    let x = rec.upload("x", &[0.0; 2 * 8 * 16], &[2, 8, 4, 4]).unwrap();
+    let short = rec.upload("affine", &[1.0; 8], &[8]).unwrap();
+    let weights = rec.conv_weights("w", &[0.0; 4 * 8], &[4, 8, 1, 1], &[0.0; 4]).unwrap();
+    let norm = Some(InputNorm { affine: &short, options: GroupNormOptions { groups: 4, film: None, silu: false } });
+    let err = rec.conv2d("conv", &x, &weights, Conv2dOptions { norm, ..Default::default() }).expect_err("a shape error");
+    assert!(matches!(err, Error::Shape(ref m) if m.contains("gamma and beta [8] should be [16]")), "{err:?}");
 }
 
 /// The automatic split-K rule, and the factors conv2d refuses.
@@ -346,12 +452,11 @@ fn group_norm_matches_candle() {
             } else {
                 rec.upload("x", &x, &[batch, channels, h, w]).unwrap()
             };
-            let gg = rec.upload("gamma", &gamma, &[channels]).unwrap();
-            let gb = rec.upload("beta", &beta, &[channels]).unwrap();
+            let ga = rec.norm_affine("affine", &gamma, &beta).unwrap();
             let gf = rec.upload("film", &film_values, &[batch, stride]).unwrap();
             let slice = FilmSlice { tensor: &gf, offset };
             let options = GroupNormOptions { groups, film: film.then_some(slice), silu };
-            let out = rec.group_norm("norm", &gx, &gg, &gb, options).unwrap();
+            let out = rec.group_norm("norm", &gx, &ga, options).unwrap();
             let got = run(&ctx, rec, &out);
             check(
                 &format!("group_norm ({batch},{channels},{h},{w}) groups {groups} film {film} silu {silu} slice {sliced}"),
@@ -534,11 +639,12 @@ fn compare_unet(ctx: &GpuContext, cfg: &UNetConfig, weights: &WeightMap, what: &
     let plan = UNetPlan::new(ctx, cfg, weights, what, batch).unwrap();
     let got = pollster::block_on(plan.forward(ctx, &x, &t, &text)).unwrap();
     check(&format!("UNet batch {batch}, {what}"), &got, &expected);
-    // condition, conv_in, 4 per ResBlock (norm1, conv1, norm2, conv2 with the skip: 2 per level
-    // and 2 in the middle), a down- and an upsampling per level but one, the attention's 4
-    // (norm, qkv, attention, proj), out_norm and out_conv: 44 for the bundled config.
+    // condition, conv_in, 2 per ResBlock (conv1 and conv2, each normalising its input, conv2 with
+    // the skip: 2 per level and 2 in the middle), a down- and an upsampling per level but one,
+    // the attention's 3 (qkv with the norm, attention, proj), out_conv with out_norm: 26 for
+    // the bundled config.
     let levels = cfg.channels.len();
-    assert_eq!(plan.dispatch_count(), 2 + 4 * (2 * levels + 2) + 2 * (levels - 1) + 4 + 2, "dispatches per pass");
+    assert_eq!(plan.dispatch_count(), 2 + 2 * (2 * levels + 2) + 2 * (levels - 1) + 3 + 1, "dispatches per pass");
 
     // Timings: one warm-up each above, then the mean of a few runs.
     let runs = 5;

@@ -60,7 +60,8 @@ impl Kernels {
     pub fn new(device: &wgpu::Device) -> Kernels {
         let conv2d_module = Kernel::module(device, "conv2d", include_str!("shaders/conv2d.wgsl"));
         Kernels {
-            conv2d: Kernel::entry(device, "conv2d", &conv2d_module, "main", true),
+            // Both entry points write their workgroup memory before they read it.
+            conv2d: Kernel::entry(device, "conv2d", &conv2d_module, "main", false),
             conv2d_module,
             conv2d_split: std::sync::OnceLock::new(),
             group_norm: Kernel::new(device, "group_norm", include_str!("shaders/group_norm.wgsl")),
@@ -70,9 +71,6 @@ impl Kernels {
     }
 
     pub(crate) fn conv2d_split(&self, device: &wgpu::Device) -> &Kernel {
-        self.conv2d_split.get_or_init(|| {
-            // main_split writes all of its workgroup memory before the barrier, then reads it.
-            Kernel::entry(device, "conv2d", &self.conv2d_module, "main_split", false)
-        })
+        self.conv2d_split.get_or_init(|| Kernel::entry(device, "conv2d", &self.conv2d_module, "main_split", false))
     }
 }

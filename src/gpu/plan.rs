@@ -3,7 +3,7 @@
 //! mirrors `model::UNet::forward` (src/model/unet.rs) line by line. A denoising step then costs
 //! three small uploads, one compute pass, one submit and one read-back.
 
-use super::ops::{plan_conv_split, ConditionLayers, Conv2dOptions, ConvLayer, FilmSlice, GroupNormOptions};
+use super::ops::{plan_conv_split, plan_fuse_norms, ConditionLayers, Conv2dOptions, ConvLayer, FilmSlice, GroupNormOptions, InputNorm};
 use super::readback::{staging_buffer, submit_and_read};
 use super::GpuContext;
 use super::{Dispatch, GpuTensor, Recorder};
@@ -34,6 +34,7 @@ impl UNetPlan {
         ctx.check()?;
         let mut builder = PlanBuilder { rec: Recorder::new(ctx), weights, file, cfg, film_offsets: Vec::new() };
         builder.rec.set_conv_split(plan_conv_split(ctx.is_software())?);
+        builder.rec.set_fuse_input_norms(plan_fuse_norms()?);
 
         let size = cfg.image_size;
         let x = builder.rec.tensor("x", &[batch, cfg.in_channels, size, size]);
@@ -114,12 +115,6 @@ struct PlanBuilder<'a> {
 }
 
 impl<'a> PlanBuilder<'a> {
-    /// Uploads the tensor `key` after checking that it exists with exactly `shape`.
-    fn weight(&mut self, key: &str, shape: &[usize]) -> Result<GpuTensor> {
-        let host = weights::expect(self.weights, self.file, key, shape)?;
-        self.rec.upload(key, &host.data, shape)
-    }
-
     /// A convolution with k×k kernel, `cout` outputs and the input's channel count.
     fn conv(&mut self, prefix: &str, x: &GpuTensor, cout: usize, kernel: usize, options: Conv2dOptions<'_>) -> Result<GpuTensor> {
         let shape = [cout, x.shape[1], kernel, kernel];
@@ -143,28 +138,33 @@ impl<'a> PlanBuilder<'a> {
         self.conv(prefix, x, cout, 3, Conv2dOptions { stride, padding: 1, ..Default::default() })
     }
 
-    fn group_norm(&mut self, prefix: &str, x: &GpuTensor, film: Option<FilmSlice<'_>>, silu: bool) -> Result<GpuTensor> {
-        let channels = x.shape[1];
-        let gamma = self.weight(&format!("{prefix}.weight"), &[channels])?;
-        let beta = self.weight(&format!("{prefix}.bias"), &[channels])?;
-        let options = GroupNormOptions { groups: self.cfg.groups, film, silu };
-        self.rec.group_norm(prefix, x, &gamma, &beta, options)
+    /// The group norm `prefix`'s gamma and beta, for the convolution that reads its output.
+    fn norm_affine(&mut self, prefix: &str, channels: usize) -> Result<GpuTensor> {
+        let gamma = weights::expect(self.weights, self.file, &format!("{prefix}.weight"), &[channels])?;
+        let beta = weights::expect(self.weights, self.file, &format!("{prefix}.bias"), &[channels])?;
+        self.rec.norm_affine(prefix, &gamma.data, &beta.data)
     }
 
-    /// ResBlock::forward: conv1(silu(norm1(x))), FiLM (this block's columns of `films`, from
-    /// `condition`) fused into norm2, conv2(silu(..)) with the skip added in the same dispatch:
-    /// x itself as a residual, or the 1×1 `skip` conv of x as conv2's second input.
-    /// `into`: where the result goes (a slice of an up-path input) instead of a new tensor.
+    fn norm_options<'f>(&self, film: Option<FilmSlice<'f>>, silu: bool) -> GroupNormOptions<'f> {
+        GroupNormOptions { groups: self.cfg.groups, film, silu }
+    }
+
+    /// ResBlock::forward: conv1(silu(norm1(x))), conv2(silu(norm2(..) with FiLM)) (this block's
+    /// columns of `films`, from `condition`), each norm inside its convolution, with the skip
+    /// added in conv2: x itself as a residual, or the 1×1 `skip` conv of x as conv2's second
+    /// input. `into`: where the result goes (a slice of an up-path input) instead of a new tensor.
     fn res_block(&mut self, prefix: &str, x: &GpuTensor, cout: usize, films: &GpuTensor, into: Option<&GpuTensor>) -> Result<GpuTensor> {
         let cin = x.shape[1];
-        let h = self.group_norm(&format!("{prefix}.norm1"), x, None, true)?;
-        let h = self.conv3(&format!("{prefix}.conv1"), &h, cout, 1)?;
+        let norm1 = self.norm_affine(&format!("{prefix}.norm1"), cin)?;
+        let norm = Some(InputNorm { affine: &norm1, options: self.norm_options(None, true) });
+        let h = self.conv(&format!("{prefix}.conv1"), x, cout, 3, Conv2dOptions { padding: 1, norm, ..Default::default() })?;
         let Some(&(_, offset)) = self.film_offsets.iter().find(|(p, _)| p == prefix) else {
             return Err(Error::Shape(format!("the plan has no FiLM columns for `{prefix}`")));
         };
-        let h = self.group_norm(&format!("{prefix}.norm2"), &h, Some(FilmSlice { tensor: films, offset }), true)?;
+        let norm2 = self.norm_affine(&format!("{prefix}.norm2"), cout)?;
+        let norm = Some(InputNorm { affine: &norm2, options: self.norm_options(Some(FilmSlice { tensor: films, offset }), true) });
         let conv2 = format!("{prefix}.conv2");
-        let options = Conv2dOptions { stride: 1, padding: 1, output: into, ..Default::default() };
+        let options = Conv2dOptions { stride: 1, padding: 1, output: into, norm, ..Default::default() };
         if cin == cout {
             return self.conv(&conv2, &h, cout, 3, Conv2dOptions { residual: Some(x), ..options });
         }
@@ -174,12 +174,14 @@ impl<'a> PlanBuilder<'a> {
         self.rec.conv2d(&conv2, &h, &packed, Conv2dOptions { second: Some(x), ..options })
     }
 
-    /// SelfAttention::forward: x + proj(attention(qkv(norm(x)))), the residual fused into proj.
+    /// SelfAttention::forward: x + proj(attention(qkv(norm(x)))), the norm fused into qkv and
+    /// the residual into proj.
     fn self_attention(&mut self, prefix: &str, x: &GpuTensor) -> Result<GpuTensor> {
         let channels = x.shape[1];
         let one_by_one = Conv2dOptions::default();
-        let h = self.group_norm(&format!("{prefix}.norm"), x, None, false)?;
-        let qkv = self.conv(&format!("{prefix}.qkv"), &h, 3 * channels, 1, one_by_one)?;
+        let affine = self.norm_affine(&format!("{prefix}.norm"), channels)?;
+        let norm = Some(InputNorm { affine: &affine, options: self.norm_options(None, false) });
+        let qkv = self.conv(&format!("{prefix}.qkv"), x, 3 * channels, 1, Conv2dOptions { norm, ..one_by_one })?;
         let attended = self.rec.attention(&format!("{prefix}.attention"), &qkv, self.cfg.attn_heads)?;
         let proj = Conv2dOptions { residual: Some(x), ..one_by_one };
         self.conv(&format!("{prefix}.proj"), &attended, channels, 1, proj)
@@ -271,8 +273,9 @@ impl<'a> PlanBuilder<'a> {
             }
         }
 
-        let h = self.group_norm("out_norm", &h, None, true)?;
-        self.conv3("out_conv", &h, cfg.in_channels, 1)
+        let affine = self.norm_affine("out_norm", channels[0])?;
+        let norm = Some(InputNorm { affine: &affine, options: self.norm_options(None, true) });
+        self.conv("out_conv", &h, cfg.in_channels, 3, Conv2dOptions { padding: 1, norm, ..Default::default() })
     }
 }
 

@@ -73,6 +73,9 @@ pub struct Recorder<'a> {
     /// A CPU adapter (lavapipe, SwiftShader): ops that spread small work over many workgroups
     /// for a GPU's many cores keep it together there.
     pub(crate) software_adapter: bool,
+    /// conv2d applies an input's group norm itself where it can (else a group_norm dispatch
+    /// runs first).
+    pub(crate) fuse_input_norms: bool,
     /// Bound where a kernel's optional input (residual, FiLM) is switched off: WebGPU needs
     /// every declared binding bound.
     pub(crate) placeholder: wgpu::Buffer,
@@ -107,13 +110,28 @@ impl<'a> Recorder<'a> {
         });
         let dispatches = Vec::new();
         let software_adapter = ctx.is_software();
-        Recorder { device, kernels, dispatches, allocated_bytes: 16, conv_split: None, software_adapter, placeholder }
+        Recorder {
+            device,
+            kernels,
+            dispatches,
+            allocated_bytes: 16,
+            conv_split: None,
+            software_adapter,
+            fuse_input_norms: true,
+            placeholder,
+        }
     }
 
     /// Forces the split-K factor of the convolutions recorded from now on (None: automatic);
     /// checked when a convolution is recorded.
     pub fn set_conv_split(&mut self, split: Option<usize>) {
         self.conv_split = split;
+    }
+
+    /// Whether conv2d normalises its input itself where it can (true, the default) or always
+    /// leaves that to a group_norm dispatch before it (`Conv2dOptions::norm`).
+    pub fn set_fuse_input_norms(&mut self, fuse: bool) {
+        self.fuse_input_norms = fuse;
     }
 
     /// Records as for a CPU adapter (true) or a GPU (false) whatever the device is, so that a

@@ -11,13 +11,15 @@
 //! conv2d's split-K factor follows the plan's policy (`ops::plan_conv_split`: 1 on CPU
 //! adapters, per convolution on GPUs); `LAB_CONV_SPLIT=S` (1, 2, 4 … 64) forces S, and
 //! `LAB_CONV_SPLIT=auto` the per-convolution rule (`ops::conv_split`) on any adapter.
+//! `LAB_FUSE_NORMS=0` gives each group norm a dispatch of its own, as before conv2d learned to
+//! normalise its input (`ops::plan_fuse_norms`).
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Serialize;
 
-use diffusion_lab::gpu::ops::{plan_conv_split, CONV_SPLIT_ENV};
+use diffusion_lab::gpu::ops::{plan_conv_split, plan_fuse_norms, CONV_SPLIT_ENV, FUSE_NORMS_ENV};
 use diffusion_lab::gpu::profile::time_repeated;
 use diffusion_lab::gpu::Dispatch;
 use diffusion_lab::gpu::{GpuContext, UNetPlan};
@@ -65,6 +67,8 @@ struct Report {
     dispatch_count: usize,
     /// conv2d's split-K factor for every convolution; None: per convolution (ops::conv_split).
     conv_split: Option<usize>,
+    /// Group norms inside the convolutions (`ops::plan_fuse_norms`).
+    fuse_norms: bool,
     /// FLOPs of one forward of this plan (batch × `UNetConfig::flops_per_image`).
     flops: u64,
     /// The whole forward, all dispatches in one pass.
@@ -198,6 +202,7 @@ pub fn run(a: &ProfileArgs) -> Result<()> {
         reps,
         dispatch_count: dispatches.len(),
         conv_split: plan_conv_split(ctx.is_software())?,
+        fuse_norms: plan_fuse_norms()?,
         flops: dispatches.iter().map(|d| d.flops).sum(),
         forward_ms,
         dispatch_sum_ms: dispatches.iter().map(|d| d.ms).sum(),
@@ -230,6 +235,9 @@ fn print_report(r: &Report) {
         Some(s) => println!("conv2d split-K factor: {s} for every convolution ({name} {env})"),
         None => println!("conv2d split-K factor: per convolution, ops::conv_split ({name} {env})"),
     }
+    let env = std::env::var(FUSE_NORMS_ENV).map_or("unset".into(), |v| format!("{v:?}"));
+    let norms = if r.fuse_norms { "inside the convolutions that read them" } else { "dispatches of their own" };
+    println!("group norms: {norms} ({FUSE_NORMS_ENV} {env})");
     println!(
         "whole forward: {:.3} ms ({} GFLOP/s); sum of the dispatches timed one by one: {:.3} ms ({:.2}× the forward)",
         r.forward_ms,

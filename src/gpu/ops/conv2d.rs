@@ -1,8 +1,9 @@
 //! 2-D convolution (shaders/conv2d.wgsl): weights packed in tiles of 16 output channels, an
-//! optional nearest 2x upsampling of the input, residual add and second 1×1-convolved input,
-//! and a split-K factor for small batches on large GPUs.
+//! optional group norm (+ FiLM, SiLU) of the input, nearest 2x upsampling of the input, residual
+//! add and second 1×1-convolved input, and a split-K factor for small batches on large GPUs.
 
-use crate::gpu::recorder::{grid_2d, shape_error, to_u32, uniform_params, Recorder};
+use super::group_norm::{check_norm, InputNorm};
+use crate::gpu::recorder::{grid_2d, shape_error, to_u32, uniform_params, Recorder, WORKGROUP_SIZE};
 use crate::gpu::tensor::GpuTensor;
 use crate::Error;
 use crate::Result;
@@ -25,6 +26,12 @@ const CONV_MIN_CHANNELS_PER_SPLIT: usize = 4;
 /// measurements: a factor S for every convolution, or `auto` for [`conv_split`] even on a CPU
 /// adapter. See [`plan_conv_split`].
 pub const CONV_SPLIT_ENV: &str = "LAB_CONV_SPLIT";
+/// Environment variable that overrides whether a plan's convolutions normalise their inputs
+/// themselves (natively only, for measurements): `1` yes, `0` a group_norm dispatch before each.
+pub const FUSE_NORMS_ENV: &str = "LAB_FUSE_NORMS";
+/// The most input channels conv2d.wgsl normalises itself: its workgroup memory holds two
+/// vec4 rows of 64 for the statistics, then one vec4 of coefficients per channel.
+const CONV_NORM_MAX_CHANNELS: usize = 16 * WORKGROUP_SIZE - 2 * WORKGROUP_SIZE;
 
 uniform_params!(Conv2dParams {
     batch: u32,
@@ -50,11 +57,17 @@ uniform_params!(Conv2dParams {
     second_channels: u32,
     second_offset: u32,
     second_stride: u32,
-    _pad: [u32; 1],
+    norm: u32,
+    norm_groups: u32,
+    norm_film: u32,
+    norm_silu: u32,
+    film_offset: u32,
+    film_stride: u32,
+    _pad: [u32; 3],
 });
 
 // uniform blocks are laid out in 16-byte units; a size off by a field would read garbage
-const _: () = assert!(std::mem::size_of::<Conv2dParams>() == 96);
+const _: () = assert!(std::mem::size_of::<Conv2dParams>() == 128);
 
 /// A convolution's weights packed for conv2d.wgsl (see [`Recorder::conv_weights`]) and its bias.
 #[derive(Debug, Clone)]
@@ -92,6 +105,10 @@ pub struct Conv2dOptions<'a> {
     /// The second input of weights from [`Recorder::conv_weights_with_second`] (and only of
     /// those): (N, second_in_channels, out_h, out_w), convolved 1×1 and added.
     pub second: Option<&'a GpuTensor>,
+    /// Group-normalise the input first (`conv(silu(norm(input)))`), in the same dispatch where
+    /// the recorder allows it ([`Recorder::set_fuse_input_norms`]) and each workgroup's tiles
+    /// belong to one sample, else with a group_norm dispatch before.
+    pub norm: Option<InputNorm<'a>>,
     /// The split-K factor S of conv2d.wgsl (a power of two, 1 to [`CONV_MAX_SPLIT`]); None:
     /// the recorder's override if set, else the automatic rule of [`conv_split`]. For tests and
     /// measurements: the result is the same up to float rounding.
@@ -100,7 +117,7 @@ pub struct Conv2dOptions<'a> {
 
 impl Default for Conv2dOptions<'_> {
     fn default() -> Self {
-        Conv2dOptions { stride: 1, padding: 0, upsample: false, residual: None, output: None, second: None, split: None }
+        Conv2dOptions { stride: 1, padding: 0, upsample: false, residual: None, output: None, second: None, norm: None, split: None }
     }
 }
 
@@ -131,6 +148,16 @@ pub fn plan_conv_split(software_adapter: bool) -> Result<Option<usize>> {
             Ok(split) if valid_split(split) => Ok(Some(split)),
             _ => Err(Error::Input(format!("{CONV_SPLIT_ENV}={value:?}: expected auto or a power of two from 1 to {CONV_MAX_SPLIT}"))),
         },
+    }
+}
+
+/// Whether a plan's convolutions normalise their inputs themselves
+/// ([`Recorder::set_fuse_input_norms`]): yes unless [`FUSE_NORMS_ENV`] says otherwise.
+pub fn plan_fuse_norms() -> Result<bool> {
+    match std::env::var(FUSE_NORMS_ENV).ok().as_deref().map(str::trim) {
+        None | Some("1") => Ok(true),
+        Some("0") => Ok(false),
+        Some(value) => Err(Error::Input(format!("{FUSE_NORMS_ENV}={value:?}: expected 0 or 1"))),
     }
 }
 
@@ -261,6 +288,22 @@ impl Recorder<'_> {
         if !valid_split(split) {
             return Err(err(format!("split-K factor {split} is not a power of two from 1 to {CONV_MAX_SPLIT}")));
         }
+        let (film_offset, film_stride) = match options.norm {
+            None => (0, 0),
+            Some(norm) => {
+                let columns = check_norm(op, label, batch, in_channels, norm.affine, &norm.options)?;
+                let groups = norm.options.groups;
+                let tiles_per_workgroup = WORKGROUP_SIZE / split;
+                let fits = WORKGROUP_SIZE.is_multiple_of(groups)
+                    && in_channels <= CONV_NORM_MAX_CHANNELS
+                    && (tiles / batch).is_multiple_of(tiles_per_workgroup);
+                if !(fits && self.fuse_input_norms) {
+                    let normalised = self.group_norm(&format!("{label}.norm"), input, norm.affine, norm.options)?;
+                    return self.conv2d(label, &normalised, weights, Conv2dOptions { norm: None, ..options });
+                }
+                columns
+            }
+        };
         let output = match options.output {
             Some(out) if out.shape == out_shape => out.clone(),
             Some(out) => return Err(err(format!("output {:?} should be {out_shape:?}", out.shape))),
@@ -293,17 +336,25 @@ impl Recorder<'_> {
             second_channels: to_u32(op, label, second_in_channels)?,
             second_offset: to_u32(op, label, second.channel_offset)?,
             second_stride: to_u32(op, label, second.buffer_channels)?,
-            _pad: [0],
+            norm: options.norm.is_some() as u32,
+            norm_groups: options.norm.map_or(Ok(1), |n| to_u32(op, label, n.options.groups))?,
+            norm_film: options.norm.is_some_and(|n| n.options.film.is_some()) as u32,
+            norm_silu: options.norm.is_some_and(|n| n.options.silu) as u32,
+            film_offset: to_u32(op, label, film_offset)?,
+            film_stride: to_u32(op, label, film_stride)?,
+            _pad: [0; 3],
         };
         let residual = options.residual.map_or(&self.placeholder, |r| &r.buffer).clone();
         let second = options.second.map_or(&self.placeholder, |s| &s.buffer).clone();
+        let affine = options.norm.map_or(&self.placeholder, |n| &n.affine.buffer).clone();
+        let film = options.norm.and_then(|n| n.options.film).map_or(&self.placeholder, |f| &f.tensor.buffer).clone();
         // one multiply-add per output value and tap (the zero padding included, as counted)
         let flops = 2 * (output.len() * (in_channels * kernel * kernel + second_in_channels)) as u64;
         self.push(
             label,
             if split == 1 { &kernels.conv2d } else { kernels.conv2d_split(self.device) },
             &params,
-            &[&input.buffer, &weights.packed.buffer, &weights.bias.buffer, &residual, &second, &output.buffer],
+            &[&input.buffer, &weights.packed.buffer, &weights.bias.buffer, &residual, &second, &output.buffer, &affine, &film],
             workgroups,
             flops,
         );

@@ -1,5 +1,6 @@
 //! Group normalisation (shaders/group_norm.wgsl) with optional FiLM (per-sample scale and shift)
-//! and SiLU folded in.
+//! and SiLU folded in. conv2d can apply the same to its input ([`InputNorm`]); the checks here
+//! serve both.
 
 use crate::gpu::recorder::{expect_whole, shape_error, to_u32, uniform_params, Recorder, MAX_WORKGROUPS_PER_DIMENSION};
 use crate::gpu::tensor::GpuTensor;
@@ -32,6 +33,14 @@ pub struct GroupNormOptions<'a> {
     pub silu: bool,
 }
 
+/// A group norm applied to a convolution's input (`Conv2dOptions::norm`): gamma then beta in
+/// one tensor of 2C values ([`Recorder::norm_affine`]), and the options.
+#[derive(Debug, Clone, Copy)]
+pub struct InputNorm<'a> {
+    pub affine: &'a GpuTensor,
+    pub options: GroupNormOptions<'a>,
+}
+
 /// A ResBlock's FiLM values: in each (N, F) row of `tensor`, C scales from `offset` on, then C
 /// shifts (the output of [`Recorder::condition`] holds every block's side by side).
 #[derive(Debug, Clone, Copy)]
@@ -40,42 +49,57 @@ pub struct FilmSlice<'a> {
     pub offset: usize,
 }
 
+/// Checks a group norm of `batch` samples of `channels` channels: the groups, the affine's
+/// shape and the FiLM slice; returns the FiLM's (column offset, row length), (0, 0) without.
+pub(crate) fn check_norm(
+    op: &str,
+    label: &str,
+    batch: usize,
+    channels: usize,
+    affine: &GpuTensor,
+    options: &GroupNormOptions<'_>,
+) -> Result<(usize, usize)> {
+    let err = |m: String| shape_error(op, label, m);
+    if options.groups == 0 || !channels.is_multiple_of(options.groups) {
+        return Err(err(format!("{channels} channels do not split into {} groups", options.groups)));
+    }
+    if affine.shape != [2 * channels] {
+        return Err(err(format!("the norm's gamma and beta {:?} should be [{}]", affine.shape, 2 * channels)));
+    }
+    expect_whole(op, label, &[("the norm's gamma and beta", affine)])?;
+    match options.film {
+        None => Ok((0, 0)),
+        Some(FilmSlice { tensor, offset }) => {
+            expect_whole(op, label, &[("FiLM", tensor)])?;
+            match tensor.shape.as_slice() {
+                &[n, stride] if n == batch && offset + 2 * channels <= stride => Ok((offset, stride)),
+                _ => Err(err(format!("FiLM {:?} has no [{batch}, {}] slice at column {offset}", tensor.shape, 2 * channels))),
+            }
+        }
+    }
+}
+
 impl Recorder<'_> {
-    /// Group normalisation of (N, C, H, W) (a whole tensor or a channel slice) with gamma, beta
-    /// (C), optional FiLM and SiLU, into a new whole tensor.
-    pub fn group_norm(
-        &mut self,
-        label: &str,
-        input: &GpuTensor,
-        gamma: &GpuTensor,
-        beta: &GpuTensor,
-        options: GroupNormOptions<'_>,
-    ) -> Result<GpuTensor> {
+    /// A norm's gamma and beta (C each) side by side, as group_norm and conv2d's input norm read them.
+    pub fn norm_affine(&mut self, label: &str, gamma: &[f32], beta: &[f32]) -> Result<GpuTensor> {
+        if gamma.len() != beta.len() {
+            return Err(shape_error("norm_affine", label, format!("{} gammas but {} betas", gamma.len(), beta.len())));
+        }
+        self.upload(label, &[gamma, beta].concat(), &[2 * gamma.len()])
+    }
+
+    /// Group normalisation of (N, C, H, W) (a whole tensor or a channel slice) with gamma and
+    /// beta from [`Recorder::norm_affine`], optional FiLM and SiLU, into a new whole tensor.
+    pub fn group_norm(&mut self, label: &str, input: &GpuTensor, affine: &GpuTensor, options: GroupNormOptions<'_>) -> Result<GpuTensor> {
         let op = "group_norm";
         let kernels = self.kernels;
-        let err = |m: String| shape_error(op, label, m);
         let &[batch, channels, h, w] = input.shape.as_slice() else {
-            return Err(err(format!("input shape {:?} is not NCHW", input.shape)));
+            return Err(shape_error(op, label, format!("input shape {:?} is not NCHW", input.shape)));
         };
-        if options.groups == 0 || channels % options.groups != 0 {
-            return Err(err(format!("{channels} channels do not split into {} groups", options.groups)));
-        }
-        if gamma.shape != [channels] || beta.shape != [channels] {
-            return Err(err(format!("gamma {:?} / beta {:?} should be [{channels}]", gamma.shape, beta.shape)));
-        }
-        let (film_offset, film_stride) = match options.film {
-            None => (0, 0),
-            Some(FilmSlice { tensor, offset }) => match tensor.shape.as_slice() {
-                &[n, stride] if n == batch && offset + 2 * channels <= stride => (offset, stride),
-                _ => return Err(err(format!("FiLM {:?} has no [{batch}, {}] slice at column {offset}", tensor.shape, 2 * channels))),
-            },
-        };
+        let (film_offset, film_stride) = check_norm(op, label, batch, channels, affine, &options)?;
         let workgroup_count = batch * options.groups;
         if workgroup_count > MAX_WORKGROUPS_PER_DIMENSION {
-            return Err(err(format!("{workgroup_count} (sample, group) pairs exceed one dispatch")));
-        }
-        if let Some(film) = options.film {
-            expect_whole(op, label, &[("FiLM", film.tensor)])?;
+            return Err(shape_error(op, label, format!("{workgroup_count} (sample, group) pairs exceed one dispatch")));
         }
         let output = self.tensor(label, &input.shape);
         let params = GroupNormParams {
@@ -95,7 +119,7 @@ impl Recorder<'_> {
             label,
             &kernels.group_norm,
             &params,
-            &[&input.buffer, &gamma.buffer, &beta.buffer, &film, &output.buffer],
+            &[&input.buffer, &affine.buffer, &film, &output.buffer],
             [workgroup_count as u32, 1, 1],
             0, // no multiply-adds counted: a few operations per value, memory-bound
         );

@@ -8,8 +8,10 @@ pub mod group_norm;
 
 pub use attention::ATTENTION_MAX_HEAD_DIM;
 pub use condition::{ConditionLayers, ConditionWeights, CONDITION_MAX_DIM};
-pub use conv2d::{conv_split, plan_conv_split, Conv2dOptions, ConvLayer, ConvWeights, CONV_MAX_SPLIT, CONV_SPLIT_ENV};
-pub use group_norm::{FilmSlice, GroupNormOptions};
+pub use conv2d::{
+    conv_split, plan_conv_split, plan_fuse_norms, Conv2dOptions, ConvLayer, ConvWeights, CONV_MAX_SPLIT, CONV_SPLIT_ENV, FUSE_NORMS_ENV,
+};
+pub use group_norm::{FilmSlice, GroupNormOptions, InputNorm};
 
 #[cfg(test)]
 mod tests {

@@ -35,6 +35,13 @@
 //   dispatch. main_split gives each split the same share of both inputs' channels, so that
 //   the 1x1 taps do not pile up on a few splits.
 //
+// - input norm: the input is read group-normalised (eps 1e-5, per-channel gamma and beta from
+//   `norm_affine`), optionally with FiLM (y * (1 + scale) + shift, as group_norm.wgsl) and SiLU,
+//   as `conv(silu(norm(h)))`; the zero padding is of the normalised values. The workgroup first
+//   computes its sample's group statistics and per-channel coefficients a, b (y = a x + b) into
+//   workgroup memory (`prepare_norm`), so the normalised tensor is never written. The host
+//   makes sure that no workgroup holds tiles of two samples.
+//
 // The input, the second input, the output and the residual may each be a channel slice of a
 // larger NCHW buffer (GpuTensor in tensor.rs): channel c of sample n is channel `offset + c` of
 // a buffer with `stride` channels per sample. The UNet writes its skips into the up path's inputs this way.
@@ -43,6 +50,11 @@ const COUT_TILE: u32 = 16u;     // = four vec4 of packed weights: w0..w3 below
 const PIXEL_TILE: u32 = 4u;     // = the lanes of x below
 const WORKGROUP_SIZE: u32 = 64u;
 const ACC_SLOTS: u32 = PIXEL_TILE * COUT_TILE / 4u;   // vec4 accumulators per invocation
+const EPS: f32 = 1e-5;
+// Where prepare_norm keeps its results in `partial`: one (mean, 1/std) per group (at most 64
+// groups), then one (a, b) per input channel (at most ACC_SLOTS * WORKGROUP_SIZE - COEF_AT).
+const STATS_AT: u32 = WORKGROUP_SIZE;
+const COEF_AT: u32 = 2u * WORKGROUP_SIZE;
 
 struct Params {
     batch: u32,
@@ -68,7 +80,15 @@ struct Params {
     second_channels: u32,   // 0: no second input
     second_offset: u32,
     second_stride: u32,
+    norm: u32,          // 1: group-normalise the input (see above)
+    norm_groups: u32,   // divides 64 and in_channels
+    norm_film: u32,     // 1: FiLM after the affine
+    norm_silu: u32,     // 1: SiLU last
+    film_offset: u32,   // this layer's scales in each row of `film`, the shifts after them
+    film_stride: u32,
     _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -78,9 +98,12 @@ struct Params {
 @group(0) @binding(4) var<storage, read> residual: array<f32>;
 @group(0) @binding(5) var<storage, read> second: array<f32>;
 @group(0) @binding(6) var<storage, read_write> output: array<f32>;
+@group(0) @binding(7) var<storage, read> norm_affine: array<f32>;   // gamma (Cin), then beta (Cin)
+@group(0) @binding(8) var<storage, read> film: array<f32>;
 
 // main_split: every invocation's accumulators, slot j of invocation l at j * WORKGROUP_SIZE + l
-// (neighbouring invocations touch neighbouring vec4s). 16 KiB, WebGPU's default limit.
+// (neighbouring invocations touch neighbouring vec4s). 16 KiB, WebGPU's default limit. Before
+// that, both entry points keep prepare_norm's statistics and coefficients here.
 var<workgroup> partial: array<vec4<f32>, ACC_SLOTS * WORKGROUP_SIZE>;
 
 // Where a tile's outputs are: sample, 16-channel tile, output row, first column of the strip.
@@ -110,6 +133,59 @@ fn tile_at(index: u32) -> Tile {
         strip / strips_per_row,
         (strip % strips_per_row) * PIXEL_TILE,
     );
+}
+
+// The sample of the workgroup whose first work item is `first` (the host keeps samples apart).
+fn sample_of(first: u32) -> u32 {
+    return min(first / (tile_count() / params.batch), params.batch - 1u);
+}
+
+// Group statistics of sample n's input, then each input channel's coefficients (a, b) with
+// norm(x) = a * x + b (the affine and FiLM folded in) at partial[COEF_AT + c]. Called by every
+// invocation of the workgroup; the groups are shared out to teams of 64 / groups invocations.
+fn prepare_norm(n: u32, local: u32) {
+    let team = WORKGROUP_SIZE / params.norm_groups;
+    let g = local / team;
+    let j = local % team;
+    let plane = params.in_h * params.in_w;
+    let per_group = params.in_channels / params.norm_groups;
+    let count = per_group * plane;
+    let base = (n * params.in_stride + params.in_offset + g * per_group) * plane;
+    // Sums of x minus the group's first value: one pass, without the cancellation of
+    // E[x^2] - E[x]^2 when the mean is large against the spread.
+    let shift = input[base];
+    var sum = 0.0;
+    var squares = 0.0;
+    for (var i = j; i < count; i += team) {
+        let d = input[base + i] - shift;
+        sum += d;
+        squares += d * d;
+    }
+    partial[local] = vec4<f32>(sum, squares, 0.0, 0.0);
+    workgroupBarrier();
+    if (j == 0u) {
+        var total = vec4<f32>(0.0);
+        for (var r = 0u; r < team; r++) {
+            total += partial[local + r];
+        }
+        let mean = total.x / f32(count);
+        let variance = max(total.y / f32(count) - mean * mean, 0.0);
+        partial[STATS_AT + g] = vec4<f32>(shift + mean, inverseSqrt(variance + EPS), 0.0, 0.0);
+    }
+    workgroupBarrier();
+    for (var c = local; c < params.in_channels; c += WORKGROUP_SIZE) {
+        let stats = partial[STATS_AT + c / per_group];
+        var a = stats.y * norm_affine[c];
+        var b = norm_affine[params.in_channels + c] - stats.x * a;
+        if (params.norm_film == 1u) {
+            let row = n * params.film_stride + params.film_offset;
+            let scale = 1.0 + film[row + c];
+            a *= scale;
+            b = b * scale + film[row + params.in_channels + c];
+        }
+        partial[COEF_AT + c] = vec4<f32>(a, b, 0.0, 0.0);
+    }
+    workgroupBarrier();
 }
 
 // One invocation's sums: a<p>_<q> = channels 4q .. 4q+3 of the tile at pixel p of the strip.
@@ -152,8 +228,16 @@ fn accumulate(t: Tile, ci_begin: u32, ci_end: u32, si_begin: u32, si_end: u32) -
     // Index of the first packed vec4 of channel ci_begin in the tile; taps follow each other in
     // (ci, ky, kx) order, four vec4 each.
     var w = (t.tile * params.in_channels + ci_begin) * k * k * 4u;
+    // Read once: some shader compilers (SwiftShader's) reload a uniform at every use in a loop.
+    let norm = params.norm == 1u;
+    let silu = params.norm_silu == 1u;
     for (var ci = ci_begin; ci < ci_end; ci++) {
         let in_base = (t.n * params.in_stride + params.in_offset + ci) * params.in_h * params.in_w;
+        // Without the norm, a = 1 and b = 0.
+        var coef = vec2<f32>(1.0, 0.0);
+        if (norm) {
+            coef = partial[COEF_AT + ci].xy;
+        }
         for (var ky = 0u; ky < k; ky++) {
             let iy = y0 + i32(ky);
             let row_inside = iy >= 0 && iy < logical_h;
@@ -162,11 +246,11 @@ fn accumulate(t: Tile, ci_begin: u32, ci_end: u32, si_begin: u32, si_end: u32) -
                 let ix = x0 + vec4<i32>(i32(kx));
                 let inside = (ix >= vec4<i32>(0)) & (ix < vec4<i32>(logical_w)) & vec4<bool>(row_inside);
                 let col = vec4<u32>(clamp(ix, vec4<i32>(0), vec4<i32>(logical_w - 1))) >> vec4<u32>(up);
-                let x = select(
-                    vec4<f32>(0.0),
-                    vec4<f32>(input[row + col.x], input[row + col.y], input[row + col.z], input[row + col.w]),
-                    inside,
-                );
+                var v = vec4<f32>(input[row + col.x], input[row + col.y], input[row + col.z], input[row + col.w]) * coef.x + coef.y;
+                if (silu) {
+                    v = v / (1.0 + exp(-v));
+                }
+                let x = select(vec4<f32>(0.0), v, inside);
                 let w0 = weight[w];
                 let w1 = weight[w + 1u];
                 let w2 = weight[w + 2u];
@@ -257,7 +341,14 @@ fn store_one(c: u32, out_index: u32, res_index: u32, sum: f32) {
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+fn main(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(local_invocation_index) local: u32,
+) {
+    if (params.norm == 1u) {
+        prepare_norm(sample_of(wid.y * params.threads_x + wid.x * WORKGROUP_SIZE), local);
+    }
     // Large dispatches are folded into a 2-D grid (65535 workgroups per dimension at most).
     let index = gid.y * params.threads_x + gid.x;
     if (index >= tile_count()) {
@@ -278,6 +369,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main_split(
     @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(local_invocation_index) local: u32,
 ) {
     // Workgroup g holds tiles g*T .. g*T+T-1 (T = 64 / S; the 2-D folding as in main); its
@@ -287,7 +379,11 @@ fn main_split(
     let per_group = WORKGROUP_SIZE / split;
     let slot = local % per_group;
     let s = local / per_group;
-    let index = ((gid.y * params.threads_x + gid.x) / WORKGROUP_SIZE) * per_group + slot;
+    let first = (wid.y * (params.threads_x / WORKGROUP_SIZE) + wid.x) * per_group;
+    if (params.norm == 1u) {
+        prepare_norm(sample_of(first), local);
+    }
+    let index = first + slot;
     // No early return: every invocation must reach the barrier. Invocations past the end loop
     // over no channels and store nothing.
     let valid = index < tile_count();
@@ -299,6 +395,8 @@ fn main_split(
     let si_begin = min(s * second_chunk, params.second_channels);
     let si_end = select(si_begin, min(si_begin + second_chunk, params.second_channels), valid);
     let acc = accumulate(t, ci_begin, ci_end, si_begin, si_end);
+    // The coefficients of prepare_norm are read until here.
+    workgroupBarrier();
     partial[0u * WORKGROUP_SIZE + local] = acc.a0_0;
     partial[1u * WORKGROUP_SIZE + local] = acc.a0_1;
     partial[2u * WORKGROUP_SIZE + local] = acc.a0_2;

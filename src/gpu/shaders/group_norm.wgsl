@@ -1,4 +1,6 @@
 // Group normalisation of an NCHW tensor, eps 1e-5, with a per-channel affine (gamma, beta).
+// conv2d.wgsl can do the same on its input (its `norm` option); this kernel is for the layers
+// where that does not fit.
 //
 // One workgroup per (sample, group). In NCHW the channels of one group are contiguous, so the
 // group is one run of channels_per_group * H * W values. The mean and then the variance of that
@@ -35,10 +37,9 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> input: array<f32>;
-@group(0) @binding(2) var<storage, read> gamma: array<f32>;
-@group(0) @binding(3) var<storage, read> beta: array<f32>;
-@group(0) @binding(4) var<storage, read> film: array<f32>;
-@group(0) @binding(5) var<storage, read_write> output: array<f32>;
+@group(0) @binding(2) var<storage, read> affine: array<f32>;   // gamma (C), then beta (C)
+@group(0) @binding(3) var<storage, read> film: array<f32>;
+@group(0) @binding(4) var<storage, read_write> output: array<f32>;
 
 var<workgroup> partial: array<f32, WORKGROUP_SIZE>;
 
@@ -84,7 +85,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 
     for (var i = local; i < count; i += WORKGROUP_SIZE) {
         let c = first_channel + i / params.pixels;
-        var y = (input[in_base + i] - mean) * inv_std * gamma[c] + beta[c];
+        var y = (input[in_base + i] - mean) * inv_std * affine[c] + affine[params.channels + c];
         if (params.film == 1u) {
             let scale = film[n * params.film_stride + params.film_offset + c];
             let shift = film[n * params.film_stride + params.film_offset + params.channels + c];
