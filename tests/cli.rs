@@ -158,6 +158,47 @@ fn eval_measures_one_model_on_both_image_styles() {
     }
 }
 
+/// `lab eval --scenes` on one prompt per set and language: a row each with the images counted,
+/// figures in range, the detector's ceiling and the diversity row; a set naming a class the
+/// detector lacks is refused with a message.
+#[test]
+fn eval_scenes_scores_each_set_and_language() {
+    let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/train/checkpoints/scene_eval.json");
+    let mut set: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(committed).unwrap()).unwrap();
+    let mut seen = std::collections::HashSet::new();
+    let prompts =
+        set["prompts"].as_array().unwrap().iter().filter(|p| seen.insert((p["set"].to_string(), p["lang"].to_string()))).cloned().collect();
+    set["prompts"] = serde_json::Value::Array(prompts);
+    let path = std::env::temp_dir().join(format!("lab-scene-set-{}.json", std::process::id()));
+    std::fs::write(&path, set.to_string()).unwrap();
+    let text = lab(&["eval", "--scenes", "--scene-set", path.to_str().unwrap(), "--model", "student", "--seeds", "2"]);
+    println!("{text}");
+    assert!(text.contains("6 prompts × 2 seeds per model"), "{text}");
+    assert!(
+        text.contains("| model | prompts | lang | images | object top-1 | object top-5 | scene | object (top-5) and scene |"),
+        "{text}"
+    );
+    let percent = |cell: &str| cell.trim_end_matches(" %").parse::<f64>().unwrap_or_else(|_| panic!("{cell:?}\n{text}"));
+    let rows: Vec<Vec<&str>> =
+        text.lines().filter(|l| l.starts_with("| student | ")).map(|l| l.trim_matches('|').split('|').map(str::trim).collect()).collect();
+    assert_eq!(rows.len(), 6 + 1, "six set × language rows and the diversity row: {text}");
+    for row in &rows[..6] {
+        assert_eq!(row[3], "2", "two seeds of one prompt: {row:?}");
+        let f: Vec<f64> = row[4..8].iter().map(|c| percent(c)).collect();
+        assert!(f.iter().all(|p| (0.0..=100.0).contains(p)) && f[0] <= f[1] && f[3] <= f[1].min(f[2]), "{row:?}");
+    }
+    assert!(rows[6][1].parse::<f64>().unwrap() > 0.0, "diversity: {:?}", rows[6]);
+    let ceiling = table_row(&text, "the detector on painted pictures (its ceiling)").expect("the ceiling row");
+    assert!(percent(ceiling[5]) > 50.0, "{ceiling:?}");
+
+    set["prompts"][0]["object"] = serde_json::Value::String("NOT-A-CLASS".into());
+    std::fs::write(&path, set.to_string()).unwrap();
+    let (code, err) = lab_fails(&["eval", "--scenes", "--scene-set", path.to_str().unwrap(), "--model", "student"]);
+    assert_ne!(code, Some(0));
+    assert!(err.contains("names a class the detector lacks"), "{err}");
+    std::fs::remove_file(&path).ok();
+}
+
 /// The cells of the markdown row that starts with `| {first} |`.
 fn table_row<'a>(text: &'a str, first: &str) -> Option<Vec<&'a str>> {
     let line = text.lines().find(|l| l.starts_with(&format!("| {first} |")))?;

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use candle_core::{DType, Device};
 use candle_nn::VarBuilder;
+use diffusion_lab::eval::detector::Detector;
 use diffusion_lab::model::{UNet, UNetConfig};
 use diffusion_lab::text::TextEncoder;
 
@@ -54,6 +55,31 @@ fn candle_runs_the_shipped_teacher_as_pytorch_does() {
     println!("candle vs PyTorch, shipped teacher: max abs error {err:.2e} (outputs up to {spread:.2})");
     assert!(spread > 0.1, "a degenerate fixture");
     assert!(err <= 1e-4, "max abs error {err}");
+}
+
+/// `lab eval --scenes`'s detector against PyTorch's logits for the committed weights
+/// (scene_eval.py --write-eval-set --fixture).
+#[test]
+fn candle_scene_detector_matches_pytorch() {
+    let checkpoints = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/train/checkpoints");
+    let set: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(checkpoints.join("scene_eval.json")).unwrap()).unwrap();
+    let groups = set["groups"].as_u64().unwrap() as usize;
+    let detector =
+        Detector::load("scene_detector.safetensors", &std::fs::read(checkpoints.join("scene_detector.safetensors")).unwrap(), groups)
+            .unwrap();
+    let bytes = std::fs::read(fixture("scene_detector.safetensors")).unwrap();
+    let vb = VarBuilder::from_buffered_safetensors(bytes, DType::F32, &Device::Cpu).unwrap();
+    let x = vb.get((4, 3, 32, 32), "input").unwrap();
+    let logits = detector.forward(&x).unwrap();
+    for (name, got, classes) in [
+        ("objects", &logits.objects, set["objects"].as_array().unwrap().len()),
+        ("scenes", &logits.scenes, set["scenes"].as_array().unwrap().len()),
+    ] {
+        let want = vb.get((4, classes), name).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        let err = max_abs_diff(&got.flatten_all().unwrap().to_vec1::<f32>().unwrap(), &want);
+        println!("candle vs PyTorch scene detector, {name}: max abs error {err:.2e}");
+        assert!(err <= 1e-3, "{name}: max abs error {err}");
+    }
 }
 
 /// The text encoder as the page loads it (www/models, converted by scripts/setup.sh).

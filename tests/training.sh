@@ -201,6 +201,19 @@ for row in "held-out wordings | de" "held-out combinations | en" "learner prompt
   grep -q "| $row |" "$work/scene-eval.log"
 done
 grep -q "^diversity" "$work/scene-eval.log"
+# what `lab eval --scenes` reads, from that detector: the committed set's prompts and classes
+# are what scene_eval.py makes today, and lab reads the written detector
+train scene_eval --write-eval-set "$work/eval-set" "$work/detector.safetensors" | tee "$work/eval-set.log"
+grep -q "^176 prompts, detector ceiling" "$work/eval-set.log"
+$py - "$work/eval-set/scene_eval.json" scripts/train/checkpoints/scene_eval.json <<'PY'
+import json, sys
+new, committed = (json.load(open(p)) for p in sys.argv[1:])
+for key in ("objects", "scenes", "groups", "prompts"):
+    assert new[key] == committed[key], f"scene_eval.json: {key} differs from what scene_eval.py writes"
+PY
+"$lab" eval --scenes --scene-set "$work/eval-set/scene_eval.json" --detector "$work/eval-set/scene_detector.safetensors" \
+  --model student --seeds 2 > "$work/lab-eval-scenes.log" 2>&1 || { cat "$work/lab-eval-scenes.log"; exit 1; }
+grep -q "| student | learner prompts | en | 56 |" "$work/lab-eval-scenes.log"
 # a scene student from that teacher: pairs from the bank's first specs, several noises each
 train distill --data "$work/bank.npz" --config ../../www/models/denoiser.json --teacher "$work/scene-teacher.safetensors" \
   --run "$work/scene-student" --pair-specs 12 --seeds 2 --pair-batch 8 --steps 4 --batch 8 --every 4 \

@@ -10,9 +10,15 @@ The detector (detector.py) names each picture's object and scene; an object coun
 the top 5 when the prompt's noun is among the detector's five likeliest. Diversity: the mean
 pixel distance between two seeds of one prompt divided by that between two prompts.
 Usage: python -m diffusion_lab.scene_eval MODEL.safetensors DETECTOR.safetensors [--seeds 4]
+       python -m diffusion_lab.scene_eval --write-eval-set DIR DETECTOR.safetensors
+The second form writes what `lab eval --scenes` reads: DIR/scene_detector.safetensors (the
+detector's weights in f16, its classes left out) and DIR/scene_eval.json (the classes, the
+prompts with their noun and scene, and the detector's ceiling on painted pictures); with
+--fixture FILE also the detector's logits on four painted pictures (tests/reference_parity.rs).
 """
 import argparse
 import itertools
+import json
 
 import numpy as np
 import torch
@@ -77,6 +83,56 @@ def learner_set(concepts):
 
 
 @torch.no_grad()
+def detector_ceiling(detector, nouns, concepts, node_modules, n=500):
+    """The detector on freshly painted pictures, the most a model can score: (pictures, object
+    top-1, top-5, scene, both) in %."""
+    painter, rng = Painter(node_modules, concepts), np.random.default_rng(99)
+    specs = [random_labelled_spec(nouns, rng) for _ in range(n)]
+    lo, ls = detector(to_tensor([painter.paint(sp, rng) for sp, _, _ in specs]))
+    top5 = lo.topk(5, dim=1).indices
+    object1 = [int(top5[i, 0]) == k for i, (_, k, _) in enumerate(specs)]
+    object5 = [k in top5[i].tolist() for i, (_, k, _) in enumerate(specs)]
+    scene = [int(ls[i].argmax()) == sk for i, (_, _, sk) in enumerate(specs)]
+    return (n, 100 * np.mean(object1), 100 * np.mean(object5), 100 * np.mean(scene),
+            100 * np.mean([o and s for o, s in zip(object5, scene)]))
+
+
+def all_prompts(concepts, n_held_out=30):
+    """The learner prompts, then n_held_out per language of each held-out set."""
+    return learner_set(concepts) + held_out_sets(concepts, np.random.default_rng(3), n_held_out)
+
+
+@torch.no_grad()
+def write_eval_set(out_dir, detector_path, node_modules, n_held_out=30, fixture=None):
+    """What `lab eval --scenes` reads (see the module's docstring)."""
+    from pathlib import Path
+    from safetensors.torch import save_file
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    detector, nouns = load_detector(detector_path)
+    concepts = load_concepts(node_modules)
+    save_file({k: v.half().contiguous() for k, v in detector.state_dict().items()}, str(out / "scene_detector.safetensors"))
+    if fixture:
+        # the detector as saved (f16 weights) on four painted pictures: the Rust detector's parity fixture
+        detector.load_state_dict({k: v.half().float() for k, v in detector.state_dict().items()})
+        painter, rng = Painter(node_modules, concepts), np.random.default_rng(7)
+        x = to_tensor([painter.paint(random_labelled_spec(nouns, rng)[0], rng) for _ in range(4)])
+        lo, ls = detector(x)
+        save_file({"input": x.contiguous(), "objects": lo.contiguous(), "scenes": ls.contiguous()}, fixture)
+    n, o1, o5, sc, both = detector_ceiling(detector, nouns, concepts, node_modules)
+    prompts = [{"set": kind, "lang": lang, "prompt": p, "object": h, "scene": scene or "none"}
+               for kind, lang, p, h, scene in all_prompts(concepts, n_held_out)]
+    meta = {
+        "what": "the scene evaluation of `lab eval --scenes`, written by `python -m diffusion_lab.scene_eval --write-eval-set`",
+        "objects": nouns, "scenes": SCENE_CLASSES, "groups": detector.norms[0].num_groups,
+        "ceiling": {"pictures": n, "object_top1": round(o1, 1), "object_top5": round(o5, 1), "scene": round(sc, 1), "both": round(both, 1)},
+        "prompts": prompts,
+    }
+    (out / "scene_eval.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1) + "\n")
+    print(f"{len(prompts)} prompts, detector ceiling object top-5 {o5:.1f} %, scene {sc:.1f} % -> {out}")
+
+
+@torch.no_grad()
 def evaluate(model_path, detector_path, seeds, n_held_out, models_dir, node_modules, config, steps=20, n_learner=None):
     torch.manual_seed(0)
     cfg = load_config(config)
@@ -87,7 +143,9 @@ def evaluate(model_path, detector_path, seeds, n_held_out, models_dir, node_modu
     te = TextEncoder(f"{models_dir}/text_encoder.safetensors", f"{models_dir}/tokenizer.json",
                      f"{models_dir}/text_encoder.json")
     concepts = load_concepts(node_modules)
-    prompts = learner_set(concepts)[:n_learner] + held_out_sets(concepts, np.random.default_rng(3), n_held_out)
+    prompts = all_prompts(concepts, n_held_out)
+    if n_learner is not None:
+        prompts = [p for i, p in enumerate(prompts) if p[0] != "learner prompts" or i < n_learner]
     ab = alphas_cumprod(cfg.train_timesteps)
     emb = te.encode_many([p[2] for p in prompts])
     rows = []
@@ -110,16 +168,7 @@ def evaluate(model_path, detector_path, seeds, n_held_out, models_dir, node_modu
                 m = lambda k: 100 * np.mean([x[k] for x in r])
                 both = 100 * np.mean([x["object5"] and x["scene"] for x in r])
                 table.append((kind, lang, len(r), m("object1"), m("object5"), m("scene"), both))
-    # the detector's own accuracy on painted pictures: the most a model can score here
-    painter, rng = Painter(node_modules, concepts), np.random.default_rng(99)
-    specs = [random_labelled_spec(nouns, rng) for _ in range(500)]
-    lo, ls = detector(to_tensor([painter.paint(sp, rng) for sp, _, _ in specs]))
-    top5 = lo.topk(5, dim=1).indices
-    table.append(("painted pictures (the detector's ceiling)", "-", len(specs),
-                  100 * np.mean([int(top5[i, 0]) == k for i, (_, k, _) in enumerate(specs)]),
-                  100 * np.mean([k in top5[i].tolist() for i, (_, k, _) in enumerate(specs)]),
-                  100 * np.mean([int(ls[i].argmax()) == sk for i, (_, _, sk) in enumerate(specs)]),
-                  100 * np.mean([k in top5[i].tolist() and int(ls[i].argmax()) == sk for i, (_, k, sk) in enumerate(specs)])))
+    table.append(("painted pictures (the detector's ceiling)", "-") + detector_ceiling(detector, nouns, concepts, node_modules))
     learner = [i for i, p in enumerate(prompts) if p[0] == "learner prompts"]
     within = np.mean([(a - b).pow(2).mean().sqrt().item() for i in learner for a, b in itertools.combinations(images[i], 2)])
     across = np.mean([(images[i][s] - images[j][s]).pow(2).mean().sqrt().item()
@@ -129,8 +178,10 @@ def evaluate(model_path, detector_path, seeds, n_held_out, models_dir, node_modu
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("model")
+    ap.add_argument("model", nargs="?")
     ap.add_argument("detector")
+    ap.add_argument("--write-eval-set", metavar="DIR", help="write the detector and the prompts for `lab eval --scenes` to DIR")
+    ap.add_argument("--fixture", help="with --write-eval-set: also the detector's logits on four painted pictures, for the Rust parity test")
     ap.add_argument("--seeds", type=int, default=4)
     ap.add_argument("--held-out", type=int, default=30, help="prompts per language in each held-out set")
     ap.add_argument("--models-dir", default="../../www/models")
@@ -142,6 +193,10 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    if a.write_eval_set:
+        return write_eval_set(a.write_eval_set, a.detector, a.node_modules, a.held_out, a.fixture)
+    if a.model is None:
+        ap.error("MODEL is needed unless --write-eval-set is given")
     table, diversity, prompts, images = evaluate(a.model, a.detector, a.seeds, a.held_out, a.models_dir,
                                                  a.node_modules, a.config, a.steps, a.learner)
     print("| prompts | lang | images | object top-1 | object top-5 | scene | object (top-5) and scene |")

@@ -36,14 +36,14 @@ pub struct EvalArgs {
     every: u32,
     /// Seeds per prompt for the diversity figure
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(2..))]
-    seeds: u32,
+    pub(crate) seeds: u32,
     #[arg(long, value_enum, default_value_t = Wording::HeldOut)]
     wording: Wording,
     #[arg(long, value_enum, default_value_t = Device::Cpu)]
-    backend: Device,
+    pub(crate) backend: Device,
     /// teacher | student (default: both where the model files have a student)
     #[arg(long, value_parser = model_name)]
-    model: Option<ModelKind>,
+    pub(crate) model: Option<ModelKind>,
     /// The image styles a prompt may hit: google, twitter (data.py SOURCES)
     #[arg(long, value_delimiter = ',', default_value = "google")]
     sources: Vec<String>,
@@ -52,15 +52,25 @@ pub struct EvalArgs {
     misses: bool,
     /// The teacher's classifier-free guidance (default: the teacher's)
     #[arg(long)]
-    guidance: Option<f64>,
+    pub(crate) guidance: Option<f64>,
     /// Where the npm packages of the data set are
     #[arg(long, default_value = "node_modules")]
     node_modules: PathBuf,
     /// Only write the data set's emoji to FILE, one per line (for tests/training.sh)
     #[arg(long)]
     list_emoji: Option<PathBuf>,
+    /// Score the scene prompts instead of the emoji: object right, scene right and both per
+    /// prompt set and language, and diversity (src/bin/lab/scene_eval.rs)
+    #[arg(long)]
+    pub(crate) scenes: bool,
+    /// With --scenes: the prompts and classes (scene_eval.py --write-eval-set writes them)
+    #[arg(long, default_value = "scripts/train/checkpoints/scene_eval.json")]
+    pub(crate) scene_set: PathBuf,
+    /// With --scenes: the detector's weights
+    #[arg(long, default_value = "scripts/train/checkpoints/scene_detector.safetensors")]
+    pub(crate) detector: PathBuf,
     #[command(flatten)]
-    models: ModelsArg,
+    pub(crate) models: ModelsArg,
 }
 
 /// emojibase groups 0 smileys & emotion, 3 animals & nature, 4 food & drink (data.py DEFAULT_GROUPS)
@@ -176,7 +186,21 @@ fn generate_features(lab: &Lab, prompt: &str, opts: &GenerateOptions) -> Result<
     Ok(features(&image, lab.cfg.in_channels, lab.cfg.image_size))
 }
 
+/// The models `--model` names, or both where the model files have a student.
+pub(crate) fn models_to_score(lab: &Lab, model: Option<ModelKind>) -> Result<&'static [&'static str]> {
+    Ok(match (model, lab.has_student()) {
+        (None, true) => &["teacher", "student"],
+        (None, false) => &["teacher"],
+        (Some(ModelKind::Teacher), _) => &["teacher"],
+        (Some(ModelKind::Student), true) => &["student"],
+        (Some(ModelKind::Student), false) => return Err(Error::Input("these model files have no student".into())),
+    })
+}
+
 pub fn run(a: &EvalArgs) -> Result<()> {
+    if a.scenes {
+        return super::scene_eval::run(a);
+    }
     let (every, seeds, nm, misses) = (a.every as usize, a.seeds as usize, &a.node_modules, a.misses);
     let (templates_de, templates_en, wording) = match a.wording {
         Wording::HeldOut => (HELD_OUT_DE, HELD_OUT_EN, "held-out wordings (\"ich suche …\", \"a portrait of …\")"),
@@ -203,13 +227,7 @@ pub fn run(a: &EvalArgs) -> Result<()> {
     let reference: Vec<Vec<f32>> = val.iter().flat_map(|&i| groups[i].clone()).collect();
     let lab = load(&a.models.models, a.backend)?;
     eprintln!("{} emoji in the data set, {} in the validation split; backend {}", data.len(), val.len(), lab.backend().name());
-    let models: &[&str] = match (a.model, lab.has_student()) {
-        (None, true) => &["teacher", "student"],
-        (None, false) => &["teacher"],
-        (Some(ModelKind::Teacher), _) => &["teacher"],
-        (Some(ModelKind::Student), true) => &["student"],
-        (Some(ModelKind::Student), false) => return Err(Error::Input("these model files have no student".into())),
-    };
+    let models = models_to_score(&lab, a.model)?;
     let mut rows = Vec::new();
     for &model in models {
         // --guidance: the teacher's classifier-free guidance scale (the student's is baked in)

@@ -22,6 +22,7 @@ use diffusion_lab::{Error, Result};
 
 mod evaluate;
 mod profile;
+mod scene_eval;
 
 #[derive(Parser)]
 #[command(name = "lab", version, about = "The command line of diffusion-lab: pictures, benchmarks, evaluation, model files")]

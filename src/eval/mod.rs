@@ -1,10 +1,13 @@
 //! The numbers behind `lab eval`: a fixed feature space for images, nearest-neighbour ranks,
-//! a Fréchet distance between two feature sets (FID-style) and diversity across seeds.
+//! a Fréchet distance between two feature sets (FID-style) and diversity across seeds; the
+//! scene prompts' detector is in [`detector`].
 //!
 //! Feature space: the 32×32 image averaged down to 8×8 RGB (each value the mean of a 4×4 block,
 //! in [-1, 1]), 192 numbers. Colour layout is what the small model gets right or wrong first, it
 //! needs no learned network (so nothing is downloaded), and the same features serve all three
 //! measures.
+
+pub mod detector;
 
 pub const FEATURE_GRID: usize = 8;
 
