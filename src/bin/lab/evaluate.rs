@@ -18,7 +18,7 @@ use diffusion_lab::eval::{features, frechet_distance, mean_pairwise_distance, ne
 use diffusion_lab::pipeline::{GenerateOptions, Lab, ModelKind};
 use diffusion_lab::{Error, Result};
 
-use super::{load, model_name, Device, ModelsArg};
+use super::{load_with_teacher, model_name, Device, ModelsArg};
 
 /// Which captions the prompts take.
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -66,6 +66,10 @@ pub struct EvalArgs {
     /// With --scenes: the prompts and classes (scene_eval.py --write-eval-set writes them)
     #[arg(long, default_value = "scripts/train/checkpoints/scene_eval.json")]
     pub(crate) scene_set: PathBuf,
+    /// Score these teacher weights (a training checkpoint of the folder's config) instead of the
+    /// folder's teacher; the student is left out
+    #[arg(long)]
+    pub(crate) teacher: Option<PathBuf>,
     /// With --scenes: the detector's weights
     #[arg(long, default_value = "scripts/train/checkpoints/scene_detector.safetensors")]
     pub(crate) detector: PathBuf,
@@ -225,7 +229,7 @@ pub fn run(a: &EvalArgs) -> Result<()> {
         return Ok(());
     }
     let reference: Vec<Vec<f32>> = val.iter().flat_map(|&i| groups[i].clone()).collect();
-    let lab = load(&a.models.models, a.backend)?;
+    let lab = load_with_teacher(&a.models.models, a.backend, a.teacher.as_deref())?;
     eprintln!("{} emoji in the data set, {} in the validation split; backend {}", data.len(), val.len(), lab.backend().name());
     let models = models_to_score(&lab, a.model)?;
     let mut rows = Vec::new();

@@ -153,7 +153,22 @@ struct StabilityArgs {
 }
 
 pub(crate) fn load(dir: &Path, device: Device) -> Result<Lab> {
-    let (manifest, files) = read_model_dir(dir)?;
+    load_with_teacher(dir, device, None)
+}
+
+/// [`load`], with the teacher's weights from `teacher` instead of the folder's (a training
+/// checkpoint of the same config) and no student, which belongs to the folder's teacher.
+pub(crate) fn load_with_teacher(dir: &Path, device: Device, teacher: Option<&Path>) -> Result<Lab> {
+    let (mut manifest, mut files) = read_model_dir(dir)?;
+    if let Some(path) = teacher {
+        let bytes = std::fs::read(path).map_err(|e| Error::Input(format!("--teacher {}: {e}", path.display())))?;
+        let name = manifest.teacher.weights.clone();
+        if let Some(entry) = manifest.files.iter_mut().find(|f| f.name == name) {
+            (entry.bytes, entry.sha256) = (bytes.len() as u64, sha256_hex(&bytes));
+        }
+        files.insert(name, bytes);
+        manifest.student = None;
+    }
     let choice = match device {
         Device::Gpu => BackendChoice::WebGpu,
         Device::Cpu => BackendChoice::Cpu,

@@ -17,7 +17,7 @@ use diffusion_lab::pipeline::GenerateOptions;
 use diffusion_lab::{Error, Result};
 
 use super::evaluate::{models_to_score, EvalArgs};
-use super::load;
+use super::load_with_teacher;
 
 #[derive(Deserialize)]
 struct SceneSet {
@@ -123,7 +123,7 @@ fn diversity(pictures: &[Vec<Vec<f32>>]) -> f64 {
 
 pub fn run(a: &EvalArgs) -> Result<()> {
     let (set, detector) = read_set(a)?;
-    let lab = load(&a.models.models, a.backend)?;
+    let lab = load_with_teacher(&a.models.models, a.backend, a.teacher.as_deref())?;
     let (channels, size) = (lab.cfg.in_channels, lab.cfg.image_size);
     if channels != 3 {
         return Err(Error::Input(format!("the detector reads RGB pictures; this model draws {channels} channels")));
