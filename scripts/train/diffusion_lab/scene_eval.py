@@ -112,9 +112,10 @@ def write_eval_set(out_dir, detector_path, node_modules, n_held_out=30, fixture=
     detector, nouns = load_detector(detector_path)
     concepts = load_concepts(node_modules)
     save_file({k: v.half().contiguous() for k, v in detector.state_dict().items()}, str(out / "scene_detector.safetensors"))
+    # from here on the detector as saved (f16 weights): its ceiling and the fixture are of what lab reads
+    detector.load_state_dict({k: v.half().float() for k, v in detector.state_dict().items()})
     if fixture:
-        # the detector as saved (f16 weights) on four painted pictures: the Rust detector's parity fixture
-        detector.load_state_dict({k: v.half().float() for k, v in detector.state_dict().items()})
+        # four painted pictures and their logits: the Rust detector's parity fixture
         painter, rng = Painter(node_modules, concepts), np.random.default_rng(7)
         x = to_tensor([painter.paint(random_labelled_spec(nouns, rng)[0], rng) for _ in range(4)])
         lo, ls = detector(x)

@@ -13,6 +13,7 @@ use candle_core::{Device as CandleDevice, Tensor};
 use serde::Deserialize;
 
 use diffusion_lab::eval::detector::{top_k, Detector};
+use diffusion_lab::eval::distance2;
 use diffusion_lab::pipeline::GenerateOptions;
 use diffusion_lab::{Error, Result};
 
@@ -96,7 +97,7 @@ fn judge(detector: &Detector, set: &SceneSet, prompts: &[&ScenePrompt], pictures
 }
 
 fn rms_distance(a: &[f32], b: &[f32]) -> f64 {
-    (a.iter().zip(b).map(|(x, y)| ((x - y) as f64).powi(2)).sum::<f64>() / a.len() as f64).sqrt()
+    (distance2(a, b) / a.len() as f64).sqrt()
 }
 
 /// Within-prompt ÷ across-prompt pixel distance; `pictures[p][s]` is prompt p at seed s.
