@@ -90,13 +90,14 @@ fn eval_prints_the_quality_table_for_both_models() {
     assert!(text.contains("| teacher | 8 | 16 |"), "{text}");
     assert!(text.contains("| student | 4 | 4 |"), "{text}");
     assert!(text.contains("between two halves of the data set's emoji it is 2.93"), "{text}");
-    // the figures, not only the headers: in range, and the shipped models draw their emoji
-    // (measured on the full split: 81.7 % / 96.5 % top-5 de / en for both)
+    // the figures, not only the headers, in range. The shipped scene models place an object in a
+    // scene or on a plain background rather than filling the picture with one emoji, so they score
+    // low here (1.7-6.1 % top-5 on the full split); eval_scenes_scores_each_set_and_language
+    // checks what they draw.
     for model in ["teacher", "student"] {
         let f = figures(&text, model);
         assert!(f.iter().take(4).all(|p| (0.0..=100.0).contains(p)), "{model}: {f:?}");
         assert!(f[0] <= f[1] && f[2] <= f[3], "{model}: top-1 above top-5: {f:?}");
-        assert!(f[1] >= 50.0 && f[3] >= 50.0, "{model} misses most emoji: {f:?}");
         assert!(f[4] >= 0.0 && f[5] > 0.0, "{model}: FID-style {} diversity {}", f[4], f[5]);
     }
 }
@@ -132,7 +133,7 @@ fn eval_scores_a_model_that_draws_noise_near_zero() {
     let real = lab(&["eval", "--every", "115", "--seeds", "2", "--model", "student"]);
     for model in ["teacher", "student"] {
         let f = figures(&text, model);
-        // 4 prompts per language: one lucky hit is 25 %; the shipped models score 75-100 % here
+        // 4 prompts per language: one lucky hit is 25 %
         assert!(f[1] <= 25.0 && f[3] <= 25.0, "{model} drawing noise scores {f:?}");
         assert!(f[4] > 2.0 * figures(&real, "student")[4], "noise must be far from the data: {f:?}");
     }
@@ -188,11 +189,14 @@ fn eval_scenes_scores_each_set_and_language() {
         assert!(f.iter().all(|p| (0.0..=100.0).contains(p)) && f[0] <= f[1] && f[3] <= f[1].min(f[2]), "{row:?}");
     }
     assert!(rows[6][1].parse::<f64>().unwrap() > 0.0, "diversity: {:?}", rows[6]);
+    // the shipped student draws the scene asked for (87.5-92.9 % on the full set)
+    let scene_right = rows[..6].iter().map(|r| percent(r[6])).sum::<f64>() / 6.0;
+    assert!(scene_right >= 50.0, "the shipped student should draw most scenes: {rows:?}");
     let ceiling = table_row(&text, "the detector on painted pictures (its ceiling)").expect("the ceiling row");
     assert!(percent(ceiling[5]) > 50.0, "{ceiling:?}");
 
-    // --teacher: the committed scene teacher in place of the folder's (emoji) teacher, which draws
-    // on white; it draws the scenes (85-95 % on the full set), and there is no student to score
+    // --teacher: a checkpoint in place of the folder's teacher (here the committed resume point,
+    // which the page ships too); it draws the scenes (87.5-95 % on the full set), no student is scored
     let checkpoint = "scripts/train/checkpoints/scene_teacher.safetensors";
     let text = lab(&["eval", "--scenes", "--scene-set", path.to_str().unwrap(), "--teacher", checkpoint, "--seeds", "2"]);
     println!("{text}");

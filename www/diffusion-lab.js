@@ -8,7 +8,7 @@
 // Plain ES module, no dependencies:
 //
 //   <script type="module" src="diffusion-lab.js"></script>
-//   <diffusion-lab lang="de" prompt="Hund" seed="1"></diffusion-lab>
+//   <diffusion-lab lang="de" prompt="Ein Hund im Park" seed="1"></diffusion-lab>
 //
 // Attributes (a value that makes no sense is ignored with a notice in the element)
 //   lang        "de" | "en" (default: the browser's language)

