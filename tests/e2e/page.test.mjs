@@ -63,8 +63,20 @@ const FIRST_VISIT_AIM_BYTES = 15e6;
 const FIRST_VISIT_LIMIT_BYTES = 20e6;
 
 test('the first visit downloads at most 20 MB up to the first picture, models included', { timeout: TIMEOUTS.test }, async (t) => {
+  // the body bytes each response writes, and whether it is gzipped (headers go through writeHead)
   const sent = [];
-  const count = (req, res) => res.on('finish', () => sent.push({ url: req.url, bytes: Number(res.getHeader('content-length') ?? 0), gzip: res.getHeader('content-encoding') === 'gzip' }));
+  const count = (req, res) => {
+    const f = { url: req.url, bytes: 0, gzip: false };
+    const { writeHead, write, end } = res;
+    const add = (chunk) => { if (chunk && typeof chunk !== 'function') f.bytes += Buffer.byteLength(chunk); };
+    res.writeHead = function (status, headers, ...rest) {
+      f.gzip = Object.entries(headers ?? {}).some(([k, v]) => k.toLowerCase() === 'content-encoding' && v === 'gzip');
+      return writeHead.call(this, status, headers, ...rest);
+    };
+    res.write = function (chunk, ...rest) { add(chunk); return write.call(this, chunk, ...rest); };
+    res.end = function (chunk, ...rest) { add(chunk); return end.call(this, chunk, ...rest); };
+    res.on('finish', () => sent.push(f));
+  };
   env.server.on('request', count);
   const { context, page, errors } = await newPage(env.browser, { locale: 'de-DE' });
   try {

@@ -157,7 +157,9 @@ test('the dice draws another picture for the course prompt, as far from it as an
     await page.locator('diffusion-lab #prompt').fill('Ein Hund im Park');
     const mark = await eventCount(page);
     await page.locator('diffusion-lab #dice').click();
-    await waitEvent(page, mark, ['done', 'error']);
+    // (waitEvent drops the pixels)
+    await page.waitForFunction((m) => window.__lab.events.slice(m).some((e) => e.type === 'done' || e.type === 'error'),
+      mark, { timeout: TIMEOUTS.generate, polling: 200 });
     const dice = await page.evaluate((m) => window.__lab.events.slice(m).find((e) => e.type === 'done' || e.type === 'error'), mark);
     assert.equal(dice.type, 'done', JSON.stringify(dice.detail));
     assert.equal(dice.detail.prompt, 'Ein Hund im Park');
