@@ -3,7 +3,9 @@
 // beside it, and a cancel in the middle of the sweep (German); at 360 px the tabs fit.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TIMEOUTS, useBrowser, newPage, openLab, labText, screenshot, assertNoUnexpectedErrors, waitIdle } from './helpers.mjs';
+import {
+  TIMEOUTS, useBrowser, newPage, openLab, labText, screenshot, assertNoUnexpectedErrors, waitIdle, meanPixelDistance as distance,
+} from './helpers.mjs';
 
 const env = useBrowser({ webgpu: true });
 
@@ -11,7 +13,6 @@ const cells = (page) => page.locator('diffusion-lab').evaluate((el) => [...el.sh
   const c = f.querySelector('canvas');
   return { caption: f.querySelector('figcaption').textContent, pixels: Array.from(c.getContext('2d').getImageData(0, 0, 32, 32).data) };
 }));
-const distance = (a, b) => a.reduce((s, v, i) => s + Math.abs(v - b[i]), 0) / a.length;
 
 test('six seeds of one prompt: six runs, six captions, the pictures drawn', { timeout: TIMEOUTS.test }, async (t) => {
   const { context, page, errors } = await newPage(env.browser, { locale: 'en-US' });

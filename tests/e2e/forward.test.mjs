@@ -7,7 +7,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import {
   TIMEOUTS, WWW, useBrowser, newPage, openLab, runGenerate, labText, screenshot, assertNoUnexpectedErrors,
-  waitIdle, waitEvent, eventCount, askForWebgpu,
+  waitIdle, waitEvent, eventCount, askForWebgpu, meanPixelDistance as distance,
 } from './helpers.mjs';
 
 const env = useBrowser({ webgpu: true });
@@ -40,7 +40,6 @@ const canvases = (page) => shadow(page, ({ shadowRoot: root }) => Object.fromEnt
     return [id, { opaque, std, hf: hf / (h * (w - 1) * 3), rgb }];
   }),
 ));
-const distance = (a, b) => a.reduce((s, v, i) => s + Math.abs(v - b[i]), 0) / a.length;
 
 /** Sets the t slider like a very fast hand: `values` one after the other, in one go. */
 const slide = (page, values) => shadow(page, ({ shadowRoot: root }, values) => {

@@ -265,19 +265,24 @@ export function writeResult(name, data) {
   writeFileSync(path.join(RESULTS, name), JSON.stringify(data, null, 2));
 }
 
-/** Waits for the first event of one of `types` after event number `mark`; returns it. */
-export async function waitEvent(page, mark, types, timeout = TIMEOUTS.generate) {
+/**
+ * Waits for the first event of one of `types` after event number `mark`; returns it, its pixel
+ * array dropped unless `keepPixels` (the recorded event keeps it).
+ */
+export async function waitEvent(page, mark, types, { keepPixels = false, timeout = TIMEOUTS.generate } = {}) {
   await page.waitForFunction(
     ({ mark, types }) => window.__lab.events.slice(mark).some((e) => types.includes(e.type)),
     { mark, types },
     { timeout, polling: 200 },
   );
-  return page.evaluate(({ mark, types }) => {
-    const e = window.__lab.events.slice(mark).find((x) => types.includes(x.type));
-    delete e.pixels;
-    return e;
-  }, { mark, types });
+  return page.evaluate(({ mark, types, keepPixels }) => {
+    const { pixels, ...e } = window.__lab.events.slice(mark).find((x) => types.includes(x.type));
+    return keepPixels ? { ...e, pixels } : e;
+  }, { mark, types, keepPixels });
 }
+
+/** Mean absolute difference of two equally long pixel byte arrays (0–255). */
+export const meanPixelDistance = (a, b) => a.reduce((s, v, i) => s + Math.abs(v - b[i]), 0) / a.length;
 
 export function eventCount(page) {
   return page.evaluate(() => window.__lab.events.length);

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   TIMEOUTS, useBrowser, newPage, openLab, runGenerate, labText, screenshot, assertNoUnexpectedErrors,
-  waitIdle, waitEvent, eventCount, routeStudentManifest, pngInfo, RESULTS, askForWebgpu,
+  waitIdle, waitEvent, eventCount, routeStudentManifest, pngInfo, RESULTS, askForWebgpu, meanPixelDistance,
 } from './helpers.mjs';
 import { STRIP_TILE } from '../../www/lab/draw.js';
 
@@ -138,14 +138,6 @@ test('timeline, scrubber, play, model menu and exports (English, with a student)
   }
 });
 
-/** Mean absolute difference of two RGBA byte arrays, colour channels only (0–255). */
-const meanDistance = (a, b) => {
-  let sum = 0;
-  let n = 0;
-  for (let i = 0; i < a.length; i++) if (i % 4 !== 3) { sum += Math.abs(a[i] - b[i]); n++; }
-  return sum / n;
-};
-
 test('the dice draws another picture for the course prompt, as far from it as another prompt nearly is (German)', { timeout: TIMEOUTS.test }, async (t) => {
   const { context, page, errors } = await newPage(env.browser, { locale: 'de-DE' });
   try {
@@ -157,16 +149,13 @@ test('the dice draws another picture for the course prompt, as far from it as an
     await page.locator('diffusion-lab #prompt').fill('Ein Hund im Park');
     const mark = await eventCount(page);
     await page.locator('diffusion-lab #dice').click();
-    // (waitEvent drops the pixels)
-    await page.waitForFunction((m) => window.__lab.events.slice(m).some((e) => e.type === 'done' || e.type === 'error'),
-      mark, { timeout: TIMEOUTS.generate, polling: 200 });
-    const dice = await page.evaluate((m) => window.__lab.events.slice(m).find((e) => e.type === 'done' || e.type === 'error'), mark);
+    const dice = await waitEvent(page, mark, ['done', 'error'], { keepPixels: true });
     assert.equal(dice.type, 'done', JSON.stringify(dice.detail));
     assert.equal(dice.detail.prompt, 'Ein Hund im Park');
     assert.notEqual(dice.detail.seed, 1);
-    const seeds = meanDistance(first.done.pixels, dice.pixels);
-    const prompts = meanDistance(first.done.pixels, other.done.pixels);
-    t.diagnostic(`seed 1 vs seed ${dice.detail.seed}: ${seeds.toFixed(1)}; vs "eine Katze im Schnee": ${prompts.toFixed(1)} (mean of 0–255)`);
+    const seeds = meanPixelDistance(first.done.pixels, dice.pixels);
+    const prompts = meanPixelDistance(first.done.pixels, other.done.pixels);
+    t.diagnostic(`seed 1 vs seed ${dice.detail.seed}: ${seeds.toFixed(1)}; vs "eine Katze im Schnee": ${prompts.toFixed(1)} (mean over RGBA bytes, 0–255)`);
     // a model that recalls one picture per prompt scores about 0.04 here; the scene student
     // 0.50-0.79 for seeds 2-41 against seed 1 (lab sample, CPU path; docs/quality.md)
     assert.ok(seeds >= 0.2 * prompts, `the dice changed little: ${seeds.toFixed(1)} vs ${prompts.toFixed(1)} between two prompts`);
