@@ -62,6 +62,43 @@ pub struct Sampler {
     prev_x0: Option<Vec<f32>>,
 }
 
+/// One step as numbers, the same for the CPU and the GPU (shaders/sampler_step.wgsl): the model
+/// output `o` at timestep `t` splits into the clean image x0 (clipped to the data range [-1, 1],
+/// which keeps few-step sampling from overshooting) and the noise eps implied by it, and
+/// x_next = x_coef x + x0_coef x0 + prev_x0_coef x0_prev + eps_coef eps.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepCoefficients {
+    pub t: usize,
+    pub v_prediction: bool,
+    /// sqrt(alpha_bar(t)) and sqrt(1 - alpha_bar(t)).
+    pub sqrt_alpha: f32,
+    pub sqrt_one_minus_alpha: f32,
+    pub x_coef: f32,
+    pub x0_coef: f32,
+    pub prev_x0_coef: f32,
+    pub eps_coef: f32,
+}
+
+impl StepCoefficients {
+    /// (x_next, eps, x0) for the sample `x` and the (guided) model output `out`; `prev_x0` is
+    /// read where prev_x0_coef is not 0.
+    pub fn apply(&self, x: &[f32], out: &[f32], prev_x0: Option<&[f32]>) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+        let (sa, sn) = (self.sqrt_alpha, self.sqrt_one_minus_alpha);
+        let n = x.len();
+        let (mut x_next, mut eps, mut x0) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+        for i in 0..n {
+            let (xi, o) = (x[i], out[i]);
+            let clean = (if self.v_prediction { sa * xi - sn * o } else { (xi - sn * o) / sa }).clamp(-1.0, 1.0);
+            let noise = (xi - sa * clean) / sn;
+            let prev = prev_x0.map_or(0.0, |p| p[i]);
+            x_next.push(self.x_coef * xi + self.x0_coef * clean + self.prev_x0_coef * prev + self.eps_coef * noise);
+            eps.push(noise);
+            x0.push(clean);
+        }
+        (x_next, eps, x0)
+    }
+}
+
 impl Sampler {
     /// Starts from x_T ~ N(0, I) drawn from `seed`; `len` values per image.
     pub fn new(kind: SamplerKind, schedule: Schedule, prediction: Prediction, steps: usize, seed: u64, len: usize) -> Result<Self> {
@@ -74,6 +111,11 @@ impl Sampler {
 
     pub fn total(&self) -> usize {
         self.timesteps.len()
+    }
+
+    /// Steps taken so far.
+    pub fn index(&self) -> usize {
+        self.index
     }
 
     pub fn is_done(&self) -> bool {
@@ -90,6 +132,53 @@ impl Sampler {
         &self.x
     }
 
+    /// Step `index`'s numbers; they depend on the step's place in the schedule only, so a GPU
+    /// can be handed the next step's before this one's result is back.
+    pub fn coefficients(&self, index: usize) -> Result<StepCoefficients> {
+        let Some(&t) = self.timesteps.get(index) else {
+            return Err(Error::Other(format!("the sampler has {} steps, not {}", self.total(), index + 1)));
+        };
+        let a = self.schedule.alpha_bar(t);
+        let mut c = StepCoefficients {
+            t,
+            v_prediction: self.prediction == Prediction::V,
+            sqrt_alpha: a.sqrt() as f32,
+            sqrt_one_minus_alpha: (1.0 - a).sqrt() as f32,
+            x_coef: 0.0,
+            x0_coef: 0.0,
+            prev_x0_coef: 0.0,
+            eps_coef: 0.0,
+        };
+        let Some(&next_t) = self.timesteps.get(index + 1) else {
+            // the last step lands on the clean image
+            c.x0_coef = 1.0;
+            return Ok(c);
+        };
+        let a_next = self.schedule.alpha_bar(next_t);
+        match self.kind {
+            SamplerKind::Ddim => {
+                c.x0_coef = a_next.sqrt() as f32;
+                c.eps_coef = (1.0 - a_next).sqrt() as f32;
+            }
+            SamplerKind::DpmSolver2M => {
+                // DPM-Solver++(2M): x_next = (sigma_next / sigma) x - alpha_next (e^-h - 1) D, with
+                // D = x0 at the first step, else (1 + 1/(2r)) x0 - 1/(2r) x0_prev, r = h_prev / h
+                let h = Self::lambda(a_next) - Self::lambda(a);
+                let coef = -a_next.sqrt() * ((-h).exp() - 1.0);
+                c.x_coef = ((1.0 - a_next) / (1.0 - a)).sqrt() as f32;
+                match index.checked_sub(1).map(|i| self.timesteps[i]) {
+                    Some(t_prev) => {
+                        let r = (Self::lambda(a) - Self::lambda(self.schedule.alpha_bar(t_prev))) / h;
+                        c.x0_coef = (coef * (1.0 + 0.5 / r)) as f32;
+                        c.prev_x0_coef = (-coef * 0.5 / r) as f32;
+                    }
+                    None => c.x0_coef = coef as f32,
+                }
+            }
+        }
+        Ok(c)
+    }
+
     /// Takes the (guided) model output for `current()` and advances one step.
     pub fn advance(&mut self, model_out: &[f32]) -> Result<Step> {
         if self.is_done() {
@@ -98,48 +187,33 @@ impl Sampler {
         if model_out.len() != self.x.len() {
             return Err(Error::Other(format!("model output has {} values, expected {}", model_out.len(), self.x.len())));
         }
-        let t = self.timesteps[self.index];
-        let (eps, x0) = self.schedule.split_prediction(self.prediction, &self.x, model_out, t);
-        let x_t = self.x.clone();
-        let next_t = self.timesteps.get(self.index + 1).copied();
-        let a_next = next_t.map_or(1.0, |tn| self.schedule.alpha_bar(tn));
-        self.x = match (self.kind, next_t) {
-            // the last step lands on the clean image
-            (_, None) => x0.clone(),
-            (SamplerKind::Ddim, Some(_)) => {
-                let (sa, sn) = (a_next.sqrt() as f32, (1.0 - a_next).sqrt() as f32);
-                x0.iter().zip(&eps).map(|(x0, e)| sa * x0 + sn * e).collect()
-            }
-            (SamplerKind::DpmSolver2M, Some(_)) => self.dpm_step(t, a_next, &x0),
-        };
+        let c = self.coefficients(self.index)?;
+        let (x_next, eps, x0) = c.apply(&self.x, model_out, self.prev_x0.as_deref());
+        let x_t = std::mem::replace(&mut self.x, x_next);
         self.prev_x0 = Some(x0.clone());
+        Ok(self.finish_step(c.t, x_t, eps, x0))
+    }
+
+    /// Takes a step computed elsewhere (the GPU) from `coefficients(index())`: the values
+    /// [`StepCoefficients::apply`] gives.
+    pub fn advance_to(&mut self, x_t: Vec<f32>, x_next: Vec<f32>, eps: Vec<f32>, x0: Vec<f32>) -> Result<Step> {
+        let c = self.coefficients(self.index)?;
+        if [&x_t, &x_next, &eps, &x0].iter().any(|v| v.len() != self.x.len()) {
+            return Err(Error::Other(format!("a step must have {} values per image", self.x.len())));
+        }
+        self.x = x_next;
+        self.prev_x0 = Some(x0.clone());
+        Ok(self.finish_step(c.t, x_t, eps, x0))
+    }
+
+    fn finish_step(&mut self, t: usize, x_t: Vec<f32>, eps: Vec<f32>, x0: Vec<f32>) -> Step {
         let step = Step { index: self.index, total: self.total(), t, x_t, x_next: self.x.clone(), eps, x0 };
         self.index += 1;
-        Ok(step)
+        step
     }
 
     fn lambda(a: f64) -> f64 {
         0.5 * (a / (1.0 - a)).ln()
-    }
-
-    /// DPM-Solver++(2M) from timestep t to the next one (alpha_bar a_next), data prediction x0.
-    fn dpm_step(&self, t: usize, a_next: f64, x0: &[f32]) -> Vec<f32> {
-        let a = self.schedule.alpha_bar(t);
-        let (sigma, sigma_next, alpha_next) = ((1.0 - a).sqrt(), (1.0 - a_next).sqrt(), a_next.sqrt());
-        let h = Self::lambda(a_next) - Self::lambda(a);
-        let ratio = (sigma_next / sigma) as f32;
-        let coef = (-alpha_next * ((-h).exp() - 1.0)) as f32;
-        // second order needs the previous x0 and the previous step size
-        let d: Vec<f32> = match (&self.prev_x0, self.index.checked_sub(1).map(|i| self.timesteps[i])) {
-            (Some(prev), Some(t_prev)) => {
-                let h_prev = Self::lambda(a) - Self::lambda(self.schedule.alpha_bar(t_prev));
-                let r = h_prev / h;
-                let (c0, c1) = ((1.0 + 0.5 / r) as f32, (0.5 / r) as f32);
-                x0.iter().zip(prev).map(|(x, p)| c0 * x - c1 * p).collect()
-            }
-            _ => x0.to_vec(),
-        };
-        self.x.iter().zip(&d).map(|(x, d)| ratio * x + coef * d).collect()
     }
 }
 

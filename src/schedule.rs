@@ -81,17 +81,6 @@ impl Schedule {
             })
             .unzip()
     }
-
-    /// As [`Schedule::eps_and_x0`], for sampling: the clean image is clipped to the data range
-    /// [-1, 1] and the noise recomputed from it, which keeps few-step sampling from overshooting.
-    pub fn split_prediction(&self, prediction: Prediction, x_t: &[f32], out: &[f32], t: usize) -> (Vec<f32>, Vec<f32>) {
-        let a = self.alpha_bar(t);
-        let (sa, sn) = (a.sqrt(), (1.0 - a).sqrt());
-        let (_, x0) = self.eps_and_x0(prediction, x_t, out, t);
-        let x0: Vec<f32> = x0.into_iter().map(|v| v.clamp(-1.0, 1.0)).collect();
-        let eps = x_t.iter().zip(&x0).map(|(&x, &x0)| ((x as f64 - sa * x0 as f64) / sn) as f32).collect();
-        (eps, x0)
-    }
 }
 
 #[cfg(test)]
@@ -121,7 +110,7 @@ mod tests {
     }
 
     #[test]
-    fn q_sample_and_split_prediction_invert_each_other() {
+    fn q_sample_and_eps_and_x0_invert_each_other() {
         let s = Schedule::cosine(1000);
         let x0 = vec![0.5f32, -0.25, 0.9, -1.0];
         let eps = vec![0.1f32, -1.3, 0.7, 2.0];
@@ -129,8 +118,8 @@ mod tests {
             let xt = s.q_sample(&x0, &eps, t);
             let a = s.alpha_bar(t);
             let v: Vec<f32> = x0.iter().zip(&eps).map(|(x, e)| (a.sqrt() as f32) * e - ((1.0 - a).sqrt() as f32) * x).collect();
-            let (e2, x2) = s.split_prediction(Prediction::V, &xt, &v, t);
-            let (e3, x3) = s.split_prediction(Prediction::Eps, &xt, &eps, t);
+            let (e2, x2) = s.eps_and_x0(Prediction::V, &xt, &v, t);
+            let (e3, x3) = s.eps_and_x0(Prediction::Eps, &xt, &eps, t);
             for i in 0..4 {
                 assert!((x2[i] - x0[i]).abs() < 1e-3 && (x3[i] - x0[i]).abs() < 1e-3, "t={t}");
                 if t > 0 {

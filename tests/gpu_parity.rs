@@ -16,6 +16,8 @@ use diffusion_lab::gpu::{GpuContext, UNetPlan};
 use diffusion_lab::model::unet::timestep_embedding;
 use diffusion_lab::model::{UNet, UNetConfig};
 use diffusion_lab::rng::Rng;
+use diffusion_lab::sampler::{guide, Sampler, SamplerKind};
+use diffusion_lab::schedule::{Prediction, Schedule};
 use diffusion_lab::weights::{self, HostTensor, WeightMap};
 use diffusion_lab::Error;
 
@@ -571,6 +573,53 @@ fn attention_matches_candle() {
             let out = rec.attention("attention", &gq, heads).unwrap();
             let got = run(&ctx, rec, &out);
             check(&format!("attention ({batch},{channels},{h},{w}) heads {heads} spread {spread}"), &got, &host(&expected));
+        }
+    }
+}
+
+/// The sampler's GPU step against the host's `StepCoefficients::apply`, over two steps (the
+/// second reads the first's x0 for DPM-Solver++(2M)), guided (batch 2) and not, both predictions.
+#[test]
+fn sampler_step_matches_the_host_sampler() {
+    let ctx = gpu();
+    let mut rng = Rng::new(12);
+    let len = 3 * 7 * 5;
+    for kind in [SamplerKind::Ddim, SamplerKind::DpmSolver2M] {
+        for prediction in [Prediction::V, Prediction::Eps] {
+            for guidance in [None, Some(3.0f32)] {
+                let copies = if guidance.is_some() { 2 } else { 1 };
+                let sampler = Sampler::new(kind, Schedule::cosine(1000), prediction, 4, 1, len).unwrap();
+                let mut rec = Recorder::new(&ctx);
+                let x = rec.tensor("x", &[copies, 3, 7, 5]);
+                let output = rec.tensor("output", &[copies, 3, 7, 5]);
+                let step = rec.sampler_step("sampler step", &output, &x).unwrap();
+                let mut host_x = rng.normal_vec(len);
+                ctx.queue.write_buffer(&x.buffer, 0, bytemuck::cast_slice(&host_x.repeat(copies)));
+                let mut host_prev: Option<Vec<f32>> = None;
+                // the first two steps and the last (which lands on x0)
+                for index in [0, 1, 3] {
+                    let out = rng.normal_vec(copies * len);
+                    ctx.queue.write_buffer(&output.buffer, 0, bytemuck::cast_slice(&out));
+                    let c = sampler.coefficients(index).unwrap();
+                    step.write(&ctx.queue, &c, guidance).unwrap();
+                    let got = pollster::block_on(readback::run(&ctx, std::slice::from_ref(&step.dispatch), &step.step)).unwrap();
+                    let guided = match guidance {
+                        Some(g) => guide(&out[..len], &out[len..], g),
+                        None => out.clone(),
+                    };
+                    let (x_next, eps, x0) = c.apply(&host_x, &guided, host_prev.as_deref());
+                    let what = format!("sampler step {kind:?} {prediction:?} guidance {guidance:?} step {index}");
+                    check(&what, &got, &[host_x.clone(), x_next.clone(), eps, x0.clone()].concat());
+                    // the next sample is in every image of the denoiser's input
+                    let x_on_gpu = pollster::block_on(readback::run(&ctx, &[], &x)).unwrap();
+                    check(&format!("{what}, x written back"), &x_on_gpu, &x_next.repeat(copies));
+                    host_x = got[len..2 * len].to_vec();
+                    host_prev = Some(got[3 * len..].to_vec());
+                }
+                // a guided step needs a batch of two, an unguided one a batch of one
+                let wrong = if guidance.is_some() { None } else { Some(2.0) };
+                assert!(matches!(step.write(&ctx.queue, &sampler.coefficients(0).unwrap(), wrong), Err(Error::Input(_))));
+            }
         }
     }
 }

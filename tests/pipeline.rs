@@ -102,25 +102,70 @@ fn a_seed_fixes_the_image_and_another_seed_changes_it() {
 }
 
 /// The page's Cancel: the step callback stops the run with `Error::Cancelled`, and the Lab
-/// works as before.
+/// works as before, on both backends (on the GPU a step is still queued when the run stops).
 #[test]
 fn a_cancelled_run_stops_at_once_and_the_next_one_works() {
     let (manifest, files) = model_files();
-    let lab = load(&files, &manifest, false).unwrap();
-    let opts = GenerateOptions { model: Some("teacher".into()), steps: Some(6.0), ..Default::default() };
-    let mut seen = 0;
-    let err = pollster::block_on(lab.generate("Hund", &opts, |s| {
-        seen += 1;
-        if s.index == 1 {
-            Err(Error::Cancelled)
-        } else {
-            Ok(())
+    for gpu in [false, true] {
+        let lab = load(&files, &manifest, gpu).unwrap();
+        for model in models(&lab) {
+            let opts = GenerateOptions { model: Some(model.into()), steps: Some(4.0), ..Default::default() };
+            let mut seen = 0;
+            let err = pollster::block_on(lab.generate("Hund", &opts, |s| {
+                seen += 1;
+                if s.index == 1 {
+                    Err(Error::Cancelled)
+                } else {
+                    Ok(())
+                }
+            }))
+            .unwrap_err();
+            assert!(matches!(err, Error::Cancelled), "{err}");
+            assert_eq!((seen, err.code()), (2, "cancelled"), "{model} on {:?}", lab.backend());
+            generate_with(&lab, model, "Hund", 2.0, 0.0).unwrap();
         }
-    }))
-    .unwrap_err();
-    assert!(matches!(err, Error::Cancelled), "{err}");
-    assert_eq!((seen, err.code()), (2, "cancelled"));
-    generate(&lab, "Hund", 1.0, 0.0).unwrap();
+    }
+}
+
+/// On the GPU the sampler runs there too, with the next step queued while the host reads the
+/// last: every step it reports (x_t, x_next, eps, x0) matches the host sampler's, which reads
+/// each model output back and computes the update on the processor.
+#[test]
+fn the_gpu_sampler_matches_the_host_sampler_step_by_step() {
+    let (manifest, files) = model_files();
+    let lab = load(&files, &manifest, true).unwrap();
+    assert_eq!(lab.backend(), Backend::WebGpu, "no GPU adapter ({}); install mesa-vulkan-drivers", lab.fallback_reason);
+    for model in models(&lab) {
+        let opts = GenerateOptions { model: Some(model.into()), seed: 5.0, ..Default::default() };
+        let valid = opts.validate(lab.has_student()).unwrap();
+        let text = lab.condition("Ein Hund im Park", &opts).unwrap();
+        let record = |host: bool| {
+            let mut steps = Vec::new();
+            let on_step = |s: &diffusion_lab::sampler::Step| {
+                steps.push(s.clone());
+                Ok(())
+            };
+            let image = if host {
+                pollster::block_on(lab.generate_with_host_sampler(&text, &valid, on_step))
+            } else {
+                pollster::block_on(lab.generate_from(&text, &valid, on_step))
+            };
+            (image.unwrap(), steps)
+        };
+        let (on_gpu, gpu_steps) = record(false);
+        let (on_host, host_steps) = record(true);
+        assert_eq!(gpu_steps.len(), valid.steps);
+        for (g, h) in gpu_steps.iter().zip(&host_steps) {
+            assert_eq!((g.index, g.total, g.t), (h.index, h.total, h.t));
+            for (what, a, b) in [("x_t", &g.x_t, &h.x_t), ("x_next", &g.x_next, &h.x_next), ("eps", &g.eps, &h.eps), ("x0", &g.x0, &h.x0)] {
+                let err = max_abs_diff(a, b);
+                println!("{model} step {} {what}: GPU sampler vs host sampler max abs error {err:.2e}", g.index);
+                assert!(err <= 1e-3, "{model} step {} {what}: {err}", g.index);
+            }
+        }
+        assert_eq!(on_gpu, gpu_steps.last().unwrap().x_next);
+        assert!(max_abs_diff(&on_gpu, &on_host) <= 1e-3);
+    }
 }
 
 /// A lost GPU device (a driver reset or a crashed GPU process; simulated by destroying it): every

@@ -54,6 +54,7 @@ pub struct Kernels {
     pub(crate) group_norm: Kernel,
     pub(crate) attention: Kernel,
     pub(crate) condition: Kernel,
+    pub(crate) sampler_step: Kernel,
 }
 
 impl Kernels {
@@ -67,6 +68,7 @@ impl Kernels {
             group_norm: Kernel::new(device, "group_norm", include_str!("shaders/group_norm.wgsl")),
             attention: Kernel::new(device, "attention", include_str!("shaders/attention.wgsl")),
             condition: Kernel::new(device, "condition", include_str!("shaders/condition.wgsl")),
+            sampler_step: Kernel::new(device, "sampler_step", include_str!("shaders/sampler_step.wgsl")),
         }
     }
 

@@ -1,13 +1,18 @@
 //! The denoiser on the GPU: every weight uploaded once, every intermediate buffer, uniform
 //! buffer and bind group created once, and the forward pass as a fixed list of dispatches that
-//! mirrors `model::UNet::forward` (src/model/unet.rs) line by line. A denoising step then costs
-//! three small uploads, one compute pass, one submit and one read-back.
+//! mirrors `model::UNet::forward` (src/model/unet.rs) line by line. The sampler's update runs
+//! after it (ops/sampler_step.rs), so that in a reverse process the sample stays on the GPU: a
+//! step costs two tiny uploads (t and the step's numbers), one compute pass, one submit and one
+//! read-back of what the page draws, and the next step is queued before that read-back is done.
 
-use super::ops::{plan_conv_split, plan_fuse_norms, ConditionLayers, Conv2dOptions, ConvLayer, FilmSlice, GroupNormOptions, InputNorm};
-use super::readback::{staging_buffer, submit_and_read};
+use super::ops::{
+    plan_conv_split, plan_fuse_norms, ConditionLayers, Conv2dOptions, ConvLayer, FilmSlice, GroupNormOptions, InputNorm, SamplerStep,
+};
+use super::readback::{staging_buffer, submit, submit_and_read, PendingRead};
 use super::GpuContext;
 use super::{Dispatch, GpuTensor, Recorder};
 use crate::model::UNetConfig;
+use crate::sampler::StepCoefficients;
 use crate::weights::{self, WeightMap};
 use crate::{Error, Result};
 
@@ -21,8 +26,16 @@ pub struct UNetPlan {
     output: GpuTensor,
     staging: wgpu::Buffer,
     dispatches: Vec<Dispatch>,
+    /// The sampler's update after the forward, in a reverse process run on the GPU.
+    sampler: SamplerStep,
+    /// One read-back buffer per step in flight.
+    step_staging: [wgpu::Buffer; STEPS_IN_FLIGHT],
     buffer_bytes: u64,
 }
+
+/// Steps of a reverse process queued on the GPU at once: the next one runs while the host reads
+/// and draws the last. More would only delay a cancel.
+pub const STEPS_IN_FLIGHT: usize = 2;
 
 impl UNetPlan {
     /// `file` names the weights' file in the errors about a missing or misshapen tensor.
@@ -42,7 +55,9 @@ impl UNetPlan {
         let text = builder.rec.tensor("text", &[batch, cfg.text_dim]);
         let output = builder.unet(&x, &timesteps, &text)?;
 
+        let sampler = builder.rec.sampler_step("sampler step", &output, &x)?;
         let staging = staging_buffer(&ctx.device, "denoiser output read-back", output.byte_len());
+        let step_staging = [0, 1].map(|_| staging_buffer(&ctx.device, "step read-back", sampler.step.byte_len()));
         let (dispatches, recorded_bytes) = builder.rec.finish();
         // Shader and bind group validation failures go to the device's error handler, not to
         // return values. Natively they have been recorded by now; in the browser they arrive
@@ -55,9 +70,11 @@ impl UNetPlan {
             timesteps,
             text,
             output,
-            buffer_bytes: recorded_bytes + staging.size(),
+            buffer_bytes: recorded_bytes + staging.size() + step_staging.iter().map(wgpu::Buffer::size).sum::<u64>(),
             staging,
             dispatches,
+            sampler,
+            step_staging,
         })
     }
 
@@ -80,6 +97,39 @@ impl UNetPlan {
         ctx.queue.write_buffer(&self.timesteps.buffer, 0, bytemuck::cast_slice(t));
         ctx.queue.write_buffer(&self.text.buffer, 0, bytemuck::cast_slice(text));
         submit_and_read(ctx, &self.dispatches, &self.output, &self.staging).await
+    }
+
+    /// Starts a reverse process on the GPU: the starting noise `x` (one image) into every image
+    /// of the batch, and the condition `text`: with a batch of two the conditional and the
+    /// unconditional one (zeros), for guidance.
+    pub fn begin_sampling(&self, ctx: &GpuContext, x: &[f32], text: &[f32]) -> Result<()> {
+        let (len, dim) = (self.sampler.len(), self.cfg.text_dim);
+        if x.len() != len || text.len() != dim {
+            return Err(Error::Input(format!(
+                "a reverse process starts from one image of {len} values and a condition of {dim}, got {} and {}",
+                x.len(),
+                text.len()
+            )));
+        }
+        let condition = match self.batch {
+            2 => [text, &vec![0.0; dim]].concat(),
+            b => text.repeat(b),
+        };
+        ctx.queue.write_buffer(&self.x.buffer, 0, bytemuck::cast_slice(&x.repeat(self.batch)));
+        ctx.queue.write_buffer(&self.text.buffer, 0, bytemuck::cast_slice(&condition));
+        Ok(())
+    }
+
+    /// Queues step `index` of the reverse process `begin_sampling` started: its timestep, the
+    /// forward, the sampler's update by `c` (with `guidance` where the batch is guided) and the
+    /// copy of x_t, x_next, eps and x0, one image each, into the step's read-back buffer. Steps
+    /// run in the order they are queued, each on the sample the one before wrote; at most
+    /// [`STEPS_IN_FLIGHT`] may wait to be read.
+    pub fn submit_step(&self, ctx: &GpuContext, index: usize, c: &StepCoefficients, guidance: Option<f32>) -> Result<PendingRead> {
+        self.sampler.write(&ctx.queue, c, guidance)?;
+        ctx.queue.write_buffer(&self.timesteps.buffer, 0, bytemuck::cast_slice(&vec![c.t as f32; self.batch]));
+        let staging = &self.step_staging[index % STEPS_IN_FLIGHT];
+        submit(ctx, self.dispatches.iter().chain([&self.sampler.dispatch]), &self.sampler.step, staging)
     }
 
     pub fn batch(&self) -> usize {

@@ -187,20 +187,39 @@ impl<'a> Recorder<'a> {
             usage: wgpu::BufferUsages::UNIFORM,
         });
         self.allocated_bytes += std::mem::size_of::<P>() as u64;
+        let dispatch = self.dispatch(label, kernel, &uniform, buffers, workgroups, flops);
+        self.dispatches.push(dispatch);
+    }
+
+    /// A dispatch of `kernel` with `uniform` at binding 0 and `buffers` from binding 1 on, not
+    /// added to the recorded list (for work run apart from it, such as the sampler's step).
+    pub(crate) fn dispatch(
+        &self,
+        label: &str,
+        kernel: &Kernel,
+        uniform: &wgpu::Buffer,
+        buffers: &[&wgpu::Buffer],
+        workgroups: [u32; 3],
+        flops: u64,
+    ) -> Dispatch {
         let mut entries = vec![wgpu::BindGroupEntry { binding: 0, resource: uniform.as_entire_binding() }];
         for (i, buffer) in buffers.iter().enumerate() {
             entries.push(wgpu::BindGroupEntry { binding: i as u32 + 1, resource: buffer.as_entire_binding() });
         }
         let bind_group =
             self.device.create_bind_group(&wgpu::BindGroupDescriptor { label: Some(label), layout: &kernel.layout, entries: &entries });
-        self.dispatches.push(Dispatch {
-            label: label.to_string(),
-            kind: kernel.name,
-            flops,
-            pipeline: kernel.pipeline.clone(),
-            bind_group,
-            workgroups,
-        });
+        Dispatch { label: label.to_string(), kind: kernel.name, flops, pipeline: kernel.pipeline.clone(), bind_group, workgroups }
+    }
+
+    /// A uniform buffer the host rewrites between submits, counted in the plan's bytes.
+    pub(crate) fn writable_uniform(&mut self, label: &str, bytes: u64) -> wgpu::Buffer {
+        self.allocated_bytes += bytes;
+        self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size: bytes,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        })
     }
 }
 

@@ -1,11 +1,12 @@
 //! The loaded model: text encoder, teacher and (optional) student on one backend, and the
 //! reverse process that runs them (classifier-free guidance for the teacher, a step at a time).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use candle_core::{Device, Tensor};
 
 use super::options::{BackendChoice, GenerateOptions, ModelKind, ValidOptions};
+use crate::gpu::plan::STEPS_IN_FLIGHT;
 use crate::gpu::{GpuContext, UNetPlan};
 use crate::model::{UNet, UNetConfig};
 use crate::sampler::{guide, Sampler, Step};
@@ -270,17 +271,93 @@ impl Lab {
         Ok(if norm > 1e-6 { mixed.iter().map(|v| v / norm).collect() } else { mixed })
     }
 
-    /// Generates from a condition already made ([`Lab::condition`]).
+    /// Generates from a condition already made ([`Lab::condition`]). On the GPU the sampler
+    /// runs there too and the next step is queued while the host draws the last.
     pub async fn generate_from(&self, text: &[f32], o: &ValidOptions, mut on_step: impl FnMut(&Step) -> Result<()>) -> Result<Vec<f32>> {
-        let text = text.to_vec();
-        let mut sampler = Sampler::new(o.sampler, self.schedule.clone(), self.prediction, o.steps, o.seed, self.cfg.image_len())?;
+        let mut sampler = self.sampler(o)?;
+        match &self.denoisers {
+            Denoisers::Gpu { ctx, teacher, student } => {
+                let plan = match o.model {
+                    ModelKind::Teacher => teacher,
+                    ModelKind::Student => student.as_ref().ok_or_else(Self::no_student)?,
+                };
+                let mut pending = VecDeque::with_capacity(STEPS_IN_FLIGHT);
+                let result = sample_on_gpu(ctx, plan, &mut sampler, text, o.guidance, &mut pending, &mut on_step).await;
+                // a step still queued holds its read-back buffer: wait for it, or the next run
+                // could not use that buffer (a cancel costs at most this one step)
+                for read in pending {
+                    let _ = read.read(ctx).await;
+                }
+                result?;
+            }
+            Denoisers::Cpu { .. } => self.sample_on_host(&mut sampler, text, o, on_step).await?,
+        }
+        Ok(sampler.sample().to_vec())
+    }
+
+    /// As [`Lab::generate_from`] with the sampler on the host on any backend: each step's model
+    /// output read back, the update computed here, the next sample uploaded. What the CPU path
+    /// does; on the GPU the reference the GPU sampler is tested and measured against.
+    pub async fn generate_with_host_sampler(
+        &self,
+        text: &[f32],
+        o: &ValidOptions,
+        on_step: impl FnMut(&Step) -> Result<()>,
+    ) -> Result<Vec<f32>> {
+        let mut sampler = self.sampler(o)?;
+        self.sample_on_host(&mut sampler, text, o, on_step).await?;
+        Ok(sampler.sample().to_vec())
+    }
+
+    fn sampler(&self, o: &ValidOptions) -> Result<Sampler> {
+        Sampler::new(o.sampler, self.schedule.clone(), self.prediction, o.steps, o.seed, self.cfg.image_len())
+    }
+
+    async fn sample_on_host(
+        &self,
+        sampler: &mut Sampler,
+        text: &[f32],
+        o: &ValidOptions,
+        mut on_step: impl FnMut(&Step) -> Result<()>,
+    ) -> Result<()> {
         while !sampler.is_done() {
             let (x, t) = sampler.current();
-            let out = self.denoise(o, x, t, &text).await?;
+            let out = self.denoise(o, x, t, text).await?;
             let step = sampler.advance(&out)?;
             on_step(&step)?;
             crate::event_loop::yield_now().await;
         }
-        Ok(sampler.sample().to_vec())
+        Ok(())
     }
+}
+
+/// The reverse process on the GPU: up to [`STEPS_IN_FLIGHT`] steps queued, each read back (x_t,
+/// x_next, eps, x0) and shown to `on_step` in order. Reads still queued when it returns (a
+/// cancel, an error) are left in `pending`.
+async fn sample_on_gpu(
+    ctx: &GpuContext,
+    plan: &UNetPlan,
+    sampler: &mut Sampler,
+    text: &[f32],
+    guidance: Option<f32>,
+    pending: &mut VecDeque<crate::gpu::readback::PendingRead>,
+    on_step: &mut impl FnMut(&Step) -> Result<()>,
+) -> Result<()> {
+    plan.begin_sampling(ctx, sampler.sample(), text)?;
+    let mut queued = 0;
+    while !sampler.is_done() {
+        while queued < sampler.total() && pending.len() < STEPS_IN_FLIGHT {
+            pending.push_back(plan.submit_step(ctx, queued, &sampler.coefficients(queued)?, guidance)?);
+            queued += 1;
+        }
+        let values = pending.pop_front().expect("a step is queued until the last").read(ctx).await?;
+        let len = sampler.sample().len();
+        let mut parts = values.chunks_exact(len).map(<[f32]>::to_vec);
+        let mut part = || parts.next().ok_or_else(|| Error::Gpu(format!("a step read back {} values, not 4 × {len}", values.len())));
+        let (x_t, x_next, eps, x0) = (part()?, part()?, part()?, part()?);
+        let step = sampler.advance_to(x_t, x_next, eps, x0)?;
+        on_step(&step)?;
+        crate::event_loop::yield_now().await;
+    }
+    Ok(())
 }

@@ -250,7 +250,8 @@ fn manifest(a: &ModelsArg) -> Result<()> {
 }
 
 /// Times whole images per model and backend, same weights, same prompt: the student's default
-/// steps (one pass each) and the teacher's (two passes each, CFG as a batch of two).
+/// steps (one pass each) and the teacher's (two passes each, CFG as a batch of two). On the GPU
+/// also with the sampler on the host (each model output read back), beside the GPU sampler.
 fn bench(a: &BenchArgs) -> Result<()> {
     let runs = a.runs as usize;
     let mut rows = Vec::new();
@@ -266,25 +267,38 @@ fn bench(a: &BenchArgs) -> Result<()> {
         for &model in models {
             let opts = GenerateOptions { model: Some(model.into()), ..GenerateOptions::default() };
             let valid = opts.validate(lab.has_student())?;
+            let text = lab.condition("a dog", &opts)?;
             let (steps, passes) = (valid.steps, valid.steps * valid.model.defaults().passes_per_step);
-            // warm-up run, then timed runs
-            pollster::block_on(lab.generate("a dog", &opts, |_| Ok(())))?;
-            let t0 = Instant::now();
-            for _ in 0..runs {
-                pollster::block_on(lab.generate("a dog", &opts, |_| Ok(())))?;
+            let samplers: &[&str] = if device == Device::Gpu { &["gpu", "host"] } else { &["host"] };
+            let image = |sampler: &str| match sampler {
+                "gpu" => pollster::block_on(lab.generate_from(&text, &valid, |_| Ok(()))),
+                _ => pollster::block_on(lab.generate_with_host_sampler(&text, &valid, |_| Ok(()))),
+            };
+            // a warm-up run each, then the samplers take turns
+            for &sampler in samplers {
+                image(sampler)?;
             }
-            let per_image = t0.elapsed().as_secs_f64() * 1e3 / runs as f64;
-            rows.push((lab.backend().name(), lab.adapter.clone(), model, steps, passes, load_ms, per_image));
+            let mut total_ms = vec![0.0; samplers.len()];
+            for _ in 0..runs {
+                for (i, &sampler) in samplers.iter().enumerate() {
+                    let t0 = Instant::now();
+                    image(sampler)?;
+                    total_ms[i] += t0.elapsed().as_secs_f64() * 1e3;
+                }
+            }
+            for (&sampler, ms) in samplers.iter().zip(total_ms) {
+                rows.push((lab.backend().name(), lab.adapter.clone(), model, sampler, steps, passes, load_ms, ms / runs as f64));
+            }
         }
     }
     let cfg = load(&a.models.models, Device::Cpu)?.cfg;
     let gflop = cfg.flops_per_image() as f64 / 1e9;
     println!("one denoiser pass for one image: {gflop:.3} GFLOP (UNetConfig::flops_per_image)");
-    println!("| backend | adapter | model | steps | passes | load ms | ms / image | ms / step | GFLOP/s |");
-    println!("|---|---|---|---|---|---|---|---|---|");
-    for (b, ad, m, steps, passes, l, img) in &rows {
+    println!("| backend | adapter | model | sampler | steps | passes | load ms | ms / image | ms / step | GFLOP/s |");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    for (b, ad, m, sampler, steps, passes, l, img) in &rows {
         let rate = gflop * *passes as f64 / (img / 1e3);
-        println!("| {b} | {ad} | {m} | {steps} | {passes} | {l:.0} | {img:.1} | {:.1} | {rate:.2} |", img / *steps as f64);
+        println!("| {b} | {ad} | {m} | {sampler} | {steps} | {passes} | {l:.0} | {img:.1} | {:.1} | {rate:.2} |", img / *steps as f64);
     }
     Ok(())
 }

@@ -5,6 +5,7 @@ pub mod attention;
 pub mod condition;
 pub mod conv2d;
 pub mod group_norm;
+pub mod sampler_step;
 
 pub use attention::ATTENTION_MAX_HEAD_DIM;
 pub use condition::{ConditionLayers, ConditionWeights, CONDITION_MAX_DIM};
@@ -12,6 +13,7 @@ pub use conv2d::{
     conv_split, plan_conv_split, plan_fuse_norms, Conv2dOptions, ConvLayer, ConvWeights, CONV_MAX_SPLIT, CONV_SPLIT_ENV, FUSE_NORMS_ENV,
 };
 pub use group_norm::{FilmSlice, GroupNormOptions, InputNorm};
+pub use sampler_step::SamplerStep;
 
 #[cfg(test)]
 mod tests {
@@ -19,6 +21,7 @@ mod tests {
     use super::condition::ConditionParams;
     use super::conv2d::Conv2dParams;
     use super::group_norm::GroupNormParams;
+    use super::sampler_step::SamplerStepParams;
 
     /// `struct Params` of a shader as (name, type) pairs.
     fn shader_params(source: &str) -> Vec<(String, String)> {
@@ -54,6 +57,7 @@ mod tests {
             ("group_norm", include_str!("../shaders/group_norm.wgsl"), GroupNormParams::FIELDS),
             ("attention", include_str!("../shaders/attention.wgsl"), AttentionParams::FIELDS),
             ("condition", include_str!("../shaders/condition.wgsl"), ConditionParams::FIELDS),
+            ("sampler_step", include_str!("../shaders/sampler_step.wgsl"), SamplerStepParams::FIELDS),
         ] {
             assert_eq!(rust_params(fields), shader_params(source), "{shader}.wgsl's Params and the Rust struct differ");
         }
