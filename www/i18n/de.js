@@ -247,7 +247,7 @@ export default {
   errWorkerSilent: 'Das Modell antwortet nicht mehr: {seconds} Sekunden lang kam nichts. Der nächste Klick startet es neu.',
   errNoWorker: 'Dieser Browser kann keine Module-Worker starten. Bitte nutze einen aktuellen Browser.',
   creditsTitle: 'Herkunft und Lizenzen',
-  creditsImages: 'Trainingsbilder: Noto Emoji © Google, Apache License 2.0 (npm-Paket emoji-datasource-google, MIT) und Twemoji © Twitter, Inc. and contributors, CC BY 4.0 (npm-Paket emoji-datasource-twitter, MIT), von diesem Projekt in selbst gemalte Szenen gesetzt. Beispielbilder: unveränderte Noto-Emoji.',
+  creditsImages: 'Trainingsbilder: Noto Emoji © Google, Apache License 2.0 (npm-Paket emoji-datasource-google, MIT) und Twemoji © Twitter, Inc. and contributors, CC BY 4.0 (npm-Paket emoji-datasource-twitter, MIT), von diesem Projekt in selbst gemalte Szenen gesetzt. Die Beispielbilder sind ebensolche Szenen aus den Trainingsdaten.',
   creditsCaptions: 'Bildbeschreibungen: Emoji-Namen aus emojibase-data (MIT).',
   creditsText: 'Text-Encoder: all-MiniLM-L6-v2 (sentence-transformers, auf Basis von Microsoft MiniLM), Apache License 2.0; von diesem Projekt verkleinert.',
   creditsModel: 'Entrauschungsmodelle (Lehrer und Schüler): von diesem Projekt trainiert. Alles läuft in deinem Browser; nichts wird hochgeladen.',

@@ -246,7 +246,7 @@ export default {
   errWorkerSilent: 'The model stopped answering: nothing came for {seconds} seconds. The next click starts it again.',
   errNoWorker: 'This browser cannot start module workers. Please use a current browser.',
   creditsTitle: 'Credits and licences',
-  creditsImages: 'Training images: Noto Emoji © Google, Apache License 2.0 (npm package emoji-datasource-google, MIT) and Twemoji © Twitter, Inc. and contributors, CC BY 4.0 (npm package emoji-datasource-twitter, MIT), placed by this project in scenes it paints. Example pictures: unchanged Noto Emoji.',
+  creditsImages: 'Training images: Noto Emoji © Google, Apache License 2.0 (npm package emoji-datasource-google, MIT) and Twemoji © Twitter, Inc. and contributors, CC BY 4.0 (npm package emoji-datasource-twitter, MIT), placed by this project in scenes it paints. The example pictures are such scenes from the training data.',
   creditsCaptions: 'Picture captions: emoji names from emojibase-data (MIT).',
   creditsText: 'Text encoder: all-MiniLM-L6-v2 (sentence-transformers, based on Microsoft MiniLM), Apache License 2.0; reduced by this project.',
   creditsModel: 'Denoisers (teacher and student): trained by this project. Everything runs in your browser; nothing is uploaded.',
