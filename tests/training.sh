@@ -220,6 +220,28 @@ train distill --data "$work/bank.npz" --config ../../www/models/denoiser.json --
   --export "$work/scene-student.safetensors" | tee "$work/scene-student.log"
 grep -q "^24 teacher pairs" "$work/scene-student.log"
 test -s "$work/scene-student.safetensors"
+# more specs extend the pairs file (the first pairs kept) and the student goes on from its checkpoint
+train distill --data "$work/bank.npz" --config ../../www/models/denoiser.json --teacher "$work/scene-teacher.safetensors" \
+  --run "$work/scene-student" --pair-specs 16 --seeds 2 --pair-batch 8 --steps 6 --batch 8 --every 2 \
+  --export "$work/scene-student.safetensors" | tee "$work/scene-student2.log"
+grep -q "^pairs extended from 12 to 16 specs" "$work/scene-student2.log"
+grep -q "^32 teacher pairs" "$work/scene-student2.log"
+grep -q "resum" "$work/scene-student2.log"
+
+say "the forward panel's examples (www/examples) are what diffusion_lab.examples paints today"
+train examples ../../node_modules "$work/examples" > /dev/null
+$py - "$work/examples" www/examples <<'PY'
+import json, sys
+from pathlib import Path
+import numpy as np
+from PIL import Image
+new, committed = (Path(p) for p in sys.argv[1:])
+entries = json.loads((new / "examples.json").read_text())
+assert entries == json.loads((committed / "examples.json").read_text()), "examples.json differs"
+for e in entries:
+    a, b = (np.asarray(Image.open(d / e["file"]).convert("RGB")) for d in (new, committed))
+    assert a.shape == (64, 64, 3) and (a == b).all(), f"{e['file']} differs from what examples.py paints"
+PY
 
 say "the committed fixtures are what diffusion_lab.fixtures writes today"
 mkdir -p "$work/fixtures"

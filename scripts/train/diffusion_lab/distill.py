@@ -20,7 +20,8 @@ Usage (from scripts/train):
   python -m diffusion_lab.distill --data ../../data/emoji32.npz --config ../../www/models/denoiser.json \
       --teacher ../../www/models/denoiser.safetensors --run ../../runs/student --steps 4000 \
       --export ../../www/models/student.safetensors
-Re-running resumes: the pairs file and the checkpoint are kept in RUN. --device cuda and
+Re-running resumes: the pairs file and the checkpoint are kept in RUN; a larger --pair-specs
+extends the pairs file. --device cuda and
 --max-minutes as in train.py. With a caption bank as --data (scenes.py) the pairs come from its
 specs (the first --pair-specs N of them), each conditioned on a blend of its two captions: the
 student keeps the teacher's variety, because each pair is one of many pictures for a caption.
@@ -80,27 +81,43 @@ def teacher_solve(model, text, z, ab, steps=TEACHER_STEPS, guidance=GUIDANCE, bf
         prev_x0, h_prev = x0, h
 
 
-def make_pairs(model, data, ab, seeds, batch, path, bf16=False, device="cpu", limit=None):
-    """`seeds` teacher samples per image (or caption-bank spec), each from its own noise and a
-    condition of that image drawn at random (`data.pair_text`: so the pairs cover its wordings
-    without solving the ODE for every caption). A spec's picture is whatever the teacher draws for
-    it: the student learns the teacher's variety, one picture per noise."""
+def make_pairs(model, data, ab, seeds, batch, bf16=False, device="cpu", limit=None, start=0):
+    """`seeds` teacher samples per image (or caption-bank spec) from `start` on, each from its own
+    noise and a condition of that image drawn at random (`data.pair_text`: so the pairs cover its
+    wordings without solving the ODE for every caption). A spec's picture is whatever the teacher
+    draws for it: the student learns the teacher's variety, one picture per noise."""
     n_img = data.pair_items(limit)
     size = model.cfg.image_size
     zs, x0s, imgs = [], [], []
     t0 = time.time()
     for seed in range(seeds):
-        g = torch.Generator().manual_seed(10_000 + seed)
-        z_all = torch.randn(n_img, 3, size, size, generator=g)
-        for s in range(0, n_img, batch):
+        # later specs get their own noise stream, so extending a pairs file repeats no noise
+        g = torch.Generator().manual_seed(10_000 + seed + 7919 * start)
+        z_all = torch.randn(n_img - start, 3, size, size, generator=g)
+        for s in range(start, n_img, batch):
             ids = torch.arange(s, min(s + batch, n_img))
             text = data.pair_text(ids.numpy(), g)
-            x0s.append(teacher_solve(model, text, z_all[ids].to(device), ab, bf16=bf16).cpu())
-            zs.append(z_all[ids])
+            x0s.append(teacher_solve(model, text, z_all[ids - start].to(device), ab, bf16=bf16).cpu())
+            zs.append(z_all[ids - start])
             imgs.append(ids)
-            done = seed * n_img + s + len(ids)
-            print(f"pairs {done}/{seeds * n_img} {done / (time.time() - t0):.1f} pairs/s", flush=True)
-    np.savez(path, z=torch.cat(zs).numpy(), x0=torch.cat(x0s).numpy(), image=torch.cat(imgs).numpy())
+            done = seed * (n_img - start) + s - start + len(ids)
+            print(f"pairs {done}/{seeds * (n_img - start)} {done / (time.time() - t0):.1f} pairs/s", flush=True)
+    return {"z": torch.cat(zs).numpy(), "x0": torch.cat(x0s).numpy(), "image": torch.cat(imgs).numpy()}
+
+
+def pairs_file(path, model, data, ab, a):
+    """The run's pairs: made once, and extended when --pair-specs asks for more specs than it holds
+    (the pairs made so far are kept, so a student can go on with more pairs)."""
+    have = dict(np.load(path)) if path.exists() else None
+    start = 0 if have is None else int(have["image"].max()) + 1
+    if start < data.pair_items(a.pair_specs):
+        new = make_pairs(model, data, ab, a.seeds, a.pair_batch, a.bf16, a.device, a.pair_specs, start)
+        if have is not None:
+            new = {k: np.concatenate([have[k], new[k]]) for k in new}
+            print(f"pairs extended from {start} to {data.pair_items(a.pair_specs)} specs")
+        np.savez(path.with_suffix(".tmp.npz"), **new)
+        path.with_suffix(".tmp.npz").replace(path)
+    return np.load(path)
 
 
 def main():
@@ -138,11 +155,8 @@ def main():
     teacher = UNet(cfg)
     teacher.load_state_dict(weights)
     teacher.to(a.device).eval()
-    pairs_path = run_dir / "pairs.npz"
-    if not pairs_path.exists():
-        make_pairs(teacher, data, ab_np, a.seeds, a.pair_batch, pairs_path, a.bf16, a.device, a.pair_specs)
+    pairs = pairs_file(run_dir / "pairs.npz", teacher, data, ab_np, a)
     del teacher
-    pairs = np.load(pairs_path)
     z, x0_all = (torch.from_numpy(pairs[k]).to(a.device) for k in ("z", "x0"))
     image = torch.from_numpy(pairs["image"])
     print(f"{len(z)} teacher pairs")
