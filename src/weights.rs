@@ -99,9 +99,6 @@ pub fn verify(entry: &FileEntry, bytes: &[u8]) -> Result<()> {
 pub struct HostTensor {
     pub shape: Vec<usize>,
     pub data: Vec<f32>,
-    /// For an int8 tensor, each row's scale (value = code × scale, exactly as `data` holds
-    /// it), so that the GPU can keep the codes; None for other formats.
-    pub row_scales: Option<Vec<f32>>,
 }
 
 pub type WeightMap = HashMap<String, HostTensor>;
@@ -119,16 +116,11 @@ pub fn read_safetensors(name: &str, bytes: &[u8]) -> Result<WeightMap> {
         let raw = view.data();
         // NF4 stores two codes per byte, so its logical shape differs from the stored one
         let mut shape = view.shape().to_vec();
-        let mut row_scales = None;
         let data: Vec<f32> = match view.dtype() {
             safetensors::Dtype::F32 => raw.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect(),
             safetensors::Dtype::F16 => raw.chunks_exact(2).map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32()).collect(),
             safetensors::Dtype::BF16 => raw.chunks_exact(2).map(|c| half::bf16::from_le_bytes([c[0], c[1]]).to_f32()).collect(),
-            safetensors::Dtype::I8 => {
-                let (data, scales) = dequantize(name, &st, &key, view.shape(), raw)?;
-                row_scales = Some(scales);
-                data
-            }
+            safetensors::Dtype::I8 => dequantize(name, &st, &key, view.shape(), raw)?,
             safetensors::Dtype::U8 => {
                 let (logical, data) = dequantize_nf4(name, &st, &key, view.shape(), raw)?;
                 shape = logical;
@@ -136,7 +128,7 @@ pub fn read_safetensors(name: &str, bytes: &[u8]) -> Result<WeightMap> {
             }
             other => return Err(Error::Weights(format!("{name}: tensor {key} has unsupported dtype {other:?}"))),
         };
-        out.insert(key, HostTensor { shape, data, row_scales });
+        out.insert(key, HostTensor { shape, data });
     }
     Ok(out)
 }
@@ -145,8 +137,7 @@ pub fn read_safetensors(name: &str, bytes: &[u8]) -> Result<WeightMap> {
 /// value = q * scale, as scripts/train/diffusion_lab/quantize.py writes them.
 pub const SCALE_SUFFIX: &str = ".qscale";
 
-/// The values and each row's scale.
-fn dequantize(name: &str, st: &safetensors::SafeTensors, key: &str, shape: &[usize], raw: &[u8]) -> Result<(Vec<f32>, Vec<f32>)> {
+fn dequantize(name: &str, st: &safetensors::SafeTensors, key: &str, shape: &[usize], raw: &[u8]) -> Result<Vec<f32>> {
     let scale_key = format!("{key}{SCALE_SUFFIX}");
     let scale = st.tensor(&scale_key).map_err(|_| Error::Weights(format!("{name}: int8 tensor {key} has no {scale_key}")))?;
     let rows = shape.first().copied().unwrap_or(1).max(1);
@@ -155,8 +146,7 @@ fn dequantize(name: &str, st: &safetensors::SafeTensors, key: &str, shape: &[usi
     }
     let scales = finite_scales(name, &scale_key, scale.data())?;
     let per_row = raw.len() / rows;
-    let values = raw.iter().enumerate().map(|(i, &q)| q as i8 as f32 * scales[i / per_row]).collect();
-    Ok((values, scales))
+    Ok(raw.iter().enumerate().map(|(i, &q)| q as i8 as f32 * scales[i / per_row]).collect())
 }
 
 /// f16 scales as f32, refused when one is not finite (a NaN scale would turn the picture black).

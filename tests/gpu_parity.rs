@@ -102,28 +102,6 @@ struct ConvCase {
     /// With the norm: FiLM and SiLU after it (a ResBlock's norm2).
     film: bool,
     silu: bool,
-    /// Both layers int8 (codes × a scale per output channel, as the shipped files; the second
-    /// layer's scales differ from the first's); else f16 weights.
-    int8: bool,
-}
-
-/// Values rounded to f16: conv2d keeps its weights in f16, so the reference gets the weights
-/// the GPU holds (as an f16 model file gives them exactly).
-fn f16_exact(values: Vec<f32>) -> Vec<f32> {
-    values.into_iter().map(|v| half::f16::from_f32(v).to_f32()).collect()
-}
-
-/// A layer's weights, `rows` output channels of `per_row`, spread about ±`spread`: f16 values,
-/// or int8 codes × a scale per row (row 1 all zero with scale 0) and those scales.
-fn layer_weights(rng: &mut Rng, rows: usize, per_row: usize, spread: f32, int8: bool) -> (Vec<f32>, Option<Vec<f32>>) {
-    if !int8 {
-        return (f16_exact(rng.uniform_vec(rows * per_row, 0.0, spread)), None);
-    }
-    let scales: Vec<f32> = f16_exact(rng.uniform_vec(rows, spread / 127.0, 0.5 * spread / 127.0));
-    let scales: Vec<f32> = scales.into_iter().enumerate().map(|(r, s)| if r == 1 { 0.0 } else { s }).collect();
-    let codes = rng.uniform_vec(rows * per_row, 0.0, 127.49).into_iter().map(f32::round);
-    let weights = codes.enumerate().map(|(i, q)| q * scales[i / per_row]).collect();
-    (weights, Some(scales))
 }
 
 /// The reference of conv2d's input norm: group norm of `x`, FiLM (scales and shifts at column
@@ -181,7 +159,6 @@ fn conv2d_matches_candle() {
         norm_groups: 0,
         film: false,
         silu: false,
-        int8: false,
     };
     let shapes = [
         base,
@@ -226,13 +203,6 @@ fn conv2d_matches_candle() {
         ConvCase { cin: 64, h: 16, w: 16, cout: 64, residual: true, norm_groups: 4, film: true, silu: true, ..base },
         ConvCase { cin: 8, h: 5, w: 7, cout: 6, norm_groups: 4, film: true, silu: true, ..base },
         ConvCase { cin: 12, h: 16, w: 16, cout: 16, norm_groups: 3, silu: true, ..base },
-        // int8 layers: a plain one, with a residual, with an int8 second layer (its own scales),
-        // and a ResBlock's conv2 with everything.
-        ConvCase { cin: 37, h: 5, w: 7, cout: 20, int8: true, ..base },
-        ConvCase { cin: 9, h: 6, w: 6, cout: 10, kernel: 1, padding: 0, residual: true, int8: true, ..base },
-        ConvCase { cin: 7, h: 6, w: 10, cout: 13, second: 5, int8: true, ..base },
-        ConvCase { cin: 20, h: 8, w: 8, cout: 19, second: 11, slices: true, int8: true, ..base },
-        ConvCase { cin: 32, h: 32, w: 32, cout: 64, second: 32, norm_groups: 8, film: true, silu: true, int8: true, ..base },
     ];
     // Every shape unsplit, with the automatic split, and split 2, 8 and 64 ways (more splits
     // than input channels leave some splits without channels).
@@ -259,7 +229,6 @@ fn conv2d_matches_candle() {
             norm_groups,
             film,
             silu,
-            int8,
         } = case;
         // With a norm, an offset and a spread far from N(0, 1) test its mean and variance.
         let x =
@@ -268,7 +237,7 @@ fn conv2d_matches_candle() {
         let (film_offset, film_stride) = (5, 2 * cin + 9);
         let film_values = rng.uniform_vec(batch * film_stride, 0.0, 0.5);
         let fan_in = (cin * kernel * kernel) as f32;
-        let (weight, scales) = layer_weights(&mut rng, cout, cin * kernel * kernel, 1.0 / fan_in.sqrt(), int8);
+        let weight = rng.uniform_vec(cout * cin * kernel * kernel, 0.0, 1.0 / fan_in.sqrt());
         let bias = rng.uniform_vec(cout, 0.0, 0.5);
 
         let reference_conv = Conv2d::new(
@@ -292,7 +261,7 @@ fn conv2d_matches_candle() {
         let (_, _, oh, ow) = expected.dims4().unwrap();
         let second_shape = [batch, second, oh, ow];
         let x2 = rng.uniform_vec(second_shape.iter().product(), 0.0, 1.0);
-        let (weight2, scales2) = layer_weights(&mut rng, cout, second, 1.0 / (second.max(1) as f32).sqrt(), int8);
+        let weight2 = rng.uniform_vec(cout * second, 0.0, 1.0 / (second.max(1) as f32).sqrt());
         let bias2 = rng.uniform_vec(cout, 0.0, 0.5);
         if second > 0 {
             let skip = Conv2d::new(cpu(&weight2, &[cout, second, 1, 1]), Some(cpu(&bias2, &[cout])), Conv2dConfig::default());
@@ -300,12 +269,12 @@ fn conv2d_matches_candle() {
         }
 
         let mut rec = Recorder::new(&ctx);
-        let layer = ops::ConvLayer { weight: &weight, shape: &[cout, cin, kernel, kernel], bias: &bias, row_scales: scales.as_deref() };
+        let layer = ops::ConvLayer { weight: &weight, shape: &[cout, cin, kernel, kernel], bias: &bias };
         let gw = if second > 0 {
-            let layer2 = ops::ConvLayer { weight: &weight2, shape: &[cout, second, 1, 1], bias: &bias2, row_scales: scales2.as_deref() };
+            let layer2 = ops::ConvLayer { weight: &weight2, shape: &[cout, second, 1, 1], bias: &bias2 };
             rec.conv_weights_with_second("w", layer, layer2).unwrap()
         } else {
-            rec.conv_layer_weights("w", layer).unwrap()
+            rec.conv_weights("w", layer.weight, layer.shape, layer.bias).unwrap()
         };
         let label = format!("conv2d {case:?}").replace("ConvCase ", "");
         let g_affine = rec.upload("affine", &affine, &[2 * cin]).unwrap();
@@ -420,8 +389,8 @@ fn conv2d_second_input_shape_errors() {
     let mut rec = Recorder::new(&ctx);
     let x = rec.upload("x", &[0.0; 2 * 4 * 6 * 6], &[2, 4, 6, 6]).unwrap();
     let x2 = rec.upload("x2", &[0.0; 2 * 3 * 6 * 6], &[2, 3, 6, 6]).unwrap();
-    let layer = ops::ConvLayer { weight: &[0.0; 8 * 4 * 9], shape: &[8, 4, 3, 3], bias: &[0.0; 8], row_scales: None };
-    let skip = ops::ConvLayer { weight: &[0.0; 8 * 3], shape: &[8, 3, 1, 1], bias: &[0.0; 8], row_scales: None };
+    let layer = ops::ConvLayer { weight: &[0.0; 8 * 4 * 9], shape: &[8, 4, 3, 3], bias: &[0.0; 8] };
+    let skip = ops::ConvLayer { weight: &[0.0; 8 * 3], shape: &[8, 3, 1, 1], bias: &[0.0; 8] };
     let paired = rec.conv_weights_with_second("conv2", layer, skip).unwrap();
     let plain = rec.conv_weights("conv1", layer.weight, layer.shape, layer.bias).unwrap();
     let padded = Conv2dOptions { padding: 1, ..Default::default() };
@@ -438,8 +407,8 @@ fn conv2d_second_input_shape_errors() {
     // A channel slice of the right shape fits.
     let slice = x.channel_slice(1, 3).unwrap();
     rec.conv2d("conv2", &x, &paired, Conv2dOptions { second: Some(&slice), ..padded }).unwrap();
-    let three = ops::ConvLayer { weight: &[0.0; 8 * 3 * 9], shape: &[8, 3, 3, 3], bias: &[0.0; 8], row_scales: None };
-    let fewer = ops::ConvLayer { weight: &[0.0; 5 * 3], shape: &[5, 3, 1, 1], bias: &[0.0; 5], row_scales: None };
+    let three = ops::ConvLayer { weight: &[0.0; 8 * 3 * 9], shape: &[8, 3, 3, 3], bias: &[0.0; 8] };
+    let fewer = ops::ConvLayer { weight: &[0.0; 5 * 3], shape: &[5, 3, 1, 1], bias: &[0.0; 5] };
     for bad in [three, fewer] {
         let err = rec.conv_weights_with_second("conv2", layer, bad).expect_err("a shape error");
         assert!(matches!(err, Error::Shape(ref m) if m.contains("should be (8, cin, 1, 1)")), "{err:?}");
@@ -677,14 +646,13 @@ fn random_weights(cfg: &UNetConfig, seed: u64) -> WeightMap {
         let len: usize = shape.iter().product();
         let data = if shape.len() >= 2 {
             let fan_in: usize = shape[1..].iter().product();
-            // f16 values, as conv2d keeps them
-            f16_exact(rng.uniform_vec(len, 0.0, 1.0 / (fan_in as f32).sqrt()))
+            rng.uniform_vec(len, 0.0, 1.0 / (fan_in as f32).sqrt())
         } else if name.contains("norm") && name.ends_with(".weight") {
             rng.uniform_vec(len, 1.0, 0.2)
         } else {
             rng.uniform_vec(len, 0.0, 0.1)
         };
-        map.insert(name, HostTensor { shape, data, row_scales: None });
+        map.insert(name, HostTensor { shape, data });
     }
     map
 }

@@ -169,7 +169,7 @@ impl<'a> PlanBuilder<'a> {
     fn conv(&mut self, prefix: &str, x: &GpuTensor, cout: usize, kernel: usize, options: Conv2dOptions<'_>) -> Result<GpuTensor> {
         let shape = [cout, x.shape[1], kernel, kernel];
         let layer = self.conv_layer(prefix, &shape)?;
-        let packed = self.rec.conv_layer_weights(prefix, layer)?;
+        let packed = self.rec.conv_weights(prefix, layer.weight, layer.shape, layer.bias)?;
         self.rec.conv2d(prefix, x, &packed, options)
     }
 
@@ -180,7 +180,7 @@ impl<'a> PlanBuilder<'a> {
     {
         let weight = weights::expect(self.weights, self.file, &format!("{prefix}.weight"), shape)?;
         let bias = weights::expect(self.weights, self.file, &format!("{prefix}.bias"), &shape[..1])?;
-        Ok(ConvLayer { weight: &weight.data, shape, bias: &bias.data, row_scales: weight.row_scales.as_deref() })
+        Ok(ConvLayer { weight: &weight.data, shape, bias: &bias.data })
     }
 
     /// `conv3` of unet.rs: 3×3, padding 1.

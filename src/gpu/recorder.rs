@@ -147,21 +147,12 @@ impl<'a> Recorder<'a> {
 
     /// A storage tensor with the given contents (weights, test inputs).
     pub fn upload(&mut self, label: &str, data: &[f32], shape: &[usize]) -> Result<GpuTensor> {
-        self.upload_pod(label, data, shape)
-    }
-
-    /// A storage buffer of 32-bit words (packed weights), as a tensor of that many elements.
-    pub fn upload_words(&mut self, label: &str, data: &[u32], shape: &[usize]) -> Result<GpuTensor> {
-        self.upload_pod(label, data, shape)
-    }
-
-    fn upload_pod<T: Pod>(&mut self, label: &str, data: &[T], shape: &[usize]) -> Result<GpuTensor> {
         let len: usize = shape.iter().product();
         if data.len() != len {
             return Err(shape_error("upload", label, format!("{} values for shape {shape:?} ({len} values)", data.len())));
         }
         // Filled at creation (mapped), so recording needs no queue and no ordering care.
-        self.allocated_bytes += std::mem::size_of_val(data) as u64;
+        self.allocated_bytes += (data.len() * 4) as u64;
         let buffer = self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some(label),
             contents: bytemuck::cast_slice(data),

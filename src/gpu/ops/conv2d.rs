@@ -69,16 +69,11 @@ uniform_params!(Conv2dParams {
 // uniform blocks are laid out in 16-byte units; a size off by a field would read garbage
 const _: () = assert!(std::mem::size_of::<Conv2dParams>() == 128);
 
-/// A convolution's weights packed for conv2d.wgsl (see [`Recorder::conv_weights`]), its bias
-/// and its output channels' scales.
+/// A convolution's weights packed for conv2d.wgsl (see [`Recorder::conv_weights`]) and its bias.
 #[derive(Debug, Clone)]
 pub struct ConvWeights {
-    /// f16 pairs in 32-bit words: (tiles, cin, k, k, 8 words = 16 output channels), then the
-    /// second layer's (tiles, cin2, 8).
     pub packed: GpuTensor,
-    /// Per output channel, each part padded to whole tiles of 16: the bias (both layers'
-    /// summed), the factor between the two layers' scales, the last scale (see conv2d.wgsl).
-    pub bias_and_scales: GpuTensor,
+    pub bias: GpuTensor,
     pub out_channels: usize,
     pub in_channels: usize,
     pub kernel: usize,
@@ -87,39 +82,12 @@ pub struct ConvWeights {
     pub second_in_channels: usize,
 }
 
-/// One convolution layer as PyTorch stores it: weight (cout, cin, k, k) and bias (cout); for
-/// int8 weights also each output channel's scale (weight = code × scale, as
-/// `weights::HostTensor::row_scales`).
+/// One convolution layer as PyTorch stores it: weight (cout, cin, k, k) and bias (cout).
 #[derive(Debug, Clone, Copy)]
 pub struct ConvLayer<'a> {
     pub weight: &'a [f32],
     pub shape: &'a [usize],
     pub bias: &'a [f32],
-    pub row_scales: Option<&'a [f32]>,
-}
-
-impl ConvLayer<'_> {
-    /// What conv2d.wgsl multiplies by, per output channel, and the weights divided by it: for
-    /// int8 weights the codes and scales, which f16 holds exactly; else the weights themselves
-    /// and 1 (exact in f16 for an f16 file, rounded for an f32 one). A channel whose codes do
-    /// not give back its weights (not written as code × scale) keeps its weights.
-    fn scaled(&self) -> (Vec<f32>, Vec<f32>) {
-        let out_channels = self.bias.len();
-        let per_row = self.weight.len() / out_channels.max(1);
-        let mut stored = self.weight.to_vec();
-        let mut scales = vec![1.0; out_channels];
-        if let Some(row_scales) = self.row_scales.filter(|s| s.len() == out_channels) {
-            for (co, &s) in row_scales.iter().enumerate() {
-                let row = &self.weight[co * per_row..(co + 1) * per_row];
-                let codes: Vec<f32> = row.iter().map(|&w| if s == 0.0 { 0.0 } else { (w / s).round() }).collect();
-                if s != 0.0 && codes.iter().zip(row).all(|(&q, &w)| q.abs() <= 127.0 && q * s == w) {
-                    stored[co * per_row..(co + 1) * per_row].copy_from_slice(&codes);
-                    scales[co] = s;
-                }
-            }
-        }
-        (stored, scales)
-    }
 }
 
 /// Options of [`Recorder::conv2d`]; the default is stride 1, no padding, nothing fused.
@@ -201,12 +169,7 @@ impl Recorder<'_> {
     /// Packs a convolution's PyTorch-layout weight (cout, cin, k, k) and bias (cout) for
     /// conv2d.wgsl: tiles of 16 output channels, (ceil(cout/16), cin, k, k, 16), zero-padded.
     pub fn conv_weights(&mut self, label: &str, weight: &[f32], shape: &[usize], bias: &[f32]) -> Result<ConvWeights> {
-        self.pack_conv(label, ConvLayer { weight, shape, bias, row_scales: None }, None)
-    }
-
-    /// [`Recorder::conv_weights`] of a layer that may be int8 (`ConvLayer::row_scales`).
-    pub fn conv_layer_weights(&mut self, label: &str, layer: ConvLayer<'_>) -> Result<ConvWeights> {
-        self.pack_conv(label, layer, None)
+        self.pack_conv(label, ConvLayer { weight, shape, bias }, None)
     }
 
     /// [`Recorder::conv_weights`] of `layer` followed by the 1×1 `second` layer (cout, cin2,
@@ -240,48 +203,27 @@ impl Recorder<'_> {
             },
         };
         let tiles = out_channels.div_ceil(CONV_COUT_TILE);
-        let padded = tiles * CONV_COUT_TILE;
-        // Weights as f16, two per 32-bit word (the lower half the lower channel), 16 output
-        // channels of one tap in 8 words: half the bytes the kernel loads per tap of f32.
-        let mut words = Vec::new();
-        let mut layer_scales = Vec::new();
+        let mut packed = Vec::new();
+        let mut bias = layer.bias.to_vec();
         for l in std::iter::once(&layer).chain(&second) {
-            let (stored, scales) = l.scaled();
             let taps: usize = l.shape[1..].iter().product(); // weights per output channel
-            let mut halves = vec![half::f16::ZERO; tiles * taps * CONV_COUT_TILE];
+            let start = packed.len();
+            packed.resize(start + tiles * taps * CONV_COUT_TILE, 0.0);
             for co in 0..out_channels {
                 let (tile, lane) = (co / CONV_COUT_TILE, co % CONV_COUT_TILE);
                 for tap in 0..taps {
-                    halves[(tile * taps + tap) * CONV_COUT_TILE + lane] = half::f16::from_f32(stored[co * taps + tap]);
+                    packed[start + (tile * taps + tap) * CONV_COUT_TILE + lane] = l.weight[co * taps + tap];
                 }
             }
-            words.extend(halves.chunks_exact(2).map(|pair| pair[0].to_bits() as u32 | (pair[1].to_bits() as u32) << 16));
-            layer_scales.push(scales);
         }
-        // conv2d.wgsl multiplies the first layer's sum by `between` before it adds the second's,
-        // and the total by `last`: scale_1 · sum_1 + scale_2 · sum_2 with both sums of codes
-        let mut bias_and_scales = vec![0.0f32; 3 * padded];
-        bias_and_scales[..out_channels].copy_from_slice(layer.bias);
         if let Some(s) = &second {
-            bias_and_scales.iter_mut().zip(s.bias).for_each(|(b, s)| *b += s);
+            bias.iter_mut().zip(s.bias).for_each(|(b, s)| *b += s);
         }
-        for co in 0..padded {
-            let first = layer_scales[0].get(co).copied().unwrap_or(1.0);
-            let (between, last) = match layer_scales.get(1) {
-                Some(scales) => {
-                    let s = scales.get(co).copied().unwrap_or(1.0);
-                    (first / s, s)
-                }
-                None => (1.0, first),
-            };
-            bias_and_scales[padded + co] = between;
-            bias_and_scales[2 * padded + co] = last;
-        }
-        // (tiles, cin, k, k, 8 words) then (tiles, cin2, 8 words): one row of 8 per tile and tap
+        // (tiles, cin, k, k, 16) then (tiles, cin2, 16): one row of 16 per tile and tap
         let rows = tiles * (in_channels * kernel * kernel + second_in_channels);
         Ok(ConvWeights {
-            packed: self.upload_words(label, &words, &[rows, CONV_COUT_TILE / 2])?,
-            bias_and_scales: self.upload(&format!("{label}.bias"), &bias_and_scales, &[3, padded])?,
+            packed: self.upload(label, &packed, &[rows, CONV_COUT_TILE])?,
+            bias: self.upload(&format!("{label}.bias"), &bias, &[out_channels])?,
             out_channels,
             in_channels,
             kernel,
@@ -412,7 +354,7 @@ impl Recorder<'_> {
             label,
             if split == 1 { &kernels.conv2d } else { kernels.conv2d_split(self.device) },
             &params,
-            &[&input.buffer, &weights.packed.buffer, &weights.bias_and_scales.buffer, &residual, &second, &output.buffer, &affine, &film],
+            &[&input.buffer, &weights.packed.buffer, &weights.bias.buffer, &residual, &second, &output.buffer, &affine, &film],
             workgroups,
             flops,
         );

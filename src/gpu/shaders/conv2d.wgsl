@@ -1,19 +1,14 @@
 // 2-D convolution, NCHW, plus bias. The weights come packed by the host (see
 // `Recorder::conv_weights` in ops/conv2d.rs): PyTorch's (cout, cin, k, k) regrouped into tiles of
-// 16 output channels, (ceil(cout/16), cin, k, k, 16), zero-padded, as f16, two per 32-bit word,
-// so that the 16 weights one tap needs are two aligned vec4<u32> loads. With a second input (see
-// below) its 1x1 weights follow in the same layout, (ceil(cout/16), second_channels, 16).
-// int8 layers keep their codes (exact in f16) and each output channel's scale: the kernel sums
-// code x input and scales the sum once (`bias_and_scales`: per output channel, each part padded
-// to whole tiles, the bias (both layers' summed), `between` = scale_1 / scale_2 by which the
-// first layer's sum is multiplied before the second's is added, and `last`, the scale of the
-// total; other layers have scale 1).
+// 16 output channels, (ceil(cout/16), cin, k, k, 16), zero-padded, so that the 16 weights one
+// tap needs are four aligned vec4 loads. With a second input (see below) its 1x1 weights follow
+// in the same layout, (ceil(cout/16), second_channels, 16), and `bias` holds both biases summed.
 //
 // Each invocation computes 16 output channels x 4 horizontally adjacent output pixels. Loads,
 // not arithmetic, bound this kernel (above all on CPU adapters such as lavapipe and SwiftShader,
-// where every per-invocation load is a gather), and with this tile one tap costs 2 weight loads
+// where every per-invocation load is a gather), and with this tile one tap costs 4 weight loads
 // and 4 input loads for 64 multiply-adds; on lavapipe that made the UNet ~5x faster than one
-// output value per invocation, and f16 weights (2 loads instead of 4 of f32) another ~15 %. The accumulators are separate variables rather than an array:
+// output value per invocation. The accumulators are separate variables rather than an array:
 // CPU drivers keep those in registers but spill a dynamically indexed array to memory.
 // The loops have no branches: taps outside the image read a clamped, valid address and are
 // zeroed with select().
@@ -98,8 +93,8 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> input: array<f32>;
-@group(0) @binding(2) var<storage, read> weight: array<vec4<u32>>;   // packed f16 pairs, see above
-@group(0) @binding(3) var<storage, read> bias_and_scales: array<f32>;   // see above
+@group(0) @binding(2) var<storage, read> weight: array<vec4<f32>>;   // packed, see above
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read> residual: array<f32>;
 @group(0) @binding(5) var<storage, read> second: array<f32>;
 @group(0) @binding(6) var<storage, read_write> output: array<f32>;
@@ -110,21 +105,6 @@ struct Params {
 // (neighbouring invocations touch neighbouring vec4s). 16 KiB, WebGPU's default limit. Before
 // that, both entry points keep prepare_norm's statistics and coefficients here.
 var<workgroup> partial: array<vec4<f32>, ACC_SLOTS * WORKGROUP_SIZE>;
-
-// A packed vec4<u32> holds the f16 weights of 8 output channels, two per word (the lower half
-// the lower channel): its first four channels are in words x, y, its last four in z, w.
-fn first_four(p: vec4<u32>) -> vec4<f32> {
-    return vec4<f32>(unpack2x16float(p.x), unpack2x16float(p.y));
-}
-
-fn last_four(p: vec4<u32>) -> vec4<f32> {
-    return vec4<f32>(unpack2x16float(p.z), unpack2x16float(p.w));
-}
-
-// Four consecutive values of bias_and_scales.
-fn channel_vec4(i: u32) -> vec4<f32> {
-    return vec4<f32>(bias_and_scales[i], bias_and_scales[i + 1u], bias_and_scales[i + 2u], bias_and_scales[i + 3u]);
-}
 
 // Where a tile's outputs are: sample, 16-channel tile, output row, first column of the strip.
 struct Tile {
@@ -246,8 +226,8 @@ fn accumulate(t: Tile, ci_begin: u32, ci_end: u32, si_begin: u32, si_end: u32) -
     var acc3_2 = vec4<f32>(0.0);
     var acc3_3 = vec4<f32>(0.0);
     // Index of the first packed vec4 of channel ci_begin in the tile; taps follow each other in
-    // (ci, ky, kx) order, two vec4 each.
-    var w = (t.tile * params.in_channels + ci_begin) * k * k * 2u;
+    // (ci, ky, kx) order, four vec4 each.
+    var w = (t.tile * params.in_channels + ci_begin) * k * k * 4u;
     // Read once: some shader compilers (SwiftShader's) reload a uniform at every use in a loop.
     let norm = params.norm == 1u;
     let silu = params.norm_silu == 1u;
@@ -271,13 +251,11 @@ fn accumulate(t: Tile, ci_begin: u32, ci_end: u32, si_begin: u32, si_end: u32) -
                     v = v / (1.0 + exp(-v));
                 }
                 let x = select(vec4<f32>(0.0), v, inside);
-                let lower = weight[w];
-                let upper = weight[w + 1u];
-                let w0 = first_four(lower);
-                let w1 = last_four(lower);
-                let w2 = first_four(upper);
-                let w3 = last_four(upper);
-                w += 2u;
+                let w0 = weight[w];
+                let w1 = weight[w + 1u];
+                let w2 = weight[w + 2u];
+                let w3 = weight[w + 3u];
+                w += 4u;
                 acc0_0 += x.x * w0;
                 acc0_1 += x.x * w1;
                 acc0_2 += x.x * w2;
@@ -298,44 +276,18 @@ fn accumulate(t: Tile, ci_begin: u32, ci_end: u32, si_begin: u32, si_end: u32) -
         }
     }
     // The second input's channels: one tap each, at the output pixels themselves. Its weights
-    // follow all of the input's, tiles * in_channels * k * k taps of two vec4. Its codes have
-    // their own scales: the first layer's sum is brought to them first.
+    // follow all of the input's, tiles * in_channels * k * k taps of four vec4.
     let tiles = (params.out_channels + COUT_TILE - 1u) / COUT_TILE;
-    if (params.second_channels > 0u) {
-        let between = tiles * COUT_TILE + t.tile * COUT_TILE;
-        let b0 = channel_vec4(between);
-        let b1 = channel_vec4(between + 4u);
-        let b2 = channel_vec4(between + 8u);
-        let b3 = channel_vec4(between + 12u);
-        acc0_0 *= b0;
-        acc0_1 *= b1;
-        acc0_2 *= b2;
-        acc0_3 *= b3;
-        acc1_0 *= b0;
-        acc1_1 *= b1;
-        acc1_2 *= b2;
-        acc1_3 *= b3;
-        acc2_0 *= b0;
-        acc2_1 *= b1;
-        acc2_2 *= b2;
-        acc2_3 *= b3;
-        acc3_0 *= b0;
-        acc3_1 *= b1;
-        acc3_2 *= b2;
-        acc3_3 *= b3;
-    }
-    w = (tiles * params.in_channels * k * k + t.tile * params.second_channels + si_begin) * 2u;
+    w = (tiles * params.in_channels * k * k + t.tile * params.second_channels + si_begin) * 4u;
     let pixels = t.oy * params.out_w + ox;
     for (var si = si_begin; si < si_end; si++) {
         let base = (t.n * params.second_stride + params.second_offset + si) * params.out_h * params.out_w;
         let x = vec4<f32>(second[base + pixels.x], second[base + pixels.y], second[base + pixels.z], second[base + pixels.w]);
-        let lower = weight[w];
-        let upper = weight[w + 1u];
-        let w0 = first_four(lower);
-        let w1 = last_four(lower);
-        let w2 = first_four(upper);
-        let w3 = last_four(upper);
-        w += 2u;
+        let w0 = weight[w];
+        let w1 = weight[w + 1u];
+        let w2 = weight[w + 2u];
+        let w3 = weight[w + 3u];
+        w += 4u;
         acc0_0 += x.x * w0;
         acc0_1 += x.x * w1;
         acc0_2 += x.x * w2;
@@ -380,8 +332,7 @@ fn store(t: Tile, j: u32, sum: vec4<f32>) {
 
 fn store_one(c: u32, out_index: u32, res_index: u32, sum: f32) {
     if (c < params.out_channels) {
-        let padded = ((params.out_channels + COUT_TILE - 1u) / COUT_TILE) * COUT_TILE;
-        var value = sum * bias_and_scales[2u * padded + c] + bias_and_scales[c];
+        var value = sum + bias[c];
         if (params.residual == 1u) {
             value += residual[res_index];
         }
