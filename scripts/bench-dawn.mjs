@@ -646,7 +646,9 @@ async function parent() {
     process.exitCode = 4;
   }
   if (!results.parityOk) {
-    console.error('[bench-dawn] a runtime disagrees with our candle path by more than 1e-3: see "parity"');
+    // the ONNX files are exported from the weights as they were when bench-prepare last ran
+    console.error('[bench-dawn] a runtime disagrees with our candle path by more than 1e-3: see "parity" '
+      + '(if www/models changed since, run node scripts/bench-prepare.mjs to export the ONNX files again)');
     process.exitCode = 3;
   }
 }
