@@ -57,7 +57,7 @@ impl UNetPlan {
 
         let sampler = builder.rec.sampler_step("sampler step", &output, &x)?;
         let staging = staging_buffer(&ctx.device, "denoiser output read-back", output.byte_len());
-        let step_staging = [0, 1].map(|_| staging_buffer(&ctx.device, "step read-back", sampler.step.byte_len()));
+        let step_staging = std::array::from_fn(|_| staging_buffer(&ctx.device, "step read-back", sampler.step.byte_len()));
         let (dispatches, recorded_bytes) = builder.rec.finish();
         // Shader and bind group validation failures go to the device's error handler, not to
         // return values. Natively they have been recorded by now; in the browser they arrive
