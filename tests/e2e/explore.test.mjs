@@ -113,7 +113,8 @@ test('at 360 px the four tabs fit, and the explore tab has no sideways scroll', 
   try {
     await openLab(page, env.baseUrl, 'embed.html?lang=de&mode=explore&prompt=Hund');
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-    assert.equal(overflow, 0, `${overflow} px sideways scroll`);
+    // negative where the page keeps the scrollbar's room (embed.css): no sideways scroll either
+    assert.ok(overflow <= 0, `${overflow} px sideways scroll`);
     await screenshot(page, 'explore-360');
     assertNoUnexpectedErrors(errors);
   } finally {
