@@ -113,11 +113,6 @@ impl Sampler {
         self.timesteps.len()
     }
 
-    /// Steps taken so far.
-    pub fn index(&self) -> usize {
-        self.index
-    }
-
     pub fn is_done(&self) -> bool {
         self.index >= self.timesteps.len()
     }
@@ -194,16 +189,18 @@ impl Sampler {
         Ok(self.finish_step(c.t, x_t, eps, x0))
     }
 
-    /// Takes a step computed elsewhere (the GPU) from `coefficients(index())`: the values
+    /// Takes the next step computed elsewhere (the GPU) from its `coefficients`: the values
     /// [`StepCoefficients::apply`] gives.
     pub fn advance_to(&mut self, x_t: Vec<f32>, x_next: Vec<f32>, eps: Vec<f32>, x0: Vec<f32>) -> Result<Step> {
-        let c = self.coefficients(self.index)?;
+        let Some(&t) = self.timesteps.get(self.index) else {
+            return Err(Error::Other("sampler already finished".into()));
+        };
         if [&x_t, &x_next, &eps, &x0].iter().any(|v| v.len() != self.x.len()) {
             return Err(Error::Other(format!("a step must have {} values per image", self.x.len())));
         }
         self.x = x_next;
         self.prev_x0 = Some(x0.clone());
-        Ok(self.finish_step(c.t, x_t, eps, x0))
+        Ok(self.finish_step(t, x_t, eps, x0))
     }
 
     fn finish_step(&mut self, t: usize, x_t: Vec<f32>, eps: Vec<f32>, x0: Vec<f32>) -> Step {

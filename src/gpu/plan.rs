@@ -103,7 +103,7 @@ impl UNetPlan {
     /// of the batch, and the condition `text`: with a batch of two the conditional and the
     /// unconditional one (zeros), for guidance.
     pub fn begin_sampling(&self, ctx: &GpuContext, x: &[f32], text: &[f32]) -> Result<()> {
-        let (len, dim) = (self.sampler.len(), self.cfg.text_dim);
+        let (len, dim) = (self.sampler.image_len(), self.cfg.text_dim);
         if x.len() != len || text.len() != dim {
             return Err(Error::Input(format!(
                 "a reverse process starts from one image of {len} values and a condition of {dim}, got {} and {}",

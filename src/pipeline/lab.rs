@@ -189,10 +189,6 @@ impl Lab {
         Ok(GenerateOptions { model: Some(name.into()), ..Default::default() }.validate(self.has_student())?.model)
     }
 
-    fn no_student() -> Error {
-        Error::Input("these model files have no distilled student".into())
-    }
-
     /// Test hook: loses the GPU device (destroys it, as a driver reset or a crashed GPU process
     /// would lose it) and returns once the loss is recorded: every later GPU call then fails at
     /// once with `Error::Gpu`. False on the CPU, where there is no device to lose.
@@ -211,17 +207,11 @@ impl Lab {
     pub async fn denoise_batch(&self, model: ModelKind, x: &[f32], t: &[f32], text: &[f32]) -> Result<Vec<f32>> {
         match &self.denoisers {
             Denoisers::Gpu { ctx, teacher, student } => {
-                let plan = match model {
-                    ModelKind::Teacher => teacher,
-                    ModelKind::Student => student.as_ref().ok_or_else(Self::no_student)?,
-                };
+                let plan = pick(model, teacher, student)?;
                 plan.forward(ctx, x, t, text).await
             }
             Denoisers::Cpu { teacher, student } => {
-                let unet = match model {
-                    ModelKind::Teacher => teacher,
-                    ModelKind::Student => student.as_ref().ok_or_else(Self::no_student)?,
-                };
+                let unet = pick(model, teacher, student)?;
                 let (n, s) = (t.len(), self.cfg.image_size);
                 let dev = Device::Cpu;
                 let xt = Tensor::from_slice(x, (n, self.cfg.in_channels, s, s), &dev)?;
@@ -277,10 +267,7 @@ impl Lab {
         let mut sampler = self.sampler(o)?;
         match &self.denoisers {
             Denoisers::Gpu { ctx, teacher, student } => {
-                let plan = match o.model {
-                    ModelKind::Teacher => teacher,
-                    ModelKind::Student => student.as_ref().ok_or_else(Self::no_student)?,
-                };
+                let plan = pick(o.model, teacher, student)?;
                 let mut pending = VecDeque::with_capacity(STEPS_IN_FLIGHT);
                 let result = sample_on_gpu(ctx, plan, &mut sampler, text, o.guidance, &mut pending, &mut on_step).await;
                 // a step still queued holds its read-back buffer: wait for it, or the next run
@@ -328,6 +315,15 @@ impl Lab {
             crate::event_loop::yield_now().await;
         }
         Ok(())
+    }
+}
+
+/// The teacher's or the student's denoiser (GPU plan or CPU model), or an error where the model
+/// files have no student.
+fn pick<'m, M>(model: ModelKind, teacher: &'m M, student: &'m Option<M>) -> Result<&'m M> {
+    match model {
+        ModelKind::Teacher => Ok(teacher),
+        ModelKind::Student => student.as_ref().ok_or_else(|| Error::Input("these model files have no distilled student".into())),
     }
 }
 

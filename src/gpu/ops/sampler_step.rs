@@ -37,12 +37,8 @@ pub struct SamplerStep {
 
 impl SamplerStep {
     /// Values per image.
-    pub fn len(&self) -> usize {
+    pub fn image_len(&self) -> usize {
         self.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
     }
 
     /// Sets the next submit's step: `c`, and classifier-free guidance with this scale when the
